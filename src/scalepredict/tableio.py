@@ -1,0 +1,113 @@
+"""Reading and writing assessment tables (CSV or Parquet) with one-line explanations for files
+that are not tables at all: empty, binary, wrong delimiter, unreadable Parquet."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+# Cells a person may write for "unknown"; everything else is a value to be checked.
+MISSING_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "unknown", "Unknown", "?"]
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+class DataFileError(ValueError):
+    """The file cannot be read as an assessment table; the message is one line for a person."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells as read (strings for CSV), plus how to turn a frame index into a row a person finds."""
+
+    frame: pd.DataFrame
+    path: Path
+    first_row: int  # file row of index 0: 2 for CSV (line 1 is the header), 1 for Parquet
+
+    def row_number(self, index: int) -> int:
+        return int(index) + self.first_row
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 4  # a multi-byte character cut at the end is fine
+    return False
+
+
+def read_table(path: str | Path) -> RawTable:
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataFileError(f"{path}: is a directory, not a data file")
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{path}: the file is empty (0 bytes)")
+    if is_parquet(path):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as e:  # pyarrow raises many types for a corrupt file
+            raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
+        first_row = 1
+    else:
+        head = path.open("rb").read(65536)
+        if _looks_binary(head):
+            raise DataFileError(f"{path}: binary content, not a UTF-8 CSV text file")
+        try:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=MISSING_TOKENS,
+                encoding="utf-8",
+            )
+        except pd.errors.EmptyDataError as e:
+            raise DataFileError(f"{path}: the file has no header and no rows") from e
+        except (pd.errors.ParserError, UnicodeDecodeError) as e:
+            msg = str(e).strip().splitlines()[0]
+            raise DataFileError(f"{path}: cannot be parsed as CSV: {msg}") from e
+        if len(frame.columns) == 1:
+            header = str(frame.columns[0])
+            for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+                if delim in header:
+                    raise DataFileError(
+                        f"{path}: the header uses {name}s ({delim!r}) as delimiter; "
+                        "ScalePredict reads comma-separated CSV"
+                    )
+        first_row = 2
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataFileError(f"{path}: the file has a header but no data rows")
+    return RawTable(frame=frame.reset_index(drop=True), path=path, first_row=first_row)
+
+
+def _for_writing(df: pd.DataFrame) -> pd.DataFrame:
+    """Whole-number float columns (money) are written without a trailing '.0'."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s) and s.dropna().mod(1).eq(0).all():
+            out[col] = s.astype("Int64")
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a frame as Parquet or CSV (by suffix); dates as YYYY-MM-DD, unknown as empty."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if is_parquet(path):
+        df.to_parquet(path, index=False)
+    else:
+        _for_writing(df).to_csv(
+            path, index=False, date_format="%Y-%m-%d", lineterminator="\n", quoting=csv.QUOTE_MINIMAL
+        )
+    return path
