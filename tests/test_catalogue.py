@@ -1,8 +1,8 @@
 import copy
+from importlib import resources
 
 import pytest
 import yaml
-from importlib import resources
 
 from scalepredict.catalogue import CatalogueError, catalogue_dict, parse_catalogue
 
@@ -13,7 +13,11 @@ def _raw() -> dict:
 
 def test_five_dimensions_of_four_factors(cat):
     assert cat.dimension_names == [
-        "strategy", "data", "people_organization", "process", "technology"
+        "strategy",
+        "data",
+        "people_organization",
+        "process",
+        "technology",
     ]
     assert len(cat.factors) == 20
     for d in cat.dimension_names:
@@ -46,8 +50,10 @@ def test_identifiers_are_never_features(cat):
         (lambda r: r["factors"][0]["rubric"].pop(3), "every level"),
         (lambda r: r["factors"][0].update(dimension="budget"), "unknown dimension"),
         (lambda r: r["factors"][0]["mitigations"][0].update(theme="hope"), "unknown theme"),
-        (lambda r: r["factors"][0].update(mitigations=r["factors"][0]["mitigations"][:1]),
-         "at least two"),
+        (
+            lambda r: r["factors"][0].update(mitigations=r["factors"][0]["mitigations"][:1]),
+            "at least two",
+        ),
     ],
 )
 def test_inconsistent_catalogue_is_refused(breakage, message):

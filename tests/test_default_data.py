@@ -16,7 +16,8 @@ def test_committed_file_equals_generator_output():
     expected = generate(DEFAULT_ROWS, DEFAULT_SEED, truth=True)
     got = committed.frame
     pd.testing.assert_frame_equal(
-        got.drop(columns="true_probability"), expected.drop(columns="true_probability"),
+        got.drop(columns="true_probability"),
+        expected.drop(columns="true_probability"),
         check_dtype=False,
     )
     pd.testing.assert_series_equal(got["true_probability"], expected["true_probability"], atol=1e-6)

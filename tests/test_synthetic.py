@@ -68,7 +68,9 @@ def test_truth_comes_from_complete_scores_before_masking(cat):
     pd.testing.assert_series_equal(masked["true_probability"], complete["true_probability"])
     np.testing.assert_allclose(true_probability(complete), complete["true_probability"], atol=1e-6)
     shown = masked[cat.factor_names].notna()
-    assert (masked[cat.factor_names][shown] == complete[cat.factor_names][shown]).sum().sum() == shown.sum().sum()
+    assert (
+        masked[cat.factor_names][shown] == complete[cat.factor_names][shown]
+    ).sum().sum() == shown.sum().sum()
 
 
 def test_truth_refuses_unknown_answers(cat):
@@ -118,7 +120,9 @@ def test_weakest_link_and_scarcity_bite(cat):
     weak = frame.copy()
     weak.loc[0, cat.factors_of("data")] = 1  # one dimension collapses
     spread = frame.copy()
-    spread.loc[0, [cat.factors_of(d)[0] for d in cat.dimension_names[1:]]] = 1  # same-ish loss, spread
+    spread.loc[0, [cat.factors_of(d)[0] for d in cat.dimension_names[1:]]] = (
+        1  # same-ish loss, spread
+    )
     assert true_probability(weak)[0] < base
     poor_weak = weak.copy()
     poor_weak.loc[0, "city_resources"] = 1
@@ -135,7 +139,9 @@ def test_weakest_link_and_scarcity_bite(cat):
 def test_cli_generate_is_deterministic(tmp_path, runner):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     for p in (a, b):
-        res = runner.invoke(app, ["generate", "--rows", "200", "--seed", "4", "--truth", "--out", str(p)])
+        res = runner.invoke(
+            app, ["generate", "--rows", "200", "--seed", "4", "--truth", "--out", str(p)]
+        )
         assert res.exit_code == 0, res.output
     assert a.read_bytes() == b.read_bytes()
     assert "true_probability" in a.read_text().splitlines()[0]

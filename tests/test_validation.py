@@ -76,7 +76,10 @@ def test_all_problems_are_collected_at_once(small_csv, tmp_path):
     )
     problems = validate_file(bad).problems
     assert list(zip(problems["row"], problems["column"], strict=True)) == [
-        (3, "stage"), (4, "security"), (5, "budget_eur"), (5, "partners")
+        (3, "stage"),
+        (4, "security"),
+        (5, "budget_eur"),
+        (5, "partners"),
     ]
 
 
@@ -88,7 +91,9 @@ def test_unknown_answers_are_allowed(small_csv, tmp_path):
 
 
 def test_proposals_without_outcome_validate_as_assessments(small_frame, tmp_path):
-    path = write_table(small_frame.drop(columns=["scaled_up", "true_probability"]), tmp_path / "p.csv")
+    path = write_table(
+        small_frame.drop(columns=["scaled_up", "true_probability"]), tmp_path / "p.csv"
+    )
     result = validate_file(path)
     assert result.valid and not result.labelled
 
@@ -146,7 +151,9 @@ def test_quarantine_splits_exactly_and_leaves_input_alone(small_csv, tmp_path, r
     bad = _corrupt(small_csv, {(4, "stage"): "?x", (9, "security"): "8"}, tmp_path / "in.csv")
     before = _digest(bad)
     good_path, bad_path = tmp_path / "good.csv", tmp_path / "bad.csv"
-    res = runner.invoke(app, ["validate", str(bad), "--quarantine", str(bad_path), "--out", str(good_path)])
+    res = runner.invoke(
+        app, ["validate", str(bad), "--quarantine", str(bad_path), "--out", str(good_path)]
+    )
     assert res.exit_code == 1
     assert _digest(bad) == before
     good, quarantined, original = (pd.read_csv(p, dtype=str) for p in (good_path, bad_path, bad))
@@ -166,7 +173,11 @@ def test_cli_refuses_to_overwrite_input(small_csv, runner):
 def test_cli_valid_file_prints_summary(small_csv, runner):
     res = runner.invoke(app, ["validate", str(small_csv)])
     assert res.exit_code == 0, res.output
-    assert "valid" in res.output and "proof_of_concept" in res.output and "unknown answers" in res.output
+    assert (
+        "valid" in res.output
+        and "proof_of_concept" in res.output
+        and "unknown answers" in res.output
+    )
 
 
 def test_cli_garbage_exits_2_without_traceback(tmp_path, runner):
@@ -178,11 +189,16 @@ def test_cli_garbage_exits_2_without_traceback(tmp_path, runner):
 
 
 NUMERIC_RULES = {
-    "city_resources": (1, 5), "duration_months": (1, 120), "partners": (0, 200), "security": (1, 5),
+    "city_resources": (1, 5),
+    "duration_months": (1, 120),
+    "partners": (0, 200),
+    "security": (1, 5),
 }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     column=st.sampled_from(sorted(NUMERIC_RULES)),
     value=st.integers(-10_000, 10_000),

@@ -173,11 +173,11 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
     """Build and check a Catalogue from its YAML mapping."""
     scale = raw["scale"]
     lo, hi = int(scale["min"]), int(scale["max"])
-    themes = {
-        name: Theme(name, t["label"], t["description"]) for name, t in raw["themes"].items()
-    }
+    themes = {name: Theme(name, t["label"], t["description"]) for name, t in raw["themes"].items()}
     effort_cost = {name: int(e["cost"]) for name, e in raw["efforts"].items()}
-    dimensions = tuple(Dimension(d["name"], d["label"], d["description"]) for d in raw["dimensions"])
+    dimensions = tuple(
+        Dimension(d["name"], d["label"], d["description"]) for d in raw["dimensions"]
+    )
     dim_names = {d.name for d in dimensions}
     factors = []
     for f in raw["factors"]:
@@ -198,9 +198,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
                 raise CatalogueError(f"factor {name}: unknown theme {m.theme!r}")
             if m.effort not in effort_cost:
                 raise CatalogueError(f"factor {name}: unknown effort {m.effort!r}")
-        factors.append(
-            Factor(name, f["dimension"], f["label"], f["question"], rubric, mitigations)
-        )
+        factors.append(Factor(name, f["dimension"], f["label"], f["question"], rubric, mitigations))
     names = [f.name for f in factors] + [c["name"] for c in raw["context"]]
     if len(names) != len(set(names)):
         raise CatalogueError("factor and context names must be unique")
@@ -234,7 +232,9 @@ def catalogue_dict(cat: Catalogue | None = None) -> dict[str, Any]:
     return {
         "version": cat.version,
         "scale": {"min": cat.scale_min, "max": cat.scale_max},
-        "themes": {t.name: {"label": t.label, "description": t.description} for t in cat.themes.values()},
+        "themes": {
+            t.name: {"label": t.label, "description": t.description} for t in cat.themes.values()
+        },
         "efforts": cat.effort_cost,
         "dimensions": [
             {

@@ -97,8 +97,10 @@ def validate(
             write_table(result.raw.frame.loc[~bad], out)
         if quarantine is not None:
             write_table(result.raw.frame.loc[bad], quarantine)
-        err.print(f"{int((~bad).sum())} good row(s) -> {out or '-'}; "
-                  f"{int(bad.sum())} bad row(s) -> {quarantine or '-'}")
+        err.print(
+            f"{int((~bad).sum())} good row(s) -> {out or '-'}; "
+            f"{int(bad.sum())} bad row(s) -> {quarantine or '-'}"
+        )
     if report is not None:
         write_table(result.problems, report)
     if not result.valid:

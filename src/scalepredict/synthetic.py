@@ -34,20 +34,46 @@ from scalepredict.catalogue import Catalogue, load_catalogue
 # Log-odds per score step, by stage and dimension; a factor's coefficient is its dimension's
 # weight times the factor's multiplier (default 1), so a new catalogue factor needs no edit here.
 DIMENSION_WEIGHTS: dict[str, dict[str, float]] = {
-    "proof_of_concept": {"strategy": 0.15, "data": 0.07, "people_organization": 0.03,
-                         "process": 0.055, "technology": 0.055},
-    "pilot": {"strategy": 0.10, "data": 0.075, "people_organization": 0.075,
-              "process": 0.065, "technology": 0.055},
-    "rollout": {"strategy": 0.035, "data": 0.07, "people_organization": 0.14,
-                "process": 0.07, "technology": 0.055},
+    "proof_of_concept": {
+        "strategy": 0.15,
+        "data": 0.07,
+        "people_organization": 0.03,
+        "process": 0.055,
+        "technology": 0.055,
+    },
+    "pilot": {
+        "strategy": 0.10,
+        "data": 0.075,
+        "people_organization": 0.075,
+        "process": 0.065,
+        "technology": 0.055,
+    },
+    "rollout": {
+        "strategy": 0.035,
+        "data": 0.07,
+        "people_organization": 0.14,
+        "process": 0.07,
+        "technology": 0.055,
+    },
 }
 FACTOR_MULTIPLIERS: dict[str, float] = {
-    "value_case": 1.3, "funding_continuity": 1.2, "scaling_plan": 1.1, "strategic_alignment": 0.7,
-    "data_quality": 1.2, "data_sharing": 1.1, "privacy_protection": 0.7,
-    "leadership_commitment": 1.3, "cross_department_collaboration": 1.1, "citizen_engagement": 0.8,
-    "operational_handover": 1.2, "procurement_fit": 1.1, "stakeholder_governance": 0.9,
+    "value_case": 1.3,
+    "funding_continuity": 1.2,
+    "scaling_plan": 1.1,
+    "strategic_alignment": 0.7,
+    "data_quality": 1.2,
+    "data_sharing": 1.1,
+    "privacy_protection": 0.7,
+    "leadership_commitment": 1.3,
+    "cross_department_collaboration": 1.1,
+    "citizen_engagement": 0.8,
+    "operational_handover": 1.2,
+    "procurement_fit": 1.1,
+    "stakeholder_governance": 0.9,
     "performance_monitoring": 0.8,
-    "interoperability": 1.2, "infrastructure_scalability": 1.1, "legacy_integration": 0.9,
+    "interoperability": 1.2,
+    "infrastructure_scalability": 1.1,
+    "legacy_integration": 0.9,
     "security": 0.8,
 }
 
@@ -65,15 +91,24 @@ class Parameters:
         default_factory=lambda: {"proof_of_concept": 0.0, "pilot": 0.2, "rollout": 0.4}
     )
     domain_offsets: dict[str, float] = field(
-        default_factory=lambda: {"mobility": -0.10, "energy": 0.10, "environment": 0.0,
-                                 "water": 0.05, "waste": 0.05, "public_safety": -0.05,
-                                 "health": -0.15, "buildings": 0.10, "governance": 0.0}
+        default_factory=lambda: {
+            "mobility": -0.10,
+            "energy": 0.10,
+            "environment": 0.0,
+            "water": 0.05,
+            "waste": 0.05,
+            "public_safety": -0.05,
+            "health": -0.15,
+            "buildings": 0.10,
+            "governance": 0.0,
+        }
     )
     resources_effect: float = 0.12  # log-odds per city_resources step
     weakest_link_threshold: float = 2.5
     weakest_link_strength: float = 0.6  # log-odds per score point of shortfall
     scarcity_strength: float = 0.6  # weak factors hurt up to 1.6x in the scarcest city
-    # Score = clip(round(3 + score_scale * z)), z = capacity_loading * c + initiative + dimension + noise
+    # score = clip(round(3 + score_scale * z));
+    # z = capacity_loading * c + initiative effect + dimension effect + noise
     capacity_loading: float = 0.6
     initiative_sd: float = 0.6
     dimension_sd: float = 0.6
@@ -85,8 +120,13 @@ class Parameters:
         default_factory=lambda: {"proof_of_concept": 0.08, "pilot": 0.05, "rollout": 0.03}
     )
     missing_multipliers: dict[str, float] = field(
-        default_factory=lambda: {"privacy_protection": 1.8, "security": 1.6, "procurement_fit": 1.4,
-                                 "legacy_integration": 1.3, "funding_continuity": 1.3}
+        default_factory=lambda: {
+            "privacy_protection": 1.8,
+            "security": 1.6,
+            "procurement_fit": 1.4,
+            "legacy_integration": 1.3,
+            "funding_continuity": 1.3,
+        }
     )
     missing_weak_slope: float = 0.25
     assessed_from: str = "2016-01-01"
@@ -108,7 +148,8 @@ def coefficients(cat: Catalogue | None = None, params: Parameters = PARAMETERS) 
     cat = cat or load_catalogue()
     rows = {
         stage: {
-            f.name: DIMENSION_WEIGHTS[stage].get(f.dimension, 0.2) * FACTOR_MULTIPLIERS.get(f.name, 1.0)
+            f.name: DIMENSION_WEIGHTS[stage].get(f.dimension, 0.2)
+            * FACTOR_MULTIPLIERS.get(f.name, 1.0)
             for f in cat.factors
         }
         for stage in cat.stages
@@ -128,18 +169,34 @@ def describe(params: Parameters = PARAMETERS) -> dict[str, Any]:
         "base_rates": measured_base_rates(params),
         "target_base_rates": dict(TARGET_BASE_RATES),
         "intercepts": params.intercepts,
-        "weakest_link": {"threshold": params.weakest_link_threshold,
-                         "strength": params.weakest_link_strength,
-                         "term": "-strength * max(0, threshold - min over dimensions of the mean score)"},
-        "scarcity": {"strength": params.scarcity_strength,
-                     "term": "deficit terms x (1 + strength * (5 - city_resources) / 4)"},
+        "weakest_link": {
+            "threshold": params.weakest_link_threshold,
+            "strength": params.weakest_link_strength,
+            "term": "-strength * max(0, threshold - min over dimensions of the mean score)",
+        },
+        "scarcity": {
+            "strength": params.scarcity_strength,
+            "term": "deficit terms x (1 + strength * (5 - city_resources) / 4)",
+        },
         "resources_effect": params.resources_effect,
         "domain_offsets": params.domain_offsets,
         "stage_mix": params.stage_mix,
-        "scores": {k: p[k] for k in ("capacity_loading", "initiative_sd", "dimension_sd",
-                                     "factor_noise_sd", "score_scale", "stage_maturity")},
-        "missing": {"rate_by_stage": params.missing_rate, "factor_multipliers": params.missing_multipliers,
-                    "weak_slope": params.missing_weak_slope},
+        "scores": {
+            k: p[k]
+            for k in (
+                "capacity_loading",
+                "initiative_sd",
+                "dimension_sd",
+                "factor_noise_sd",
+                "score_scale",
+                "stage_maturity",
+            )
+        },
+        "missing": {
+            "rate_by_stage": params.missing_rate,
+            "factor_multipliers": params.missing_multipliers,
+            "weak_slope": params.missing_weak_slope,
+        },
         "initiatives_per_city": params.initiatives_per_city,
     }
 
@@ -156,15 +213,22 @@ def measured_base_rates(params: Parameters = PARAMETERS, rows: int = 100_000) ->
 
 
 def _log_odds(
-    scores: np.ndarray, stage_idx: np.ndarray, resources: np.ndarray, domain_offset: np.ndarray,
-    cat: Catalogue, params: Parameters,
+    scores: np.ndarray,
+    stage_idx: np.ndarray,
+    resources: np.ndarray,
+    domain_offset: np.ndarray,
+    cat: Catalogue,
+    params: Parameters,
 ) -> np.ndarray:
     coef = coefficients(cat, params).to_numpy()[stage_idx]  # rows x factors
     intercept = np.array([params.intercepts[s] for s in cat.stages])[stage_idx]
     centred = scores - 3.0
     scarcity = (cat.scale_max - resources) / (cat.scale_max - cat.scale_min)
     deficit = (coef * np.maximum(0.0, -centred)).sum(axis=1)
-    dims = [np.array([cat.factor_names.index(n) for n in cat.factors_of(d)]) for d in cat.dimension_names]
+    dims = [
+        np.array([cat.factor_names.index(n) for n in cat.factors_of(d)])
+        for d in cat.dimension_names
+    ]
     weakest = np.min(np.stack([scores[:, ix].mean(axis=1) for ix in dims], axis=1), axis=1)
     return (
         intercept
@@ -209,7 +273,11 @@ def _ids(prefix: str, n: int, width: int) -> pd.Series:
 
 
 def generate(
-    rows: int, seed: int, *, truth: bool = False, complete: bool = False,
+    rows: int,
+    seed: int,
+    *,
+    truth: bool = False,
+    complete: bool = False,
     params: Parameters = PARAMETERS,
 ) -> pd.DataFrame:
     """Generate `rows` labelled initiatives. Deterministic for (rows, seed, params)."""
@@ -284,9 +352,7 @@ def generate(
         out[k] = out[k].astype("str")
     for k in ("city_population", "city_resources", "duration_months", "partners"):
         out[k] = out[k].astype("Int64")
-    score_frame = pd.DataFrame(
-        np.where(missing, np.nan, scores), columns=factors
-    ).astype("Int64")
+    score_frame = pd.DataFrame(np.where(missing, np.nan, scores), columns=factors).astype("Int64")
     out = pd.concat([out, score_frame], axis=1)
     out[cat.outcome.name] = pd.array(scaled_up, dtype="Int64")
     if truth:

@@ -108,6 +108,10 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         df.to_parquet(path, index=False)
     else:
         _for_writing(df).to_csv(
-            path, index=False, date_format="%Y-%m-%d", lineterminator="\n", quoting=csv.QUOTE_MINIMAL
+            path,
+            index=False,
+            date_format="%Y-%m-%d",
+            lineterminator="\n",
+            quoting=csv.QUOTE_MINIMAL,
         )
     return path

@@ -16,8 +16,12 @@ def _field_rule(f: Field) -> str:
         bounds.append(f">= {f.min}")
     if f.max is not None:
         bounds.append(f"<= {f.max}")
-    rule = {"date": "date YYYY-MM-DD", "integer": "whole number", "number": "number",
-            "string": "text"}[f.type]
+    rule = {
+        "date": "date YYYY-MM-DD",
+        "integer": "whole number",
+        "number": "number",
+        "string": "text",
+    }[f.type]
     extra = ", unique" if f.unique else ""
     return f"{rule}{', ' + ', '.join(bounds) if bounds else ''}{extra}"
 

@@ -108,7 +108,7 @@ def validate_table(raw: RawTable, labelled: bool | None = None) -> ValidationRes
     fields = fields_by_name(labelled)
     typed: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
-    ids = raw.frame[cat.id_column] if cat.id_column in raw.frame else None
+    ids = raw.frame.get(cat.id_column)
     for name in raw.frame.columns:
         f = fields[name]
         col, wrong = _parse_one(raw.frame[name], f)
@@ -116,8 +116,12 @@ def validate_table(raw: RawTable, labelled: bool | None = None) -> ValidationRes
         if wrong.any():
             problems.append(
                 pd.DataFrame(
-                    {"index": raw.frame.index[wrong], "column": name, "rule": _type_rule(f),
-                     "value": raw.frame.loc[wrong, name].astype(str)}
+                    {
+                        "index": raw.frame.index[wrong],
+                        "column": name,
+                        "rule": _type_rule(f),
+                        "value": raw.frame.loc[wrong, name].astype(str),
+                    }
                 )
             )
     frame = pd.DataFrame(typed)[list(raw.frame.columns)]
