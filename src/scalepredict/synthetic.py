@@ -34,27 +34,12 @@ from scalepredict.catalogue import Catalogue, load_catalogue
 # Log-odds per score step, by stage and dimension; a factor's coefficient is its dimension's
 # weight times the factor's multiplier (default 1), so a new catalogue factor needs no edit here.
 DIMENSION_WEIGHTS: dict[str, dict[str, float]] = {
-    "proof_of_concept": {
-        "strategy": 0.15,
-        "data": 0.07,
-        "people_organization": 0.03,
-        "process": 0.055,
-        "technology": 0.055,
-    },
-    "pilot": {
-        "strategy": 0.10,
-        "data": 0.075,
-        "people_organization": 0.075,
-        "process": 0.065,
-        "technology": 0.055,
-    },
-    "rollout": {
-        "strategy": 0.035,
-        "data": 0.07,
-        "people_organization": 0.14,
-        "process": 0.07,
-        "technology": 0.055,
-    },
+    "proof_of_concept": {"strategy": 0.20, "data": 0.07, "people_organization": 0.01,
+                         "process": 0.05, "technology": 0.05},
+    "pilot": {"strategy": 0.10, "data": 0.08, "people_organization": 0.09,
+              "process": 0.07, "technology": 0.05},
+    "rollout": {"strategy": 0.01, "data": 0.07, "people_organization": 0.20,
+                "process": 0.07, "technology": 0.05},
 }
 FACTOR_MULTIPLIERS: dict[str, float] = {
     "value_case": 1.3,
@@ -81,7 +66,7 @@ FACTOR_MULTIPLIERS: dict[str, float] = {
 @dataclass(frozen=True)
 class Parameters:
     intercepts: dict[str, float] = field(
-        default_factory=lambda: {"proof_of_concept": -0.209, "pilot": -1.345, "rollout": -0.287}
+        default_factory=lambda: {"proof_of_concept": 0.682, "pilot": -0.817, "rollout": 0.198}
     )
     stage_mix: dict[str, float] = field(
         default_factory=lambda: {"proof_of_concept": 0.40, "pilot": 0.35, "rollout": 0.25}
@@ -104,16 +89,16 @@ class Parameters:
         }
     )
     resources_effect: float = 0.12  # log-odds per city_resources step
-    weakest_link_threshold: float = 2.5
-    weakest_link_strength: float = 0.6  # log-odds per score point of shortfall
-    scarcity_strength: float = 0.6  # weak factors hurt up to 1.6x in the scarcest city
+    weakest_link_threshold: float = 2.75
+    weakest_link_strength: float = 1.6  # log-odds per score point of shortfall
+    scarcity_strength: float = 1.5  # weak factors hurt up to 2.5x in the scarcest city
     # score = clip(round(3 + score_scale * z));
     # z = capacity_loading * c + initiative effect + dimension effect + noise
-    capacity_loading: float = 0.6
-    initiative_sd: float = 0.6
+    capacity_loading: float = 0.45
+    initiative_sd: float = 0.35
     dimension_sd: float = 0.6
-    factor_noise_sd: float = 0.7
-    score_scale: float = 0.9
+    factor_noise_sd: float = 0.85
+    score_scale: float = 1.0
     initiatives_per_city: float = 6.0
     # Unknown answers: P = stage rate * factor multiplier * exp(weak_slope * (3 - score)).
     missing_rate: dict[str, float] = field(
