@@ -61,7 +61,10 @@ class Calibrator:
             from sklearn.linear_model import LogisticRegression
 
             lr = LogisticRegression(C=1e6).fit(_logit(raw).reshape(-1, 1), y)
-            return cls("sigmoid", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
+            a = float(lr.coef_[0, 0])
+            if a <= 0:  # a flat or inverted fit would break monotonicity: keep raw scores
+                return cls("none")
+            return cls("sigmoid", a=a, b=float(lr.intercept_[0]))
         return cls("none")
 
 
@@ -86,7 +89,9 @@ class Conformal:
     def sets(self, p: np.ndarray) -> list[list[int]]:
         p = np.asarray(p, float)
         has1, has0 = (1 - p) <= self.q, p <= self.q
-        return [[c for c, ok in ((0, a0), (1, a1)) if ok] for a0, a1 in zip(has0, has1, strict=True)]
+        return [
+            [c for c, ok in ((0, a0), (1, a1)) if ok] for a0, a1 in zip(has0, has1, strict=True)
+        ]
 
 
 @dataclass

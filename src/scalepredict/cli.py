@@ -150,5 +150,173 @@ def template(
         console.print(f"wrote {path}")
 
 
+DEFAULT_CONFIG = Path("training/default.yaml")
+
+
+@app.command()
+def train(
+    data: Annotated[
+        Path | None, typer.Option(help="Labelled CSV/Parquet (default: the config's).")
+    ] = None,
+    config: Annotated[Path, typer.Option(help="Training configuration YAML.")] = DEFAULT_CONFIG,
+) -> None:
+    """Train, calibrate and test a model; track it in MLflow; register it as champion or challenger.
+
+    The new version becomes `champion` only if, on the same held-out test set, it is not worse
+    than the current champion and beats logistic regression and the checklist score."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from scalepredict.pipeline import TrainingDataError, train_and_register
+    from scalepredict.train import TrainConfig
+
+    try:
+        cfg = TrainConfig.from_yaml(config)
+    except (OSError, ValueError, TypeError) as e:
+        raise fail(f"{config}: {e}") from None
+    data = data or Path(cfg.data)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(step: str, i: int, n: int) -> None:
+            if n == 0:
+                err.print(step)
+                return
+            if step not in tasks:
+                tasks[step] = bar.add_task(
+                    {"search": "hyperparameter search", "fit": "calibrate + test"}.get(step, step),
+                    total=n,
+                )
+            bar.update(tasks[step], completed=i)
+
+        try:
+            record = train_and_register(data, cfg, config, progress)
+        except DataFileError as e:
+            raise fail(str(e)) from None
+        except TrainingDataError as e:
+            print_problems(e.result.problems, 50)
+            raise fail(
+                f"{e} (set on_bad_rows: quarantine in the config to train on the valid rows)",
+                EXIT_PROBLEMS,
+            ) from None
+    _print_training_summary(record)
+
+
+def _print_training_summary(record) -> None:
+    m, fitted = record.fit.test_metrics, record.fit
+    t = Table(title=f"Test set ({int(m['n'])} initiatives, cities unseen in training)")
+    for col in ("model", "ROC AUC", "log loss", "Brier", "ECE"):
+        t.add_column(col, justify="right" if col != "model" else "left")
+    rows = {
+        "XGBoost (calibrated)": m,
+        **{k.replace("_", " "): v for k, v in fitted.baselines.items()},
+    }
+    if record.champion_metrics:
+        rows["current champion"] = record.champion_metrics
+    for name, r in rows.items():
+        t.add_row(
+            name,
+            f"{r['roc_auc']:.4f}",
+            f"{r['log_loss']:.4f}",
+            f"{r['brier']:.4f}",
+            f"{r['ece']:.4f}",
+        )
+    if "bayes_roc_auc" in m:
+        t.add_row(
+            "true probability (Bayes limit)",
+            f"{m['bayes_roc_auc']:.4f}",
+            f"{m['bayes_log_loss']:.4f}",
+            "",
+            "",
+        )
+    console.print(t)
+    console.print(
+        f"calibration: {fitted.bundle.calibrator.method}; 90% conformal sets cover "
+        f"{m['conformal_coverage']:.1%} of the test set (mean size {m['conformal_mean_set_size']:.2f}); "
+        f"{fitted.seconds:.1f} s"
+    )
+    colour = "green" if record.alias == "champion" else "yellow"
+    console.print(
+        f"registered scalepredict version {record.version} as [{colour}]{record.alias}[/]"
+    )
+    for reason in record.decision.reasons:
+        console.print(f"  - {reason}")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="Labelled CSV/Parquet to evaluate on.")],
+    model_uri: Annotated[
+        str, typer.Option(help="MLflow URI or local bundle directory.")
+    ] = "models:/scalepredict@champion",
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+) -> None:
+    """Metrics of a model on labelled data, per stage and per city group (small/poor cities)."""
+    from scalepredict.bundle import BundleError
+    from scalepredict.pipeline import evaluate as evaluate_model
+    from scalepredict.registry import load_bundle
+    from scalepredict.validation import validate_file
+
+    try:
+        result = validate_file(data, labelled=True)
+    except DataFileError as e:
+        raise fail(str(e)) from None
+    if not result.valid:
+        print_problems(result.problems, 50)
+        raise fail(
+            f"{data}: {len(result.problems)} problem(s); fix or quarantine them first",
+            EXIT_PROBLEMS,
+        )
+    try:
+        bundle = load_bundle(model_uri)
+    except BundleError as e:
+        raise fail(str(e)) from None
+    metrics = evaluate_model(bundle, result.frame)
+    if as_json:
+        console.print_json(json.dumps(metrics))
+        return
+    t = Table(title=f"{model_uri} on {data}")
+    for col in ("group", "n", "ROC AUC", "log loss", "Brier", "ECE", "Bayes AUC"):
+        t.add_column(col, justify="left" if col == "group" else "right")
+    for name, r in {"all": metrics, **metrics["by_group"]}.items():
+        t.add_row(
+            name,
+            str(int(r["n"])),
+            f"{r['roc_auc']:.4f}",
+            f"{r['log_loss']:.4f}",
+            f"{r['brier']:.4f}",
+            f"{r['ece']:.4f}",
+            f"{r['bayes_roc_auc']:.4f}" if "bayes_roc_auc" in r else "",
+        )
+    console.print(t)
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="Registered model version to make champion.")],
+    reason: Annotated[
+        str, typer.Option(help="Why the gate is overridden (logged).")
+    ] = "manual override",
+) -> None:
+    """Make VERSION the champion deliberately, bypassing the gate; logged as an MLflow run."""
+    from mlflow.exceptions import MlflowException
+
+    from scalepredict.pipeline import promote as promote_version
+
+    try:
+        previous = promote_version(version, reason)
+    except MlflowException as e:
+        raise fail(f"cannot promote version {version}: {e.message}") from None
+    console.print(
+        f"version {version} is now champion (was {previous or 'none'}); reason logged: {reason}"
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -55,8 +55,11 @@ def catalogue_fingerprint(cat: Catalogue | None = None) -> str:
     cat = cat or load_catalogue()
     spec = {
         "features": feature_names(cat),
-        "categories": {c: list(cat.context_field(c).categories) for c in cat.feature_context
-                       if cat.context_field(c).type == "category"},
+        "categories": {
+            c: list(cat.context_field(c).categories)
+            for c in cat.feature_context
+            if cat.context_field(c).type == "category"
+        },
         "log": sorted(LOG_FIELDS),
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]

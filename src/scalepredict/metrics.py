@@ -32,7 +32,7 @@ def probability_metrics(y: np.ndarray, p: np.ndarray, prefix: str = "") -> dict[
         "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "brier": float(brier_score_loss(y, p)),
         "ece": expected_calibration_error(y, p),
-        "n": int(len(y)),
+        "n": len(y),
     }
     return {f"{prefix}{k}": v for k, v in out.items()}
 

@@ -34,12 +34,27 @@ from scalepredict.catalogue import Catalogue, load_catalogue
 # Log-odds per score step, by stage and dimension; a factor's coefficient is its dimension's
 # weight times the factor's multiplier (default 1), so a new catalogue factor needs no edit here.
 DIMENSION_WEIGHTS: dict[str, dict[str, float]] = {
-    "proof_of_concept": {"strategy": 0.20, "data": 0.07, "people_organization": 0.01,
-                         "process": 0.05, "technology": 0.05},
-    "pilot": {"strategy": 0.10, "data": 0.08, "people_organization": 0.09,
-              "process": 0.07, "technology": 0.05},
-    "rollout": {"strategy": 0.01, "data": 0.07, "people_organization": 0.20,
-                "process": 0.07, "technology": 0.05},
+    "proof_of_concept": {
+        "strategy": 0.20,
+        "data": 0.07,
+        "people_organization": 0.01,
+        "process": 0.05,
+        "technology": 0.05,
+    },
+    "pilot": {
+        "strategy": 0.10,
+        "data": 0.08,
+        "people_organization": 0.09,
+        "process": 0.07,
+        "technology": 0.05,
+    },
+    "rollout": {
+        "strategy": 0.01,
+        "data": 0.07,
+        "people_organization": 0.20,
+        "process": 0.07,
+        "technology": 0.05,
+    },
 }
 FACTOR_MULTIPLIERS: dict[str, float] = {
     "value_case": 1.3,

@@ -34,9 +34,7 @@ class TrainConfig:
     seed: int = 42
     data: str = "data/initiatives.csv"
     on_bad_rows: str = "refuse"
-    split: dict[str, float] = field(
-        default_factory=lambda: {"test": 0.2, "calibration": 0.15}
-    )
+    split: dict[str, float] = field(default_factory=lambda: {"test": 0.2, "calibration": 0.15})
     search: dict[str, Any] = field(default_factory=dict)
     calibration_methods: list[str] = field(default_factory=lambda: ["isotonic", "sigmoid", "none"])
     conformal_alpha: float = 0.10
@@ -122,13 +120,23 @@ BASE_PARAMS = {
     "max_cat_to_onehot": 16,
     "nthread": 2,
 }
-DEFAULT_TRIAL = {"max_depth": 2, "learning_rate": 0.05, "min_child_weight": 5.0, "subsample": 0.8,
-                 "colsample_bytree": 0.8, "reg_lambda": 2.0}
+DEFAULT_TRIAL = {
+    "max_depth": 2,
+    "learning_rate": 0.05,
+    "min_child_weight": 5.0,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 2.0,
+}
 
 
 def xgb_params(params: dict[str, Any], seed: int) -> dict[str, Any]:
-    return {**BASE_PARAMS, "monotone_constraints": str(monotone_constraints()), "seed": seed,
-            **params}
+    return {
+        **BASE_PARAMS,
+        "monotone_constraints": str(monotone_constraints()),
+        "seed": seed,
+        **params,
+    }
 
 
 def city_folds(frame: pd.DataFrame, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -162,8 +170,13 @@ def search(
     for t in range(trials_budget):
         params = dict(DEFAULT_TRIAL) if t == 0 else sample_params(rng, space)
         history = xgb.cv(
-            xgb_params(params, cfg.seed), ddev, num_boost_round=max_rounds, folds=folds,
-            early_stopping_rounds=early, verbose_eval=False, seed=cfg.seed,
+            xgb_params(params, cfg.seed),
+            ddev,
+            num_boost_round=max_rounds,
+            folds=folds,
+            early_stopping_rounds=early,
+            verbose_eval=False,
+            seed=cfg.seed,
         )
         ll, rounds = float(history["test-logloss-mean"].iloc[-1]), len(history)
         trials.append({**params, "rounds": rounds, "cv_log_loss": ll})
@@ -209,11 +222,18 @@ def logistic_baseline(train: pd.DataFrame):
     categorical = [c for c in x if isinstance(x[c].dtype, pd.CategoricalDtype)]
     numeric = [c for c in x if c not in categorical]
     model = make_pipeline(
-        ColumnTransformer([
-            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                  StandardScaler()), numeric),
-        ]),
+        ColumnTransformer(
+            [
+                ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+                    ),
+                    numeric,
+                ),
+            ]
+        ),
         LogisticRegression(max_iter=5000, C=1.0),
     )
     model.fit(x.astype({c: "object" for c in categorical}), train[cat.outcome.name].astype(int))
@@ -230,7 +250,9 @@ def checklist_score(frame: pd.DataFrame) -> np.ndarray:
 
 def checklist_baseline(train: pd.DataFrame):
     """The checklist mean, mapped to a probability by a one-variable logistic fit."""
-    lr = LogisticRegression().fit(checklist_score(train).reshape(-1, 1), train["scaled_up"].astype(int))
+    lr = LogisticRegression().fit(
+        checklist_score(train).reshape(-1, 1), train["scaled_up"].astype(int)
+    )
     return lambda frame: lr.predict_proba(checklist_score(frame).reshape(-1, 1))[:, 1]
 
 
@@ -271,15 +293,20 @@ def fit(
     test_metrics = with_truth(y_test, p_test, truth_of(split.test))
     covered = [yt in s for yt, s in zip(y_test, conformal.sets(p_test), strict=True)]
     test_metrics["conformal_coverage"] = float(np.mean(covered))
-    test_metrics["conformal_mean_set_size"] = float(np.mean([len(s) for s in conformal.sets(p_test)]))
+    test_metrics["conformal_mean_set_size"] = float(
+        np.mean([len(s) for s in conformal.sets(p_test)])
+    )
     baselines = {
-        "logistic_regression": probability_metrics(y_test, logistic_baseline(split.dev)(split.test)),
+        "logistic_regression": probability_metrics(
+            y_test, logistic_baseline(split.dev)(split.test)
+        ),
         "checklist": probability_metrics(y_test, checklist_baseline(split.dev)(split.test)),
     }
     if progress:
         progress("fit", 1, 1)
-    return FitResult(bundle, split, found, cal_scores, test_metrics, baselines,
-                     time.perf_counter() - t0)
+    return FitResult(
+        bundle, split, found, cal_scores, test_metrics, baselines, time.perf_counter() - t0
+    )
 
 
 # --- promotion gate ----------------------------------------------------------------------
@@ -290,27 +317,37 @@ class GateDecision:
 
 
 def gate(
-    new: dict[str, float], baselines: dict[str, dict[str, float]],
-    champion: dict[str, float] | None, cfg: TrainConfig,
+    new: dict[str, float],
+    baselines: dict[str, dict[str, float]],
+    champion: dict[str, float] | None,
+    cfg: TrainConfig,
 ) -> GateDecision:
     """Champion only if not worse than the current champion on the same test set and better
     than every baseline trained on the same split."""
     failed, passed = [], []
     for name, b in baselines.items():
         if new["roc_auc"] > b["roc_auc"] and new["log_loss"] < b["log_loss"]:
-            passed.append(f"beats {name} (AUC {new['roc_auc']:.4f} > {b['roc_auc']:.4f}, "
-                          f"log loss {new['log_loss']:.4f} < {b['log_loss']:.4f})")
+            passed.append(
+                f"beats {name} (AUC {new['roc_auc']:.4f} > {b['roc_auc']:.4f}, "
+                f"log loss {new['log_loss']:.4f} < {b['log_loss']:.4f})"
+            )
         else:
-            failed.append(f"does not beat {name}: AUC {new['roc_auc']:.4f} vs {b['roc_auc']:.4f}, "
-                          f"log loss {new['log_loss']:.4f} vs {b['log_loss']:.4f}")
+            failed.append(
+                f"does not beat {name}: AUC {new['roc_auc']:.4f} vs {b['roc_auc']:.4f}, "
+                f"log loss {new['log_loss']:.4f} vs {b['log_loss']:.4f}"
+            )
     if champion is not None:
         tol_auc, tol_ll = cfg.gate["auc_tolerance"], cfg.gate["log_loss_tolerance"]
         if new["roc_auc"] < champion["roc_auc"] - tol_auc:
-            failed.append(f"AUC {new['roc_auc']:.4f} is worse than the champion's "
-                          f"{champion['roc_auc']:.4f} by more than {tol_auc}")
+            failed.append(
+                f"AUC {new['roc_auc']:.4f} is worse than the champion's "
+                f"{champion['roc_auc']:.4f} by more than {tol_auc}"
+            )
         if new["log_loss"] > champion["log_loss"] + tol_ll:
-            failed.append(f"log loss {new['log_loss']:.4f} is higher than the champion's "
-                          f"{champion['log_loss']:.4f}")
+            failed.append(
+                f"log loss {new['log_loss']:.4f} is higher than the champion's "
+                f"{champion['log_loss']:.4f}"
+            )
         if not failed:
             passed.append("not worse than the champion on the same test set")
     else:

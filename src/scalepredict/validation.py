@@ -195,3 +195,25 @@ def summarize(frame: pd.DataFrame) -> dict[str, object]:
             s: round(float(rates[s]), 4) for s in cat.stages if s in rates
         }
     return summary
+
+
+class InvalidAssessmentError(ValueError):
+    """Rows of an in-memory frame broke the schema; `problems` has one row per problem."""
+
+    def __init__(self, problems: pd.DataFrame, limit: int = 20) -> None:
+        self.problems = problems
+        lines = [
+            f"row {r.row} ({r.initiative_id}) {r.column}: must be {r.rule}, got {r.value!r}"
+            for r in problems.head(limit).itertuples()
+        ]
+        more = f"\n... and {len(problems) - limit} more" if len(problems) > limit else ""
+        super().__init__(f"{len(problems)} problem(s):\n" + "\n".join(lines) + more)
+
+
+def parse_assessments(df: pd.DataFrame, source: str = "<input>") -> pd.DataFrame:
+    """Validate an in-memory frame (strings or typed; rows count from 1) and return it typed."""
+    raw = RawTable(df.reset_index(drop=True), Path(source), first_row=1)
+    result = validate_table(raw)
+    if not result.valid:
+        raise InvalidAssessmentError(result.problems)
+    return result.frame
