@@ -24,6 +24,7 @@ data: $(DATA)
 
 run: install data
 	$(BIN)/scalepredict validate $(DATA)
+	$(BIN)/scalepredict train --if-missing
 
 test: install
 	$(BIN)/ruff check src tests benchmarks

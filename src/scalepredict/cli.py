@@ -159,6 +159,9 @@ def train(
         Path | None, typer.Option(help="Labelled CSV/Parquet (default: the config's).")
     ] = None,
     config: Annotated[Path, typer.Option(help="Training configuration YAML.")] = DEFAULT_CONFIG,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing if a champion is already registered.")
+    ] = False,
 ) -> None:
     """Train, calibrate and test a model; track it in MLflow; register it as champion or challenger.
 
@@ -167,13 +170,20 @@ def train(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scalepredict.pipeline import TrainingDataError, train_and_register
-    from scalepredict.train import TrainConfig
+    from scalepredict.train import InsufficientDataError, TrainConfig
 
     try:
         cfg = TrainConfig.from_yaml(config)
     except (OSError, ValueError, TypeError) as e:
         raise fail(f"{config}: {e}") from None
     data = data or Path(cfg.data)
+    if if_missing:
+        from scalepredict import registry
+
+        current = registry.version_by_alias(registry.connect(), registry.CHAMPION)
+        if current is not None:
+            console.print(f"champion is version {current.version}; nothing to train (--if-missing)")
+            return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -197,7 +207,7 @@ def train(
 
         try:
             record = train_and_register(data, cfg, config, progress)
-        except DataFileError as e:
+        except (DataFileError, InsufficientDataError) as e:
             raise fail(str(e)) from None
         except TrainingDataError as e:
             print_problems(e.result.problems, 50)
@@ -238,7 +248,8 @@ def _print_training_summary(record) -> None:
     console.print(t)
     console.print(
         f"calibration: {fitted.bundle.calibrator.method}; 90% conformal sets cover "
-        f"{m['conformal_coverage']:.1%} of the test set (mean size {m['conformal_mean_set_size']:.2f}); "
+        f"{m['conformal_coverage']:.1%} of the test set "
+        f"(mean size {m['conformal_mean_set_size']:.2f}); "
         f"{fitted.seconds:.1f} s"
     )
     colour = "green" if record.alias == "champion" else "yellow"

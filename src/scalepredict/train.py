@@ -67,6 +67,10 @@ DEFAULT_SPACE = {
 }
 
 
+class InsufficientDataError(ValueError):
+    """Too little data (or too few cities) to train and test honestly."""
+
+
 # --- split ------------------------------------------------------------------------------
 @dataclass
 class Split:
@@ -80,13 +84,19 @@ class Split:
 
 def split_by_city(frame: pd.DataFrame, fractions: dict[str, float], seed: int) -> Split:
     """Deal cities into folds stratified by stage; no city is on two sides of any split."""
-    fold = np.empty(len(frame), int)
-    for k, (_, idx) in enumerate(city_folds(frame, SPLIT_FOLDS, seed)):
-        fold[idx] = k
     n_test = max(1, round(fractions["test"] * SPLIT_FOLDS))
     n_cal = max(1, round(fractions["calibration"] * SPLIT_FOLDS))
     if n_test + n_cal >= SPLIT_FOLDS:
-        raise ValueError("split fractions leave no data for training")
+        raise InsufficientDataError("split fractions leave no data for training")
+    n_cities = frame["city"].nunique()
+    if n_cities < 2 * SPLIT_FOLDS:
+        raise InsufficientDataError(
+            f"training needs initiatives from at least {2 * SPLIT_FOLDS} cities to split by city; "
+            f"the data has {n_cities}"
+        )
+    fold = np.empty(len(frame), int)
+    for k, (_, idx) in enumerate(city_folds(frame, SPLIT_FOLDS, seed)):
+        fold[idx] = k
     part = lambda lo, hi: frame[(fold >= lo) & (fold < hi)].reset_index(drop=True)  # noqa: E731
     return Split(
         test=part(0, n_test),
