@@ -15,6 +15,23 @@ from scalepredict.tableio import write_table
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Small, fast training settings shared by the tests that need a model.
+SMALL_CONFIG = {
+    "seed": 3,
+    "split": {"test": 0.2, "calibration": 0.2},
+    "search": {"trials": 2, "cv_folds": 3, "max_rounds": 400, "early_stopping_rounds": 30},
+}
+
+
+@pytest.fixture(scope="session")
+def small_fit():
+    """A model fitted (no MLflow) on 1,500 generated rows: (frame, FitResult)."""
+    from scalepredict.train import TrainConfig, fit
+
+    frame = generate(1500, seed=8, truth=True)
+    return frame, fit(frame, TrainConfig(**SMALL_CONFIG))
+
+
 @pytest.fixture(scope="session")
 def cat() -> Catalogue:
     return load_catalogue()

@@ -18,11 +18,9 @@ from scalepredict.synthetic import generate
 from scalepredict.tableio import write_table
 from scalepredict.train import TrainConfig, fit, split_by_city
 
-SMALL = {
-    "seed": 3,
-    "split": {"test": 0.2, "calibration": 0.2},
-    "search": {"trials": 2, "cv_folds": 3, "max_rounds": 400, "early_stopping_rounds": 30},
-}
+from .conftest import SMALL_CONFIG
+
+SMALL = SMALL_CONFIG
 
 
 @pytest.fixture(scope="module")
@@ -163,9 +161,8 @@ def test_bad_rows_give_the_report_not_a_traceback(store, runner, tmp_path):
 
 # --- fast checks without MLflow ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def fitted():
-    frame = generate(1500, seed=8, truth=True)
-    return frame, fit(frame, TrainConfig(**SMALL))
+def fitted(small_fit):
+    return small_fit
 
 
 def test_no_city_on_both_sides(fitted):

@@ -115,6 +115,11 @@ class ModelBundle:
         """Calibrated probability of scaling up, one per row of a typed assessment frame."""
         return self.calibrator(self.raw_probability(frame))
 
+    def probability_of_features(self, x: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability from a ready feature frame (hot loops: plans, what-ifs)."""
+        margin = self.booster.inplace_predict(x, predict_type="margin")
+        return self.calibrator(1.0 / (1.0 + np.exp(-np.asarray(margin, float))))
+
     # --- persistence --------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)

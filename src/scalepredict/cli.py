@@ -329,5 +329,147 @@ def promote(
     )
 
 
+DEFAULT_MODEL = "models:/scalepredict@champion"
+ModelUri = Annotated[str, typer.Option(help="MLflow model URI or a local bundle directory.")]
+
+
+def _load_valid(path: Path):
+    """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2."""
+    from scalepredict.validation import validate_file
+
+    try:
+        result = validate_file(path)
+    except DataFileError as e:
+        raise fail(str(e)) from None
+    if not result.valid:
+        print_problems(result.problems, 50)
+        raise fail(f"{path}: {len(result.problems)} problem(s); fix them first", EXIT_PROBLEMS)
+    return result.frame
+
+
+def _load_predictor(uri: str):
+    from scalepredict.bundle import BundleError
+    from scalepredict.predictor import Predictor
+
+    try:
+        return Predictor.from_uri(uri)
+    except BundleError as e:
+        raise fail(str(e)) from None
+
+
+@app.command()
+def explain(
+    data: Annotated[Path, typer.Option(help="Assessments (CSV/Parquet) to explain.")],
+    out: Annotated[Path | None, typer.Option(help="Directory for plots and tables.")] = None,
+    initiative: Annotated[str | None, typer.Option(help="initiative_id for a waterfall.")] = None,
+    model_uri: ModelUri = DEFAULT_MODEL,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {stage: {dimension: mean |SHAP|}}.")
+    ] = False,
+) -> None:
+    """Which dimensions and factors drive the predictions, per stage (mean |SHAP|, log-odds)."""
+    import pandas as pd
+
+    frame = _load_valid(data)
+    predictor = _load_predictor(model_uri)
+    importance = predictor.importance(frame)
+    row = None
+    if initiative is not None:
+        row = frame[frame["initiative_id"] == initiative]
+        if row.empty:
+            raise fail(f"initiative {initiative!r} is not in {data}")
+    if out is not None:
+        from scalepredict.reports import dimension_bars, shap_summary_per_stage, waterfall
+
+        out.mkdir(parents=True, exist_ok=True)
+        written = [
+            *shap_summary_per_stage(predictor.bundle, frame, out),
+            dimension_bars(importance, out / "dimensions_by_stage.png"),
+        ]
+        table = [
+            {"stage": s, "level": level, "name": k, "mean_abs_shap": v}
+            for s, imp in importance.items()
+            for level in ("dimensions", "factors")
+            for k, v in imp[level].items()
+        ]
+        written.append(write_table(pd.DataFrame(table), out / "importance.csv"))
+        if row is not None:
+            written.append(waterfall(predictor.bundle, row, out / f"waterfall_{initiative}.png"))
+            (out / f"explanation_{initiative}.json").write_text(
+                json.dumps(predictor.assess(row)[0], indent=2, default=str)
+            )
+        for path in written:
+            err.print(f"wrote {path}")
+    if as_json:
+        console.print_json(json.dumps({s: imp["dimensions"] for s, imp in importance.items()}))
+        return
+    t = Table(title="Mean |SHAP| per dimension (log-odds), by stage")
+    t.add_column("dimension")
+    for s in importance:
+        t.add_column(f"{s} (n={importance[s]['n']})", justify="right")
+    for d in next(iter(importance.values()))["dimensions"]:
+        t.add_row(d, *[f"{importance[s]['dimensions'][d]:.3f}" for s in importance])
+    console.print(t)
+    if row is not None:
+        ex = predictor.assess(row, plan=False)[0]
+        console.print(f"{initiative}: probability {ex['probability']:.1%} ({ex['risk_band']} risk)")
+        for drv in ex["explanation"]["top_drivers"]:
+            console.print(
+                f"  {drv['field']} = {drv['value']}: {drv['direction']} ({drv['strength']}, "
+                f"{drv['probability_points']:+.1f} points)"
+            )
+
+
+def _flat_record(rec: dict) -> dict:
+    flat = {k: rec[k] for k in ("initiative_id", "probability", "risk_band", "uncertainty")}
+    flat["prediction_set"] = "|".join(map(str, rec["prediction_set"]))
+    if "explanation" in rec:
+        dims = rec["explanation"]["dimensions"]
+        flat["weakest_dimension"] = min((d for d in dims if d != "context"), key=dims.get)
+        flat["top_drivers"] = "; ".join(
+            f"{d['field']} {d['direction']} ({d['strength']})"
+            for d in rec["explanation"]["top_drivers"]
+        )
+    if "plan" in rec:
+        plan = rec["plan"]
+        flat["plan_actions"] = "; ".join(
+            f"{a['factor']} {a['from']}->{a['to']}" for a in plan["actions"]
+        )
+        flat["plan_expected_probability"] = plan["expected_probability"]
+        flat["plan_reached_target"] = plan["reached"]
+        flat["plan_total_effort"] = plan["total_effort"]
+    return flat
+
+
+@app.command()
+def score(
+    file: Annotated[Path, typer.Argument(help="Assessments (CSV/Parquet) to score.")],
+    out: Annotated[Path, typer.Option(help="Output .json (records) or .csv (one flat row each).")],
+    with_explain: Annotated[bool, typer.Option("--explain", help="Add explanations.")] = False,
+    with_plan: Annotated[bool, typer.Option("--plan", help="Add mitigation plans.")] = False,
+    target: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Plan target probability.")
+    ] = None,
+    max_effort: Annotated[float | None, typer.Option(min=0.0, help="Plan effort budget.")] = None,
+    model_uri: ModelUri = DEFAULT_MODEL,
+) -> None:
+    """Score a batch offline: probability, risk band, 90% statement; optionally why and what to do."""
+    import pandas as pd
+
+    if out.resolve() == file.resolve():
+        raise fail(f"{out}: refusing to overwrite the input file")
+    frame = _load_valid(file)
+    predictor = _load_predictor(model_uri)
+    records = predictor.assess(
+        frame, explain=with_explain, plan=with_plan, target=target, max_effort=max_effort
+    )
+    if out.suffix.lower() == ".json":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(records, indent=1, default=str))
+    else:
+        write_table(pd.DataFrame([_flat_record(r) for r in records]), out)
+    err.print(f"scored {len(records)} initiative(s) -> {out}")
+
+
 if __name__ == "__main__":
     app()

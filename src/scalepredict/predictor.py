@@ -11,6 +11,8 @@ import pandas as pd
 
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import load_catalogue
+from scalepredict.explain import explain_rows, global_importance
+from scalepredict.mitigate import apply_changes, plan_batch
 
 # Risk that the initiative does NOT scale, read from the probability that it does.
 # Bands are fixed cut-offs on the calibrated probability so a band means the same thing across
@@ -49,6 +51,13 @@ class Predictor:
     bundle: ModelBundle
     info: dict[str, Any] = field(default_factory=dict)  # name, version, source ...
 
+    @classmethod
+    def from_uri(cls, uri: str) -> Predictor:
+        """From an MLflow URI (`models:/scalepredict@champion`) or a local bundle directory."""
+        from scalepredict.registry import load_bundle
+
+        return cls(load_bundle(uri), {"uri": uri})
+
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         return self.bundle.probability(frame)
 
@@ -66,3 +75,48 @@ class Predictor:
                 "uncertainty": [uncertainty_statement(s, alpha) for s in sets],
             }
         )
+
+    def explain(self, frame: pd.DataFrame, top: int = 5) -> list[dict[str, Any]]:
+        return explain_rows(self.bundle, frame, top)
+
+    def importance(self, frame: pd.DataFrame) -> dict[str, dict]:
+        return global_importance(self.bundle, frame)
+
+    def plan(
+        self, frame: pd.DataFrame, target: float | None = None, max_effort: float | None = None
+    ) -> list[dict[str, Any]]:
+        return plan_batch(self.bundle, frame, target, max_effort)
+
+    def whatif(self, frame: pd.DataFrame, changes: dict[str, int | None]) -> list[dict[str, Any]]:
+        """Probability and explanation before and after setting factors to given scores."""
+        after_frame = apply_changes(frame, changes)
+        before, after = self.assess(frame, plan=False), self.assess(after_frame, plan=False)
+        return [
+            {
+                "changes": changes,
+                "before": b,
+                "after": a,
+                "delta": round(a["probability"] - b["probability"], 4),
+            }
+            for b, a in zip(before, after, strict=True)
+        ]
+
+    def assess(
+        self,
+        frame: pd.DataFrame,
+        explain: bool = True,
+        plan: bool = True,
+        target: float | None = None,
+        max_effort: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Everything for a batch, as JSON-ready records: score, explanation, plan."""
+        scored = self.score(frame).to_dict("records")
+        if explain:
+            for rec, ex in zip(scored, self.explain(frame), strict=True):
+                rec["explanation"] = ex
+        if plan:
+            for rec, pl in zip(scored, self.plan(frame, target, max_effort), strict=True):
+                rec["plan"] = pl
+        for rec in scored:
+            rec["probability"] = float(rec["probability"])
+        return scored
