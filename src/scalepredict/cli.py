@@ -453,7 +453,7 @@ def score(
     max_effort: Annotated[float | None, typer.Option(min=0.0, help="Plan effort budget.")] = None,
     model_uri: ModelUri = DEFAULT_MODEL,
 ) -> None:
-    """Score a batch offline: probability, risk band, 90% statement; optionally why and what to do."""
+    """Score a batch offline: probability, risk band, 90% statement; optionally why and what."""
     import pandas as pd
 
     if out.resolve() == file.resolve():
