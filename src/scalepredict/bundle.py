@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from scalepredict.features import catalogue_fingerprint, feature_names, make_features
+from scalepredict.features import catalogue_fingerprint, feature_matrix, feature_names
 
 BOOSTER_FILE = "booster.json"
 META_FILE = "bundle.json"
@@ -102,23 +102,32 @@ class ModelBundle:
     meta: dict[str, Any] = field(default_factory=dict)
 
     # --- prediction ---------------------------------------------------------------------
-    def dmatrix(self, frame: pd.DataFrame) -> xgb.DMatrix:
-        return xgb.DMatrix(make_features(frame), enable_categorical=True)
+    def dmatrix(self, x: np.ndarray) -> xgb.DMatrix:
+        """A DMatrix from a feature matrix (categorical codes), typed as the booster was trained."""
+        return xgb.DMatrix(
+            x,
+            feature_names=self.booster.feature_names,
+            feature_types=self.booster.feature_types,
+            enable_categorical=True,
+        )
+
+    def margin_of(self, x: np.ndarray) -> np.ndarray:
+        """Booster log-odds from a feature matrix (`features.feature_matrix`)."""
+        return np.asarray(self.booster.inplace_predict(x, predict_type="margin"), float)
+
+    def probability_of(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probability from a feature matrix (hot loops: plans, what-ifs)."""
+        return self.calibrator(1.0 / (1.0 + np.exp(-self.margin_of(x))))
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.booster.predict(self.dmatrix(frame), output_margin=True)
+        return self.margin_of(feature_matrix(frame))
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.margin(frame)))
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of scaling up, one per row of a typed assessment frame."""
-        return self.calibrator(self.raw_probability(frame))
-
-    def probability_of_features(self, x: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability from a ready feature frame (hot loops: plans, what-ifs)."""
-        margin = self.booster.inplace_predict(x, predict_type="margin")
-        return self.calibrator(1.0 / (1.0 + np.exp(-np.asarray(margin, float))))
+        return self.probability_of(feature_matrix(frame))
 
     # --- persistence --------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

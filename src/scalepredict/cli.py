@@ -471,5 +471,85 @@ def score(
     err.print(f"scored {len(records)} initiative(s) -> {out}")
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port on localhost.")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+) -> None:
+    """Start the scoring API (`bentoml serve serving.service:ScalePredict`) with the champion."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    bentoml_bin = shutil.which("bentoml") or str(Path(sys.executable).parent / "bentoml")
+    root = Path(__file__).resolve().parents[2]
+    cmd = [
+        bentoml_bin,
+        "serve",
+        "serving.service:ScalePredict",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    err.print(f"starting: {' '.join(cmd)} (in {root})")
+    raise typer.Exit(subprocess.call(cmd, cwd=root, env=os.environ.copy()))
+
+
+keys_app = typer.Typer(
+    help="API keys for the scoring service (only hashes are stored).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="Who holds the key (letters, digits, - or _).")],
+    role: Annotated[str, typer.Option(help="scorer or admin.")] = "scorer",
+) -> None:
+    """Create a key and print it once; only its SHA-256 hash is stored."""
+    from scalepredict.auth import ApiKeyError, add_key, keys_file
+
+    try:
+        key = add_key(name, role)
+    except ApiKeyError as e:
+        raise fail(str(e)) from None
+    err.print(f"key for {name} ({role}) stored as a hash in {keys_file()}; it is shown only now:")
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Names, roles and creation times (never keys)."""
+    from scalepredict.auth import list_keys
+
+    for name, k in list_keys().items():
+        console.print(f"{name}\t{k['role']}\t{k['created']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument()]) -> None:
+    """Delete a key; requests with it get 401 from then on."""
+    from scalepredict.auth import revoke_key
+
+    if not revoke_key(name):
+        raise fail(f"no key named {name!r}")
+    console.print(f"revoked {name}")
+
+
+audit_app = typer.Typer(help="The audit trail of scored proposals.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("export")
+def audit_export(out: Annotated[Path, typer.Option(help="CSV file to write.")]) -> None:
+    """Write every audit record (request id, key name, time, input, output, model) to CSV."""
+    from scalepredict.audit import AuditLog, audit_url
+
+    n = AuditLog().export(out)
+    console.print(f"wrote {n} record(s) from {audit_url()} to {out}")
+
+
 if __name__ == "__main__":
     app()

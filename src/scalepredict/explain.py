@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import load_catalogue
-from scalepredict.features import feature_names, make_features
+from scalepredict.features import feature_matrix, feature_names
 
 STRONG, MODERATE = 0.5, 0.2
 
@@ -51,8 +50,7 @@ class Contributions:
 
 
 def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
-    x = make_features(frame)
-    raw = bundle.booster.predict(xgb.DMatrix(x, enable_categorical=True), pred_contribs=True)
+    raw = bundle.booster.predict(bundle.dmatrix(feature_matrix(frame)), pred_contribs=True)
     return Contributions(
         values=pd.DataFrame(raw[:, :-1], columns=feature_names(), index=frame.index),
         base=raw[:, -1],

@@ -30,24 +30,35 @@ def monotone_constraints(cat: Catalogue | None = None) -> tuple[int, ...]:
     return tuple(1 if f in factors else 0 for f in feature_names(cat))
 
 
-def make_features(frame: pd.DataFrame, cat: Catalogue | None = None) -> pd.DataFrame:
-    """Typed assessment frame -> model features (float, NaN for unknown, categoricals)."""
+def feature_matrix(frame: pd.DataFrame, cat: Catalogue | None = None) -> np.ndarray:
+    """Typed assessment frame -> float matrix in `feature_names` order: categoricals as their
+    catalogue code (NaN if empty), unknown answers as NaN. XGBoost reads codes for the
+    categorical features, so hot loops (plans, what-ifs) predict on this without pandas."""
     cat = cat or load_catalogue()
-    out: dict[str, pd.Series] = {}
+    columns = []
     for name in cat.feature_context:
         f = cat.context_field(name)
         col = frame[name]
         if f.type == "category":
-            out[name] = pd.Series(
-                pd.Categorical(col.astype("object"), categories=list(f.categories)),
-                index=frame.index,
-            )
+            codes = pd.Categorical(col.astype("object"), categories=list(f.categories)).codes
+            columns.append(np.where(codes < 0, np.nan, codes).astype(float))
         else:
-            values = pd.to_numeric(col, errors="coerce").astype("float64")
-            out[name] = np.log10(values.clip(lower=1.0)) if name in LOG_FIELDS else values
-    for name in cat.factor_names:
-        out[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    return pd.DataFrame(out, index=frame.index)[feature_names(cat)]
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            columns.append(np.log10(np.clip(values, 1.0, None)) if name in LOG_FIELDS else values)
+    factors = frame[cat.factor_names].to_numpy(dtype=float, na_value=np.nan)
+    return np.column_stack([*columns, factors]) if columns else factors
+
+
+def make_features(frame: pd.DataFrame, cat: Catalogue | None = None) -> pd.DataFrame:
+    """The same features as a DataFrame with pandas categoricals (training, plots)."""
+    cat = cat or load_catalogue()
+    x = pd.DataFrame(feature_matrix(frame, cat), columns=feature_names(cat), index=frame.index)
+    for name in cat.feature_context:
+        f = cat.context_field(name)
+        if f.type == "category":
+            codes = x[name].fillna(-1).astype(int)
+            x[name] = pd.Categorical.from_codes(codes, categories=list(f.categories))
+    return x
 
 
 def catalogue_fingerprint(cat: Catalogue | None = None) -> str:

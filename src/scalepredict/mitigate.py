@@ -22,7 +22,7 @@ import pandas as pd
 
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import Catalogue, Mitigation, load_catalogue
-from scalepredict.features import make_features
+from scalepredict.features import feature_matrix
 
 DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
 MIN_GAIN = 1e-6
@@ -56,12 +56,10 @@ def default_target(p: float) -> float:
     return next_band_target(p)
 
 
-def _with_factors(
-    base: pd.DataFrame, rows: np.ndarray, factors: np.ndarray, names: list[str]
-) -> pd.DataFrame:
-    """Feature frame: context of `base` rows `rows`, factor scores replaced by `factors`."""
-    x = base.iloc[rows].reset_index(drop=True)
-    x[names] = factors
+def _with_factors(base: np.ndarray, rows: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Feature matrix: context of `base` rows `rows`, factor scores (the last columns) replaced."""
+    x = base[rows].copy()
+    x[:, -factors.shape[1] :] = factors
     return x
 
 
@@ -75,10 +73,10 @@ def plan_batch(
     cat = load_catalogue()
     names = cat.factor_names
     n, nf = len(frame), len(names)
-    feats = make_features(frame).reset_index(drop=True)
-    scores = feats[names].to_numpy(dtype=float, copy=True)
+    feats = feature_matrix(frame)
+    scores = feats[:, -nf:].copy()
     start_scores = scores.copy()
-    p0 = bundle.probability_of_features(feats)
+    p0 = bundle.probability_of(feats)
     targets = np.array([target if target is not None else default_target(p) for p in p0])
     budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)
     costs = _step_costs(cat)
@@ -94,7 +92,7 @@ def plan_batch(
         idx = np.arange(len(rows) * nf)
         fac = np.tile(np.arange(nf), len(rows))
         cand[idx, fac] += 1
-        p = bundle.probability_of_features(_with_factors(feats, np.repeat(rows, nf), cand, names))
+        p = bundle.probability_of(_with_factors(feats, np.repeat(rows, nf), cand))
         gain = p.reshape(len(rows), nf) - p_now[rows, None]
         step_cost = costs[np.arange(nf)[None, :], np.minimum(steps[rows], costs.shape[1] - 1)]
         feasible = (
@@ -120,7 +118,7 @@ def plan_batch(
 
     plans = []
     for r in range(n):
-        kept = _prune(bundle, feats, r, start_scores[r], order[r], targets[r], costs, names)
+        kept = _prune(bundle, feats, r, start_scores[r], order[r], targets[r], costs)
         plans.append(
             _describe(
                 bundle,
@@ -140,28 +138,21 @@ def plan_batch(
 
 
 def _cumulative(
-    bundle: ModelBundle,
-    feats: pd.DataFrame,
-    r: int,
-    start: np.ndarray,
-    order: list[int],
-    names: list[str],
+    bundle: ModelBundle, feats: np.ndarray, r: int, start: np.ndarray, order: list[int]
 ) -> np.ndarray:
     """Expected probability after each prefix of the steps (index 0 = no step)."""
     states = np.repeat(start[None, :], len(order) + 1, axis=0)
     for k, j in enumerate(order):
         states[k + 1 :, j] += 1
-    return bundle.probability_of_features(
-        _with_factors(feats, np.full(len(states), r), states, names)
-    )
+    return bundle.probability_of(_with_factors(feats, np.full(len(states), r), states))
 
 
-def _prune(bundle, feats, r, start, order, target, costs, names) -> list[int]:
+def _prune(bundle, feats, r, start, order, target, costs) -> list[int]:
     """Drop the costliest top steps not needed to reach the target; drop steps that add nothing."""
     order = list(order)
     if not order:
         return order
-    reached = _cumulative(bundle, feats, r, start, order, names)[-1] >= target
+    reached = _cumulative(bundle, feats, r, start, order)[-1] >= target
     changed = True
     while changed and reached:
         changed = False
@@ -170,10 +161,10 @@ def _prune(bundle, feats, r, start, order, target, costs, names) -> list[int]:
         by_cost = sorted(last.items(), key=lambda kv: -costs[kv[0], order.count(kv[0]) - 1])
         for _, k in by_cost:
             trial = order[:k] + order[k + 1 :]
-            if _cumulative(bundle, feats, r, start, trial, names)[-1] >= target:
+            if _cumulative(bundle, feats, r, start, trial)[-1] >= target:
                 order, changed = trial, True
                 break
-    probs = _cumulative(bundle, feats, r, start, order, names)
+    probs = _cumulative(bundle, feats, r, start, order)
     return [j for k, j in enumerate(order) if probs[k + 1] - probs[k] > MIN_GAIN]
 
 
@@ -181,7 +172,7 @@ def _describe(
     bundle, feats, r, start, order, p0, target, budget, costs, cat, row
 ) -> dict[str, Any]:
     names = cat.factor_names
-    probs = _cumulative(bundle, feats, r, start, order, names)
+    probs = _cumulative(bundle, feats, r, start, order)
     taken = np.zeros(len(names), int)
     actions, total = [], 0.0
     for k, j in enumerate(order):
@@ -222,16 +213,17 @@ def answer_first(
     """Unknown answers whose answer would move the prediction most (range over answers 1..5)."""
     cat = load_catalogue()
     names = cat.factor_names
-    unknown = [j for j, f in enumerate(names) if pd.isna(feats.at[r, f])]
+    nf = len(names)
+    unknown = [j for j in range(nf) if np.isnan(feats[r, -nf + j])]
     if not unknown:
         return []
     levels = np.array(cat.scores, float)
-    states = np.repeat(feats.loc[[r], names].to_numpy(float), len(unknown) * len(levels), axis=0)
+    states = np.repeat(feats[[r], -nf:], len(unknown) * len(levels), axis=0)
     for u, j in enumerate(unknown):
         states[u * len(levels) : (u + 1) * len(levels), j] = levels
-    p = bundle.probability_of_features(
-        _with_factors(feats, np.full(len(states), r), states, names)
-    ).reshape(len(unknown), len(levels))
+    p = bundle.probability_of(_with_factors(feats, np.full(len(states), r), states)).reshape(
+        len(unknown), len(levels)
+    )
     rank = np.argsort(-(p.max(axis=1) - p.min(axis=1)))[:top]
     return [
         {

@@ -245,6 +245,11 @@ def true_probability(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.nd
 
     Needs complete factor scores: a frame whose scores were changed by hand is a
     do-intervention, and its result is the true effect of that change."""
+    return 1.0 / (1.0 + np.exp(-true_log_odds(df, params)))
+
+
+def true_log_odds(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.ndarray:
+    """The true log-odds (see the module docstring); scores may be fractional (references)."""
     cat = load_catalogue()
     factors = cat.factor_names
     missing_cols = [c for c in [*factors, "stage", "city_resources", "domain"] if c not in df]
@@ -264,8 +269,7 @@ def true_probability(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.nd
     scores = df[factors].to_numpy(dtype=float)
     resources = df["city_resources"].to_numpy(dtype=float)
     offsets = df["domain"].map(params.domain_offsets).fillna(0.0).to_numpy(dtype=float)
-    eta = _log_odds(scores, np.asarray(stage_idx), resources, offsets, cat, params)
-    return 1.0 / (1.0 + np.exp(-eta))
+    return _log_odds(scores, np.asarray(stage_idx), resources, offsets, cat, params)
 
 
 def _ids(prefix: str, n: int, width: int) -> pd.Series:

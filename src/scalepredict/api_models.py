@@ -1,0 +1,187 @@
+"""Request and response models of the scoring API, generated from the catalogue: every factor
+appears in the OpenAPI page with its question and the meaning of each score 1..5."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from scalepredict.catalogue import Field as CatalogueField
+from scalepredict.catalogue import load_catalogue
+
+MAX_PROPOSALS = 1000
+
+
+def _context_field(f: CatalogueField) -> tuple[Any, Any]:
+    bounds: dict[str, Any] = {}
+    if f.type == "category":
+        typ: Any = Literal[tuple(f.categories)]  # type: ignore[valid-type]
+    elif f.type == "string":
+        typ, bounds = str, {"min_length": 1, "max_length": 128}
+    elif f.type == "date":
+        typ = dt.date
+    else:
+        typ = int if f.type == "integer" else float
+        bounds = {"ge": f.min, "le": f.max, "strict": f.type == "integer"}
+    if f.nullable:
+        return typ | None, Field(None, description=f.description, **bounds)
+    return typ, Field(..., description=f.description, **bounds)
+
+
+def _proposal_model() -> type[BaseModel]:
+    cat = load_catalogue()
+    fields: dict[str, Any] = {f.name: _context_field(f) for f in cat.context}
+    for factor in cat.factors:
+        rubric = " ".join(f"{k}: {v}" for k, v in factor.rubric.items())
+        fields[factor.name] = (
+            int | None,
+            Field(
+                None,
+                ge=cat.scale_min,
+                le=cat.scale_max,
+                strict=True,
+                title=factor.label,
+                description=f"[{factor.dimension}] {factor.question} {rubric} "
+                "null = unknown answer.",
+            ),
+        )
+    return create_model(
+        "Proposal",
+        __config__=ConfigDict(extra="forbid", title="Proposal"),
+        __doc__="One initiative assessment: context and the 20 factor scores (null = unknown).",
+        **fields,
+    )
+
+
+Proposal = _proposal_model()
+FACTOR_NAMES = tuple(load_catalogue().factor_names)
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposals: list[Proposal] = Field(  # type: ignore[valid-type]
+        ..., min_length=1, description=f"1 to {MAX_PROPOSALS} proposals, unique initiative_id."
+    )
+
+
+class WhatIfRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposal: Proposal  # type: ignore[valid-type]
+    changes: dict[str, int | None] = Field(
+        ...,
+        min_length=1,
+        description="factor -> new score 1..5 (or null for unknown); only factors may change.",
+    )
+
+
+class PlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposal: Proposal  # type: ignore[valid-type]
+    target_probability: float | None = Field(
+        None, gt=0, lt=1, description="Default: the next risk band up (or +0.15)."
+    )
+    max_effort: float | None = Field(
+        None, gt=0, le=100, description="Effort budget (low=1, medium=2, high=4 per step)."
+    )
+
+
+class Driver(BaseModel):
+    field: str
+    dimension: str
+    value: float | str | None
+    contribution: float = Field(description="log-odds contribution (exact tree SHAP)")
+    direction: Literal["raises", "lowers"]
+    strength: Literal["strong", "moderate", "weak"]
+    probability_points: float = Field(description="leave-one-out effect in percentage points")
+
+
+class Explanation(BaseModel):
+    base_value: float
+    margin: float
+    dimensions: dict[str, float]
+    factors: dict[str, float]
+    context: dict[str, float]
+    top_drivers: list[Driver]
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    factor: str
+    dimension: str
+    from_: int = Field(alias="from")
+    to: int
+    action: str
+    theme: str
+    effort: str
+    months: int
+    expected_probability: float
+
+
+class Question(BaseModel):
+    factor: str
+    question: str
+    probability_if_lowest: float
+    probability_if_highest: float
+
+
+class Plan(BaseModel):
+    probability: float
+    target_probability: float
+    reached: bool
+    expected_probability: float
+    expected_gain: float
+    total_effort: float
+    max_effort: float
+    actions: list[Action]
+    answer_first: list[Question]
+
+
+class Assessment(BaseModel):
+    initiative_id: str
+    probability: float = Field(description="calibrated probability of scaling to the next stage")
+    risk_band: Literal["high", "elevated", "moderate", "low"]
+    prediction_set: list[int] = Field(description="90% conformal prediction set of outcomes")
+    uncertainty: str
+    explanation: Explanation | None = None
+    plan: Plan | None = None
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    source: Literal["registry", "cache"]
+
+
+class ScoreResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    results: list[Assessment]
+
+
+class WhatIfResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    changes: dict[str, int | None]
+    before: Assessment
+    after: Assessment
+    delta: float
+
+
+class PlanResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    initiative_id: str
+    plan: Plan
+
+
+class Problem(BaseModel):
+    path: str
+    rule: str
+    value: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: str
+    problems: list[Problem] = []
