@@ -48,6 +48,7 @@ MAX_BODY_BYTES = int(os.environ.get("SCALEPREDICT_MAX_BODY_BYTES", str(4 * 1024 
 # Which role may call what; anything not listed (and not open) is admin-only.
 OPEN_PATHS = {"/livez", "/healthz", "/metrics", "/docs.json", "/schema.json", "/docs", "/"}
 SCORER_PATHS = {"/score", "/whatif", "/plan", "/catalogue", "/model"}
+BODY_PATHS = {"/score", "/whatif", "/plan"}  # JSON bodies only
 
 app = FastAPI(title="ScalePredict", docs_url=None, redoc_url=None, openapi_url=None)
 _current: dict[str, Any] = {}  # the live service instance, for the middleware's /readyz
@@ -96,6 +97,11 @@ class GuardMiddleware:
                 f"call {path}; admin role required",
             )(scope, receive, send)
         scope.setdefault("state", {})["identity"] = identity
+        ctype = headers.get("content-type", "")
+        if scope["method"] == "POST" and path in BODY_PATHS and "json" not in ctype.lower():
+            return await _error(
+                415, f"send JSON (Content-Type: application/json), not {ctype or 'no content type'}"
+            )(scope, receive, send)
         if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
             receive = await _limited(receive, scope, send)
             if receive is None:

@@ -22,6 +22,7 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
         typ, bounds = str, {"min_length": 1, "max_length": 128}
     elif f.type == "date":
         typ = dt.date
+        bounds = {"ge": dt.date.fromisoformat(str(f.min)), "le": dt.date.fromisoformat(str(f.max))}
     else:
         typ = int if f.type == "integer" else float
         bounds = {"ge": f.min, "le": f.max, "strict": f.type == "integer"}
@@ -79,11 +80,12 @@ class WhatIfRequest(BaseModel):
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     proposal: Proposal  # type: ignore[valid-type]
+    # inclusive bounds: BentoML publishes OpenAPI 3.0, where exclusive bounds are booleans
     target_probability: float | None = Field(
-        None, gt=0, lt=1, description="Default: the next risk band up (or +0.15)."
+        None, ge=0.01, le=0.99, description="Default: the next risk band up (or +0.15)."
     )
     max_effort: float | None = Field(
-        None, gt=0, le=100, description="Effort budget (low=1, medium=2, high=4 per step)."
+        None, ge=1, le=100, description="Effort budget (low=1, medium=2, high=4 per step)."
     )
 
 

@@ -56,6 +56,8 @@ def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
         typed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
         if typed.dt.tz is not None:
             typed = typed.dt.tz_localize(None)
+        # dates pandas cannot hold in nanoseconds (year 214) are not plausible dates either
+        typed = typed.where((typed >= pd.Timestamp.min) & (typed <= pd.Timestamp.max))
         return typed.astype(DTYPES["date"]), present & typed.isna()
     numeric = pd.to_numeric(raw, errors="coerce")
     wrong = present & numeric.isna()
