@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := data/initiatives.csv
 
-.PHONY: run test install data lint format clean
+.PHONY: run test install data lint format clean bento
 
 # (Re)install when the project or its pinned constraints change.
 $(STAMP): pyproject.toml constraints.txt
@@ -25,6 +25,8 @@ data: $(DATA)
 run: install data
 	$(BIN)/scalepredict validate $(DATA)
 	$(BIN)/scalepredict train --if-missing
+	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|admin (printed once)"
+	$(BIN)/scalepredict serve --port 3000
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
@@ -40,3 +42,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# A Bento (serving/bentofile.yaml) carrying the current champion from the local cache.
+bento: install
+	$(BIN)/python -c "from scalepredict import champion; champion.from_registry()"
+	$(BIN)/bentoml build -f serving/bentofile.yaml .
