@@ -104,6 +104,7 @@ def main() -> None:
     args = ap.parse_args()
     from scalepredict.audit import AuditLog
     from scalepredict.auth import add_key
+    from scalepredict.registry import tracking_uri
 
     tmp = Path(tempfile.mkdtemp(prefix="sp-bench-"))
     env = {
@@ -111,6 +112,8 @@ def main() -> None:
         "SCALEPREDICT_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
         "SCALEPREDICT_MODEL_CACHE": str(tmp / "cache"),
         "BENTOML_HOME": str(tmp / "bentoml"),
+        "MLFLOW_TRACKING_URI": tracking_uri(),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs uvicorn
     }
     key = add_key("bench", "scorer", Path(env["SCALEPREDICT_KEYS_FILE"]))
     auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
@@ -169,14 +172,11 @@ def main() -> None:
         from scalepredict.catalogue import load_catalogue
 
         cols = load_catalogue().assessment_columns()
-        split = lambda ps: json.dumps(
-            {
-                "dataframe_split": {  # noqa: E731
-                    "columns": cols,
-                    "data": [[p[c] for c in cols] for p in ps],
-                }
-            }
-        ).encode()
+
+        def split(ps: list[dict]) -> bytes:  # MLflow's dataframe_split request body
+            data = [[p[c] for c in cols] for p in ps]
+            return json.dumps({"dataframe_split": {"columns": cols, "data": data}}).encode()
+
         cases = [
             (
                 "trivial BentoML constant (floor)",

@@ -8,8 +8,8 @@ is the `Predictor` the CLI and the MLflow pyfunc use too."""
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import os
 import threading
 import uuid
@@ -72,7 +72,9 @@ class GuardMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope["path"].rstrip("/") or "/"
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         if path == "/readyz":
             return await _readyz()(scope, receive, send)
         length = headers.get("content-length")
@@ -156,13 +158,24 @@ def _readyz() -> JSONResponse:
     )
 
 
+def _echo(value: Any) -> Any:
+    """An offending value as JSON can carry it (no containers, no inf/NaN, bounded length)."""
+    if isinstance(value, dict | list):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(value)[:40]
+    return value if not isinstance(value, str) else value[:200]
+
+
 @app.exception_handler(RequestValidationError)
 async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
     problems = [
         {
             "path": ".".join(str(p) for p in e["loc"] if p != "body"),
             "rule": e["msg"],
-            "value": e.get("input") if not isinstance(e.get("input"), dict | list) else None,
+            "value": _echo(e.get("input")),
         }
         for e in exc.errors()
     ]
@@ -185,11 +198,6 @@ async def _invalid_assessment(_: Request, exc: InvalidAssessmentError) -> JSONRe
 @app.exception_handler(WhatIfError)
 async def _invalid_whatif(_: Request, exc: WhatIfError) -> JSONResponse:
     return _error(422, "invalid change", [{"path": "changes", "rule": str(exc)}])
-
-
-@app.exception_handler(json.JSONDecodeError)
-async def _bad_json(_: Request, exc: json.JSONDecodeError) -> JSONResponse:
-    return _error(400, "body is not valid JSON", [{"path": "body", "rule": str(exc)}])
 
 
 def _frame(proposals: list) -> pd.DataFrame:

@@ -208,3 +208,16 @@ def test_explain_cli_json_and_plots(small_fit, tmp_path, runner, cat):
         "importance.csv",
         "shap_summary_pilot.png",
     } <= files
+
+
+def test_default_target_is_the_next_band_or_plus_015():
+    from scalepredict.predictor import next_band_target
+
+    assert next_band_target(0.10) == 0.25 and next_band_target(0.30) == 0.45
+    assert next_band_target(0.50) == 0.65
+    assert abs(next_band_target(0.70) - 0.85) < 1e-12 and next_band_target(0.95) == 0.99
+
+
+def test_whatif_refuses_huge_numbers(predictor, proposals):
+    with pytest.raises(WhatIfError, match="whole score"):
+        predictor.whatif(proposals.head(1), {"security": 10**400})

@@ -394,3 +394,20 @@ def test_schemathesis_finds_no_server_errors(server, env):
 
     generated = re.search(r"(\d+) generated", res.stdout)
     assert generated and int(generated.group(1)) >= 1000, res.stdout[-2000:]
+
+
+def test_hostile_inputs_get_4xx_not_5xx(server, env):
+    h = {**_h(env["_scorer"]), "content-type": "application/json"}
+    p = json.dumps({"proposals": _proposals(1)}).replace('"budget_eur":', '"budget_eur":1e400,"x":')
+    r = httpx.post(f"{server.url}/score", content=p.encode(), headers=h)
+    assert r.status_code == 422, r.text
+    r = httpx.post(
+        f"{server.url}/score", content=b"{}", headers={"Authorization": b"Bearer \xff\xfe"}
+    )
+    assert r.status_code == 401
+    r = httpx.post(
+        f"{server.url}/score",
+        content=b"hello",
+        headers={**_h(env["_scorer"]), "content-type": "text/plain"},
+    )
+    assert r.status_code == 415 and "JSON" in r.json()["error"]

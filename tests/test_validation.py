@@ -216,3 +216,11 @@ def test_numeric_rules_hold_for_any_value(small_frame, column, value, row):
         assert result.valid
     else:
         assert result.problems[["row", "column"]].values.tolist() == [[row + 2, column]]
+
+
+def test_huge_whole_numbers_are_named_not_a_crash(small_csv, tmp_path):
+    bad = _corrupt(
+        small_csv, {(2, "security"): "1e20", (3, "partners"): "1e300"}, tmp_path / "h.csv"
+    )
+    problems = validate_file(bad).problems
+    assert problems[["row", "column"]].values.tolist() == [[4, "security"], [5, "partners"]]

@@ -40,6 +40,15 @@ def _read(path: Path) -> dict[str, dict]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def _write(path: Path, keys: dict[str, dict]) -> None:
+    """Write beside, then rename: a running server never reads a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(keys, indent=2))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
 def add_key(name: str, role: str, path: Path | None = None) -> str:
     """Create a key for `name` with `role`; returns the key (the only time it is seen)."""
     if role not in ROLES:
@@ -57,11 +66,7 @@ def add_key(name: str, role: str, path: Path | None = None) -> str:
             "role": role,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(keys, indent=2))
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+        _write(path, keys)
     return key
 
 
@@ -71,7 +76,7 @@ def revoke_key(name: str, path: Path | None = None) -> bool:
         keys = _read(path)
         if keys.pop(name, None) is None:
             return False
-        path.write_text(json.dumps(keys, indent=2))
+        _write(path, keys)
     return True
 
 
@@ -87,11 +92,12 @@ class KeyStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or keys_file()
-        self._mtime: float | None = None
+        self._mtime: tuple[int, int, int] | None = None
         self._keys: dict[str, dict] = {}
 
     def _refresh(self) -> None:
-        mtime = self.path.stat().st_mtime if self.path.exists() else None
+        st = self.path.stat() if self.path.exists() else None
+        mtime = (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
         if mtime != self._mtime:
             self._keys, self._mtime = _read(self.path), mtime
 

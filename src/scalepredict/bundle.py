@@ -160,6 +160,9 @@ class ModelBundle:
             )
         if booster.feature_names != feature_names():
             raise BundleError(f"{d}: booster features do not match the catalogue")
-        calibrator = Calibrator(**meta.pop("calibrator"))
-        conformal = Conformal(**meta.pop("conformal"))
+        try:
+            calibrator = Calibrator(**meta.pop("calibrator"))
+            conformal = Conformal(**meta.pop("conformal"))
+        except (KeyError, TypeError) as e:
+            raise BundleError(f"{d}: {META_FILE} is incomplete or malformed ({e})") from e
         return cls(booster, calibrator, conformal, meta)

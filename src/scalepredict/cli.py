@@ -87,6 +87,8 @@ def validate(
     for target in (quarantine, out, report):
         if target is not None and target.resolve() == file.resolve():
             raise fail(f"{target}: refusing to overwrite the input file")
+    if out is not None and quarantine is not None and out.resolve() == quarantine.resolve():
+        raise fail("--out and --quarantine must be different files")
     try:
         result = validate_file(file)
     except DataFileError as e:

@@ -246,7 +246,7 @@ def apply_changes(frame: pd.DataFrame, changes: dict[str, int | None]) -> pd.Dat
             problems.append(f"{name}: {kind}; only the 20 factor scores can be changed")
         elif value is not None and (
             isinstance(value, bool)
-            or not float(value).is_integer()
+            or not isinstance(value, int)
             or not cat.scale_min <= value <= cat.scale_max
         ):
             problems.append(

@@ -31,9 +31,9 @@ def risk_band(p: float) -> str:
 
 def next_band_target(p: float) -> float:
     """The probability that lifts an initiative into the next-better risk band."""
-    for upper, _ in RISK_BANDS:
+    for upper, _ in RISK_BANDS[:-1]:
         if p < upper:
-            return min(upper, 0.99)
+            return upper
     return min(p + 0.15, 0.99)
 
 

@@ -62,7 +62,8 @@ def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
     numeric = pd.to_numeric(raw, errors="coerce")
     wrong = present & numeric.isna()
     if DTYPES[f.type] == "Int64":
-        fractional = numeric.notna() & (numeric % 1 != 0)
+        # not whole, or too large for an exact integer (1e20): not a valid count or score
+        fractional = numeric.notna() & ((numeric % 1 != 0) | (numeric.abs() > 2**53))
         wrong |= fractional
         numeric = numeric.where(~fractional).astype("Int64")
     return numeric.astype(DTYPES[f.type]), wrong
