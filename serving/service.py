@@ -39,7 +39,7 @@ from scalepredict.auth import Identity, KeyStore
 from scalepredict.catalogue import catalogue_dict, load_catalogue
 from scalepredict.mitigate import WhatIfError
 from scalepredict.predictor import Predictor
-from scalepredict.validation import InvalidAssessmentError, parse_assessments
+from scalepredict.validation import InvalidAssessmentError, typed_records
 
 log = logging.getLogger("scalepredict.service")
 STATIC = Path(__file__).parent / "static"
@@ -201,8 +201,9 @@ async def _invalid_whatif(_: Request, exc: WhatIfError) -> JSONResponse:
 
 
 def _frame(proposals: list) -> pd.DataFrame:
-    """Pydantic-checked proposals -> the typed frame, through the same schema as every edge."""
-    return parse_assessments(pd.DataFrame([p.model_dump() for p in proposals]), source="request")
+    """Pydantic-checked proposals -> the typed frame. The pydantic models are generated from
+    the catalogue and enforce the schema's rules, so validation happens once, here."""
+    return typed_records([p.model_dump() for p in proposals])
 
 
 def _identity(request: Request) -> Identity:

@@ -66,42 +66,42 @@ def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list
     top drivers with direction, strength and a probability-scale reading."""
     cat = load_catalogue()
     contrib = contributions(bundle, frame)
+    names = list(contrib.values.columns)
+    values = contrib.values.to_numpy()
     dims = contrib.by_dimension()
     margin = contrib.margin
     calibrated = bundle.calibrator(_sigmoid(margin))
+    # leave-one-out probability effect of every field, through the calibrator, all rows at once
+    without = bundle.calibrator(_sigmoid(margin[:, None] - values).ravel()).reshape(values.shape)
+    effect = calibrated[:, None] - without
+    order = np.argsort(-np.abs(values), axis=1)[:, :top]
+    dimension_of = {f: cat.factor(f).dimension for f in cat.factor_names}
+    shown = frame[names].astype(object).where(frame[names].notna(), None).to_numpy()
+    n_factors = len(cat.factor_names)
     out = []
     for i in range(len(frame)):
-        row = contrib.values.iloc[i]
-        # leave-one-out probability effect of each field, through the calibrator
-        without = bundle.calibrator(_sigmoid(margin[i] - row.to_numpy()))
-        effect = calibrated[i] - without
-        order = np.argsort(-np.abs(row.to_numpy()))[:top]
         drivers = []
-        for j in order:
-            name = row.index[j]
-            value = frame.iloc[i][name]
+        for j in order[i]:
+            value, c = shown[i, j], float(values[i, j])
             drivers.append(
                 {
-                    "field": name,
-                    "dimension": cat.factor(name).dimension
-                    if name in cat.factor_names
-                    else "context",
-                    "value": None
-                    if pd.isna(value)
-                    else (value if isinstance(value, str) else float(value)),
-                    "contribution": round(float(row.iloc[j]), 4),
-                    "direction": "raises" if row.iloc[j] > 0 else "lowers",
-                    "strength": strength(float(row.iloc[j])),
-                    "probability_points": round(float(effect[j]) * 100, 1),
+                    "field": names[j],
+                    "dimension": dimension_of.get(names[j], "context"),
+                    "value": value if value is None or isinstance(value, str) else float(value),
+                    "contribution": round(c, 4),
+                    "direction": "raises" if c > 0 else "lowers",
+                    "strength": strength(c),
+                    "probability_points": round(float(effect[i, j]) * 100, 1),
                 }
             )
+        row = np.round(values[i], 4).tolist()
         out.append(
             {
                 "base_value": round(float(contrib.base[i]), 4),
                 "margin": round(float(margin[i]), 4),
                 "dimensions": {d: round(float(v), 4) for d, v in dims.iloc[i].items()},
-                "factors": {f: round(float(row[f]), 4) for f in cat.factor_names},
-                "context": {c: round(float(row[c]), 4) for c in cat.feature_context},
+                "factors": dict(zip(names[-n_factors:], row[-n_factors:], strict=True)),
+                "context": dict(zip(names[:-n_factors], row[:-n_factors], strict=True)),
                 "top_drivers": drivers,
             }
         )
