@@ -211,7 +211,7 @@ def test_explain_cli_json_and_plots(small_fit, tmp_path, runner, cat):
 
 
 def test_default_target_is_the_next_band_or_plus_015():
-    from scalepredict.predictor import next_band_target
+    from scalepredict.bands import next_band_target
 
     assert next_band_target(0.10) == 0.25 and next_band_target(0.30) == 0.45
     assert next_band_target(0.50) == 0.65

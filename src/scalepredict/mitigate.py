@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scalepredict.bands import next_band_target
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import Catalogue, Mitigation, load_catalogue
 from scalepredict.features import feature_matrix
@@ -51,8 +52,6 @@ def _step_costs(cat: Catalogue) -> np.ndarray:
 
 
 def default_target(p: float) -> float:
-    from scalepredict.predictor import next_band_target
-
     return next_band_target(p)
 
 
