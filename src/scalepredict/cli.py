@@ -153,6 +153,8 @@ def template(
 
 
 DEFAULT_CONFIG = Path("training/default.yaml")
+DEFAULT_MODEL = "models:/scalepredict@champion"
+ModelUri = Annotated[str, typer.Option(help="MLflow model URI or a local bundle directory.")]
 
 
 @app.command()
@@ -265,32 +267,20 @@ def _print_training_summary(record) -> None:
 @app.command()
 def evaluate(
     data: Annotated[Path, typer.Option(help="Labelled CSV/Parquet to evaluate on.")],
-    model_uri: Annotated[
-        str, typer.Option(help="MLflow URI or local bundle directory.")
-    ] = "models:/scalepredict@champion",
+    model_uri: ModelUri = DEFAULT_MODEL,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
 ) -> None:
     """Metrics of a model on labelled data, per stage and per city group (small/poor cities)."""
     from scalepredict.bundle import BundleError
     from scalepredict.pipeline import evaluate as evaluate_model
     from scalepredict.registry import load_bundle
-    from scalepredict.validation import validate_file
 
-    try:
-        result = validate_file(data, labelled=True)
-    except DataFileError as e:
-        raise fail(str(e)) from None
-    if not result.valid:
-        print_problems(result.problems, 50)
-        raise fail(
-            f"{data}: {len(result.problems)} problem(s); fix or quarantine them first",
-            EXIT_PROBLEMS,
-        )
+    frame = _load_valid(data, labelled=True)
     try:
         bundle = load_bundle(model_uri)
     except BundleError as e:
         raise fail(str(e)) from None
-    metrics = evaluate_model(bundle, result.frame)
+    metrics = evaluate_model(bundle, frame)
     if as_json:
         console.print_json(json.dumps(metrics))
         return
@@ -331,16 +321,12 @@ def promote(
     )
 
 
-DEFAULT_MODEL = "models:/scalepredict@champion"
-ModelUri = Annotated[str, typer.Option(help="MLflow model URI or a local bundle directory.")]
-
-
-def _load_valid(path: Path):
+def _load_valid(path: Path, labelled: bool | None = None):
     """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2."""
     from scalepredict.validation import validate_file
 
     try:
-        result = validate_file(path)
+        result = validate_file(path, labelled)
     except DataFileError as e:
         raise fail(str(e)) from None
     if not result.valid:
