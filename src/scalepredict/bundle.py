@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from scipy.special import expit
 
 from scalepredict.features import catalogue_fingerprint, feature_matrix, feature_names
 
@@ -47,7 +48,7 @@ class Calibrator:
         if self.method == "isotonic":
             return np.interp(raw, self.x, self.y)
         if self.method == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-(self.a * _logit(raw) + self.b)))
+            return expit(self.a * _logit(raw) + self.b)
         return raw
 
     @classmethod
@@ -117,13 +118,13 @@ class ModelBundle:
 
     def probability_of(self, x: np.ndarray) -> np.ndarray:
         """Calibrated probability from a feature matrix (hot loops: plans, what-ifs)."""
-        return self.calibrator(1.0 / (1.0 + np.exp(-self.margin_of(x))))
+        return self.calibrator(expit(self.margin_of(x)))
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
         return self.margin_of(feature_matrix(frame))
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.margin(frame)))
+        return expit(self.margin(frame))
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of scaling up, one per row of a typed assessment frame."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import load_catalogue
@@ -57,10 +58,6 @@ def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
     )
 
 
-def _sigmoid(m: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(m, float)))
-
-
 def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list[dict]:
     """One explanation per row: base value, per-dimension and per-factor contributions, and the
     top drivers with direction, strength and a probability-scale reading."""
@@ -70,9 +67,9 @@ def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list
     values = contrib.values.to_numpy()
     dims = contrib.by_dimension()
     margin = contrib.margin
-    calibrated = bundle.calibrator(_sigmoid(margin))
+    calibrated = bundle.calibrator(expit(margin))
     # leave-one-out probability effect of every field, through the calibrator, all rows at once
-    without = bundle.calibrator(_sigmoid(margin[:, None] - values).ravel()).reshape(values.shape)
+    without = bundle.calibrator(expit(margin[:, None] - values).ravel()).reshape(values.shape)
     effect = calibrated[:, None] - without
     order = np.argsort(-np.abs(values), axis=1)[:, :top]
     dimension_of = {f: cat.factor(f).dimension for f in cat.factor_names}

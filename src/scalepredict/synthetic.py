@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, load_catalogue
 
@@ -245,7 +246,7 @@ def true_probability(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.nd
 
     Needs complete factor scores: a frame whose scores were changed by hand is a
     do-intervention, and its result is the true effect of that change."""
-    return 1.0 / (1.0 + np.exp(-true_log_odds(df, params)))
+    return expit(true_log_odds(df, params))
 
 
 def true_log_odds(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.ndarray:
@@ -318,7 +319,7 @@ def generate(
         pd.Categorical(domain, categories=domains).codes
     ]
     resources = city_res[city]
-    p_true = 1.0 / (1.0 + np.exp(-_log_odds(scores, stage_idx, resources, offsets, cat, params)))
+    p_true = expit(_log_odds(scores, stage_idx, resources, offsets, cat, params))
     scaled_up = (rng.random(rows) < p_true).astype(int)
 
     base_budget = np.array([1.5e5, 6e5, 3e6])[stage_idx]
