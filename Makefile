@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := data/initiatives.csv
+# The planner page's end-to-end tests drive Debian's Chromium (Playwright cannot download its own).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install data lint format clean bento
+.PHONY: run test install browser data lint format clean bento
 
 # (Re)install when the project or its pinned constraints change.
 $(STAMP): pyproject.toml constraints.txt
@@ -16,6 +19,11 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@$(CHROMIUM) --version
 
 $(DATA): | $(STAMP)
 	$(BIN)/scalepredict generate --truth --out $(DATA)
@@ -28,7 +36,7 @@ run: install data
 	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|admin (printed once)"
 	$(BIN)/scalepredict serve --port 3000
 
-test: install
+test: install browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -n 2
 

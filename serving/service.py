@@ -20,7 +20,8 @@ import bentoml
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from scalepredict import champion
@@ -39,7 +40,8 @@ from scalepredict.auth import Identity, KeyStore
 from scalepredict.catalogue import catalogue_dict, load_catalogue
 from scalepredict.mitigate import WhatIfError
 from scalepredict.predictor import Predictor
-from scalepredict.validation import InvalidAssessmentError, typed_records
+from scalepredict.tableio import DataFileError, read_csv_bytes
+from scalepredict.validation import InvalidAssessmentError, typed_records, validate_table
 
 log = logging.getLogger("scalepredict.service")
 STATIC = Path(__file__).parent / "static"
@@ -47,8 +49,17 @@ MAX_BODY_BYTES = int(os.environ.get("SCALEPREDICT_MAX_BODY_BYTES", str(4 * 1024 
 
 # Which role may call what; anything not listed (and not open) is admin-only.
 OPEN_PATHS = {"/livez", "/healthz", "/metrics", "/docs.json", "/schema.json", "/docs", "/"}
-SCORER_PATHS = {"/score", "/whatif", "/plan", "/catalogue", "/model"}
-BODY_PATHS = {"/score", "/whatif", "/plan"}  # JSON bodies only
+SCORER_PATHS = {"/score", "/whatif", "/plan", "/portfolio", "/catalogue", "/model"}
+# POST bodies and the media type each accepts (anything else: 415)
+BODY_TYPES = {"/score": "json", "/whatif": "json", "/plan": "json", "/portfolio": "csv"}
+# The planner page loads only its own files and talks only to this API.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 app = FastAPI(title="ScalePredict", docs_url=None, redoc_url=None, openapi_url=None)
 _current: dict[str, Any] = {}  # the live service instance, for the middleware's /readyz
@@ -100,9 +111,13 @@ class GuardMiddleware:
             )(scope, receive, send)
         scope.setdefault("state", {})["identity"] = identity
         ctype = headers.get("content-type", "")
-        if scope["method"] == "POST" and path in BODY_PATHS and "json" not in ctype.lower():
+        wanted = BODY_TYPES.get(path)
+        if scope["method"] == "POST" and wanted and wanted not in ctype.lower():
+            example = "application/json" if wanted == "json" else "text/csv"
             return await _error(
-                415, f"send JSON (Content-Type: application/json), not {ctype or 'no content type'}"
+                415,
+                f"send {wanted.upper()} (Content-Type: {example}), "
+                f"not {ctype or 'no content type'}",
             )(scope, receive, send)
         if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
             receive = await _limited(receive, scope, send)
@@ -243,6 +258,11 @@ class ScalePredict:
             "source": info["source"],
         }
 
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def page(self) -> FileResponse:
+        """The planner page (plain HTML, CSS and JS; it signs in with an API key)."""
+        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
     @app.get("/docs")
     def docs(self) -> Any:
         from fastapi.openapi.docs import get_redoc_html
@@ -338,6 +358,80 @@ class ScalePredict:
             "plan": plan,
         }
 
+    @app.post(
+        "/portfolio",
+        response_model=ScoreResponse,
+        responses={
+            401: {"model": ErrorBody},
+            403: {"model": ErrorBody},
+            413: {"model": ErrorBody},
+            415: {"model": ErrorBody},
+            422: {"model": ErrorBody},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+                "description": "A CSV of proposals in the template's columns (see "
+                "`scalepredict template`); empty cells are unknown answers.",
+            }
+        },
+    )
+    async def portfolio(self, request: Request) -> Any:
+        """Score a CSV of up to 1,000 proposals (no plans): problems are reported by file row,
+        initiative_id, column and rule, as `scalepredict validate` reports them."""
+        body = await request.body()
+        return await run_in_threadpool(self._portfolio, body, _identity(request).name)
+
+    def _portfolio(self, body: bytes, key_name: str) -> Any:
+        try:
+            raw = read_csv_bytes(body, "portfolio.csv")
+            if len(raw.frame) > MAX_PROPOSALS:
+                return _error(
+                    413,
+                    f"too many proposals: {len(raw.frame)} rows > limit {MAX_PROPOSALS}",
+                    limit_proposals=MAX_PROPOSALS,
+                )
+            result = validate_table(raw)
+        except DataFileError as e:
+            return _error(422, str(e))
+        if not result.valid:
+            return _error(
+                422,
+                f"{len(result.problems)} problem(s) in the CSV; nothing was scored",
+                [
+                    {
+                        "path": f"row {p.row}.{p.column}",
+                        "row": int(p.row) if pd.notna(p.row) else None,
+                        "initiative_id": p.initiative_id,
+                        "column": p.column,
+                        "rule": f"must be {p.rule}",
+                        "value": _echo(p.value),
+                    }
+                    for p in result.problems.head(200).itertuples()
+                ],
+            )
+        predictor, model = self._model()
+        results = predictor.assess(result.frame, plan=False)
+        request_id = uuid.uuid4().hex
+        self.audit.record(
+            request_id,
+            "portfolio",
+            key_name,
+            model["version"],
+            [
+                (r["initiative_id"], raw, r)
+                for raw, r in zip(
+                    result.raw.frame.astype(object)
+                    .where(result.raw.frame.notna(), None)
+                    .to_dict("records"),
+                    results,
+                    strict=True,
+                )
+            ],
+        )
+        return {"request_id": request_id, "model": model, "results": results}
+
     @app.get("/catalogue")
     def catalogue(self) -> dict:
         """Dimensions, factors with their rubric, context fields, mitigations."""
@@ -400,7 +494,6 @@ async def _not_ready(_: Request, __: _NotReady) -> JSONResponse:
     return _error(503, "no model loaded; see /readyz")
 
 
-if STATIC.exists():
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 ScalePredict.add_asgi_middleware(GuardMiddleware)

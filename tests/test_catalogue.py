@@ -67,3 +67,18 @@ def test_json_view_lists_every_factor_once(cat):
     view = catalogue_dict(cat)
     names = [f["name"] for d in view["dimensions"] for f in d["factors"]]
     assert names == cat.factor_names
+
+
+def test_worked_examples_pass_the_schema_and_the_api_model(cat):
+    import pandas as pd
+
+    from scalepredict.api_models import Proposal
+    from scalepredict.validation import parse_assessments
+
+    assert len(cat.examples) >= 2
+    for example in cat.examples:
+        assert set(example.proposal) == set(cat.assessment_columns()), example.title
+        Proposal.model_validate(example.proposal)  # what the page sends to the API
+    frame = parse_assessments(pd.DataFrame([e.proposal for e in cat.examples]), "examples")
+    assert frame["initiative_id"].is_unique
+    assert catalogue_dict(cat)["examples"][0]["proposal"] == cat.examples[0].proposal

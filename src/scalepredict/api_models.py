@@ -182,6 +182,10 @@ class Problem(BaseModel):
     path: str
     rule: str
     value: Any = None
+    # CSV uploads only: the row as people count lines (header = 1), its id and column
+    row: int | None = None
+    initiative_id: str | None = None
+    column: str | None = None
 
 
 class ErrorBody(BaseModel):

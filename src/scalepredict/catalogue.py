@@ -69,6 +69,14 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A worked assessment (the planner page's "load an example"); validated by the tests."""
+
+    title: str
+    proposal: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     version: int
     scale_min: int
@@ -80,6 +88,7 @@ class Catalogue:
     context: tuple[Field, ...]
     outcome: Field
     truth: Field
+    examples: tuple[Example, ...] = ()
     _factor_index: dict[str, Factor] = field(default_factory=dict, repr=False, compare=False)
 
     # --- names, derived once so callers never rebuild column lists -------------------------
@@ -216,6 +225,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
         context=tuple(_field(c) for c in raw["context"]),
         outcome=_field(raw["outcome"]),
         truth=_field(raw["truth"]),
+        examples=tuple(Example(e["title"], dict(e["proposal"])) for e in raw.get("examples", ())),
         _factor_index={f.name: f for f in factors},
     )
 
@@ -259,4 +269,5 @@ def catalogue_dict(cat: Catalogue | None = None) -> dict[str, Any]:
             {k: v for k, v in c.__dict__.items() if v not in (None, ())} for c in cat.context
         ],
         "outcome": {"name": cat.outcome.name, "description": cat.outcome.description},
+        "examples": [{"title": e.title, "proposal": e.proposal} for e in cat.examples],
     }

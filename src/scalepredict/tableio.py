@@ -4,6 +4,7 @@ that are not tables at all: empty, binary, wrong delimiter, unreadable Parquet."
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,35 +60,52 @@ def read_table(path: str | Path) -> RawTable:
             raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
         first_row = 1
     else:
-        head = path.open("rb").read(65536)
-        if _looks_binary(head):
-            raise DataFileError(f"{path}: binary content, not a UTF-8 CSV text file")
-        try:
-            frame = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                na_values=MISSING_TOKENS,
-                encoding="utf-8",
-            )
-        except pd.errors.EmptyDataError as e:
-            raise DataFileError(f"{path}: the file has no header and no rows") from e
-        except (pd.errors.ParserError, UnicodeDecodeError) as e:
-            msg = str(e).strip().splitlines()[0]
-            raise DataFileError(f"{path}: cannot be parsed as CSV: {msg}") from e
-        if len(frame.columns) == 1:
-            header = str(frame.columns[0])
-            for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
-                if delim in header:
-                    raise DataFileError(
-                        f"{path}: the header uses {name}s ({delim!r}) as delimiter; "
-                        "ScalePredict reads comma-separated CSV"
-                    )
+        frame = _read_csv(path, path.open("rb").read(65536), path)
         first_row = 2
+    return _finish(frame, path, first_row)
+
+
+def _read_csv(source: Path | io.BytesIO, head: bytes, label: Path) -> pd.DataFrame:
+    """Every cell as a string (types are checked later, per column); unknown tokens as NA."""
+    if _looks_binary(head):
+        raise DataFileError(f"{label}: binary content, not a UTF-8 CSV text file")
+    try:
+        frame = pd.read_csv(
+            source,
+            dtype=str,
+            keep_default_na=False,
+            na_values=MISSING_TOKENS,
+            encoding="utf-8",
+        )
+    except pd.errors.EmptyDataError as e:
+        raise DataFileError(f"{label}: the file has no header and no rows") from e
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        msg = str(e).strip().splitlines()[0]
+        raise DataFileError(f"{label}: cannot be parsed as CSV: {msg}") from e
+    if len(frame.columns) == 1:
+        header = str(frame.columns[0])
+        for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if delim in header:
+                raise DataFileError(
+                    f"{label}: the header uses {name}s ({delim!r}) as delimiter; "
+                    "ScalePredict reads comma-separated CSV"
+                )
+    return frame
+
+
+def _finish(frame: pd.DataFrame, label: Path, first_row: int) -> RawTable:
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
-        raise DataFileError(f"{path}: the file has a header but no data rows")
-    return RawTable(frame=frame.reset_index(drop=True), path=path, first_row=first_row)
+        raise DataFileError(f"{label}: the file has a header but no data rows")
+    return RawTable(frame=frame.reset_index(drop=True), path=label, first_row=first_row)
+
+
+def read_csv_bytes(data: bytes, name: str = "upload.csv") -> RawTable:
+    """An uploaded CSV (the planner page's portfolio), with the same checks as a file."""
+    label = Path(name)
+    if not data:
+        raise DataFileError(f"{label}: the file is empty (0 bytes)")
+    return _finish(_read_csv(io.BytesIO(data), data[:65536], label), label, first_row=2)
 
 
 def _for_writing(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,716 @@
+// ScalePredict planner page: plain JS, no build step. Everything it shows comes from the
+// service's own API (/model, /catalogue, /score, /whatif, /portfolio), always with the
+// signed-in key as a Bearer token; the key lives in sessionStorage only.
+"use strict";
+
+const KEY_STORAGE = "scalepredict.apiKey";
+const WHATIF_DELAY_MS = 120; // coalesce quick successive changes into one request
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+const state = {
+  key: null,
+  catalogue: null,
+  labels: {}, // field or dimension name -> label for people
+  factorDimension: {},
+  scored: null, // the proposal last assessed, exactly as sent
+  assessment: null, // its assessment (with plan)
+  shown: null, // what the result panel shows now: { assessment, whatif }
+  whatifSeq: 0,
+  whatifTimer: null,
+  portfolio: [],
+  sort: { key: null, ascending: true },
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+const pct = (p) => `${Math.round(p * 100)}%`;
+const points = (d) => `${d >= 0 ? "+" : "\u2212"}${Math.abs(Math.round(d * 100))} points`;
+const signed = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(2)}`;
+const humanize = (name) => name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+const label = (name) => state.labels[name] || humanize(name);
+const BAND_TEXT = {
+  high: "High risk",
+  elevated: "Elevated risk",
+  moderate: "Moderate risk",
+  low: "Low risk",
+};
+
+// --- API -------------------------------------------------------------------------------------
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(path, { method = "GET", json, body, contentType, key } = {}) {
+  const headers = { Authorization: `Bearer ${key || state.key}`, Accept: "application/json" };
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (contentType) {
+    headers["Content-Type"] = contentType;
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, cache: "no-store" });
+  } catch (err) {
+    throw new ApiError(0, { error: "cannot reach the ScalePredict service; is it running?" });
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = { error: `unexpected response (HTTP ${response.status})` };
+  }
+  if (!response.ok) {
+    if (response.status === 401 && !key) signOut("Your key is no longer accepted. Sign in again.");
+    throw new ApiError(response.status, data);
+  }
+  return data;
+}
+
+// --- sign in ---------------------------------------------------------------------------------
+async function signIn(key, remembered) {
+  const error = $("signin-error");
+  error.hidden = true;
+  try {
+    const model = await api("/model", { key });
+    const catalogue = await api("/catalogue", { key });
+    state.key = key;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    $("model-info").textContent = `Model ${model.name} v${model.version} (${model.source})`;
+    setCatalogue(catalogue);
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    $("session").hidden = false;
+    $("api-key").value = "";
+    if (!remembered) $("main").focus();
+  } catch (err) {
+    sessionStorage.removeItem(KEY_STORAGE);
+    error.textContent =
+      err.status === 401 || err.status === 403
+        ? "That API key was not accepted. Check it and try again."
+        : `Could not sign in: ${err.message}`;
+    error.hidden = false;
+    $("api-key").focus();
+  }
+}
+
+function signOut(message = "") {
+  state.key = null;
+  sessionStorage.removeItem(KEY_STORAGE);
+  $("app").hidden = true;
+  $("session").hidden = true;
+  $("signin").hidden = false;
+  const error = $("signin-error");
+  error.textContent = message;
+  error.hidden = !message;
+  $("api-key").focus();
+}
+
+// --- the form, generated from the catalogue ----------------------------------------------
+function setCatalogue(catalogue) {
+  if (state.catalogue) return; // built once per page
+  state.catalogue = catalogue;
+  for (const d of catalogue.dimensions) {
+    state.labels[d.name] = d.label;
+    for (const f of d.factors) {
+      state.labels[f.name] = f.label;
+      state.factorDimension[f.name] = d.name;
+    }
+  }
+  state.labels.context = "Context";
+  for (const t of Object.entries(catalogue.themes)) state.labels[t[0]] = t[1].label;
+
+  const context = $("context-fields");
+  for (const f of catalogue.context) context.append(contextInput(f));
+  const dims = $("dimension-fields");
+  for (const d of catalogue.dimensions) {
+    const fs = el("fieldset", { class: "dimension" }, el("legend", { text: d.label }));
+    fs.append(el("p", { class: "muted", text: d.description }));
+    for (const f of d.factors) fs.append(factorInput(f, catalogue.scale));
+    dims.append(fs);
+  }
+  const examples = $("example");
+  catalogue.examples.forEach((e, i) => examples.append(el("option", { value: i, text: e.title })));
+}
+
+function fieldWrap(name, labelText, hint, control) {
+  const hintId = `hint-${name}`;
+  control.setAttribute("aria-describedby", `${hintId} err-${name}`);
+  return el(
+    "div",
+    { class: "field", id: `wrap-${name}` },
+    el("label", { for: control.id, text: labelText }),
+    el("p", { class: "hint", id: hintId, text: hint }),
+    control,
+    el("p", { class: "field-error", id: `err-${name}`, hidden: true }),
+  );
+}
+
+function contextInput(f) {
+  const id = `c-${f.name}`;
+  let control;
+  if (f.type === "category") {
+    control = el("select", { id, name: f.name });
+    control.append(el("option", { value: "", text: "Choose\u2026" }));
+    for (const c of f.categories) control.append(el("option", { value: c, text: humanize(c) }));
+  } else {
+    const type = { date: "date", integer: "number", number: "number" }[f.type] || "text";
+    control = el("input", {
+      id,
+      name: f.name,
+      type,
+      min: f.min,
+      max: f.max,
+      step: f.type === "integer" ? 1 : f.type === "number" ? "any" : null,
+      inputmode: f.type === "integer" ? "numeric" : f.type === "number" ? "decimal" : null,
+      autocomplete: "off",
+    });
+  }
+  control.dataset.kind = f.type;
+  control.dataset.context = "1";
+  if (!f.nullable) control.required = true;
+  return fieldWrap(f.name, `${humanize(f.name)}${f.nullable ? " (optional)" : ""}`, f.description, control);
+}
+
+function factorInput(f, scale) {
+  const id = `f-${f.name}`;
+  const control = el("select", { id, name: f.name });
+  control.dataset.factor = "1";
+  control.append(el("option", { value: "", text: "Unknown" }));
+  for (let s = scale.min; s <= scale.max; s++) {
+    control.append(el("option", { value: s, text: `${s} \u2013 ${f.rubric[s]}` }));
+  }
+  const rubric = el("dl", { class: "rubric" });
+  for (let s = scale.min; s <= scale.max; s++) {
+    rubric.append(el("dt", { text: `Score ${s}` }), el("dd", { text: f.rubric[s] }));
+  }
+  const wrap = fieldWrap(f.name, f.label, f.question, control);
+  wrap.classList.add("factor");
+  wrap.append(el("details", {}, el("summary", { text: `What do scores ${scale.min}\u2013${scale.max} mean?` }), rubric));
+  return wrap;
+}
+
+function controls() {
+  return [...$("assess-form").querySelectorAll("[data-context], [data-factor]")];
+}
+
+function readProposal() {
+  const proposal = {};
+  for (const c of controls()) {
+    const v = c.value.trim();
+    if (v === "") proposal[c.name] = null;
+    else if (c.dataset.factor || c.dataset.kind === "integer" || c.dataset.kind === "number")
+      proposal[c.name] = Number(v);
+    else proposal[c.name] = v;
+  }
+  return proposal;
+}
+
+function fillForm(proposal) {
+  for (const c of controls()) {
+    const v = proposal[c.name];
+    c.value = v === null || v === undefined ? "" : String(v);
+  }
+  clearFieldErrors();
+}
+
+function clearFieldErrors() {
+  $("form-errors").hidden = true;
+  for (const e of document.querySelectorAll(".field-error")) e.hidden = true;
+  for (const c of controls()) c.removeAttribute("aria-invalid");
+}
+
+// `resolve` maps a field name to its form control (to mark it invalid), or null.
+function showProblems(box, err, resolve = () => null) {
+  box.replaceChildren(el("p", { text: capitalize(err.message) }));
+  const problems = err.body.problems || [];
+  if (problems.length) {
+    const list = el("ul");
+    for (const p of problems.slice(0, 50)) {
+      const field = p.column || String(p.path || "").split(".").pop();
+      const where = p.row ? `Row ${p.row}${p.initiative_id ? ` (${p.initiative_id})` : ""}, ${field}` : label(field);
+      const got = p.value !== null && p.value !== undefined && p.value !== "" ? ` (got \u201c${p.value}\u201d)` : "";
+      const text = `${where}: ${p.rule}${got}`;
+      const control = resolve(field);
+      list.append(el("li", {}, control ? el("a", { href: `#${control.id}`, text }) : text));
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        const msg = $(`err-${field}`);
+        msg.textContent = p.rule;
+        msg.hidden = false;
+      }
+    }
+    if (problems.length > 50) list.append(el("li", { text: `\u2026 and ${problems.length - 50} more` }));
+    box.append(list);
+  }
+  box.hidden = false;
+  box.focus();
+}
+
+const capitalize = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+// --- assess and what-if --------------------------------------------------------------------
+async function assess(event) {
+  event.preventDefault();
+  clearFieldErrors();
+  const proposal = readProposal();
+  const button = $("assess-button");
+  button.disabled = true;
+  $("result").setAttribute("aria-busy", "true");
+  try {
+    const data = await api("/score", { method: "POST", json: { proposals: [proposal] } });
+    state.scored = proposal;
+    state.assessment = data.results[0];
+    state.whatifSeq++; // any what-if still in flight is about the old proposal
+    markChanged({});
+    render(state.assessment, null);
+  } catch (err) {
+    const control = (name) => document.getElementById(`f-${name}`) || document.getElementById(`c-${name}`);
+    if (err.status !== 401) showProblems($("form-errors"), err, control);
+  } finally {
+    button.disabled = false;
+    $("result").setAttribute("aria-busy", "false");
+  }
+}
+
+function factorChanges() {
+  const now = readProposal();
+  const changes = {};
+  for (const d of state.catalogue.dimensions)
+    for (const f of d.factors) if (now[f.name] !== state.scored[f.name]) changes[f.name] = now[f.name];
+  const contextChanged = state.catalogue.context.some((f) => now[f.name] !== state.scored[f.name]);
+  return { changes, contextChanged };
+}
+
+function onFormChange(event) {
+  if (!state.scored) return;
+  if (event.target.dataset.context) {
+    $("whatif").hidden = false;
+    $("whatif-text").textContent =
+      "The initiative's context changed: press Assess to score it again (what-if changes factors only).";
+    return;
+  }
+  clearTimeout(state.whatifTimer);
+  state.whatifTimer = setTimeout(runWhatIf, WHATIF_DELAY_MS);
+}
+
+async function runWhatIf() {
+  const { changes, contextChanged } = factorChanges();
+  markChanged(changes);
+  if (contextChanged) return;
+  const seq = ++state.whatifSeq;
+  if (Object.keys(changes).length === 0) {
+    render(state.assessment, null);
+    return;
+  }
+  $("result").setAttribute("aria-busy", "true");
+  try {
+    const data = await api("/whatif", { method: "POST", json: { proposal: state.scored, changes } });
+    if (seq === state.whatifSeq) render(data.after, data);
+  } catch (err) {
+    if (seq === state.whatifSeq && err.status !== 401) {
+      $("whatif").hidden = false;
+      $("whatif-text").textContent = `What-if failed: ${err.message}`;
+    }
+  } finally {
+    if (seq === state.whatifSeq) $("result").setAttribute("aria-busy", "false");
+  }
+}
+
+function markChanged(changes) {
+  for (const c of controls()) c.classList.toggle("changed", c.name in changes);
+}
+
+function undoWhatIf() {
+  fillForm(state.scored);
+  state.whatifSeq++;
+  markChanged({});
+  render(state.assessment, null);
+}
+
+function tryPlanUpTo(index) {
+  const steps = state.assessment.plan.actions.slice(0, index + 1);
+  for (const a of steps) $(`f-${a.factor}`).value = String(a.to);
+  runWhatIf();
+}
+
+// --- rendering -------------------------------------------------------------------------------
+function render(assessment, whatif) {
+  state.shown = { assessment, whatif };
+  $("result-placeholder").hidden = true;
+  $("result-body").hidden = false;
+  $("probability").textContent = pct(assessment.probability);
+  const band = $("risk-band");
+  band.textContent = BAND_TEXT[assessment.risk_band];
+  band.className = `band band-${assessment.risk_band}`;
+  $("uncertainty").textContent = `${capitalize(assessment.uncertainty)}.`;
+  const box = $("whatif");
+  if (whatif) {
+    const list = Object.entries(whatif.changes)
+      .map(([f, v]) => `${label(f)} ${state.scored[f] ?? "unknown"} \u2192 ${v ?? "unknown"}`)
+      .join("; ");
+    $("whatif-text").textContent =
+      `What-if: ${pct(whatif.before.probability)} \u2192 ${pct(whatif.after.probability)} ` +
+      `(${points(whatif.delta)}) with ${list}.`;
+    box.hidden = false;
+  } else {
+    box.hidden = true;
+  }
+  renderWaterfall(assessment.explanation, assessment.probability);
+  renderDrivers(assessment.explanation.top_drivers);
+  renderPlan(state.assessment.plan, Boolean(whatif));
+}
+
+function renderWaterfall(explanation, probability) {
+  const host = $("waterfall");
+  const rows = [
+    ...state.catalogue.dimensions.map((d) => [d.name, explanation.dimensions[d.name]]),
+    ["context", explanation.dimensions.context],
+  ];
+  const width = Math.max(300, Math.min(720, host.clientWidth || 600));
+  const labelW = Math.min(190, Math.round(width * 0.36));
+  const valueW = 58;
+  const rowH = 30;
+  const height = rowH * (rows.length + 2) + 8;
+  let lo = Math.min(0, explanation.base_value);
+  let hi = Math.max(0, explanation.base_value);
+  let run = explanation.base_value;
+  for (const [, v] of rows) {
+    run += v;
+    lo = Math.min(lo, run);
+    hi = Math.max(hi, run);
+  }
+  const pad = (hi - lo) * 0.05 || 0.5;
+  lo -= pad;
+  hi += pad;
+  const x0 = labelW + 6;
+  const x1 = width - valueW;
+  const x = (v) => x0 + ((v - lo) / (hi - lo)) * (x1 - x0);
+  const title = "Dimension contributions to this initiative's predicted chance";
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: "img",
+    "aria-labelledby": "waterfall-svg-title",
+    class: "waterfall",
+  });
+  chart.append(svg("title", { id: "waterfall-svg-title" }, title));
+  chart.append(svg("line", { x1: x(0), x2: x(0), y1: 4, y2: height - 4, class: "axis" }));
+  const text = (y, s, cls = "") => svg("text", { x: labelW, y, "text-anchor": "end", class: cls }, s);
+  let y = 6;
+  // start: the model's average log-odds
+  chart.append(text(y + 18, "Typical initiative", "strong"));
+  chart.append(svg("rect", { x: x(explanation.base_value) - 2, y: y + 6, width: 4, height: 18, class: "mark" }));
+  y += rowH;
+  run = explanation.base_value;
+  const described = [];
+  for (const [name, v] of rows) {
+    const a = x(run);
+    const b = x(run + v);
+    chart.append(text(y + 18, label(name)));
+    chart.append(
+      svg("rect", {
+        x: Math.min(a, b),
+        y: y + 6,
+        width: Math.max(2, Math.abs(b - a)),
+        height: 18,
+        class: v >= 0 ? "up" : "down",
+      }),
+    );
+    chart.append(svg("text", { x: width - 4, y: y + 18, "text-anchor": "end" }, `${v >= 0 ? "\u25B2" : "\u25BC"} ${signed(v)}`));
+    described.push(`${label(name)} ${v >= 0 ? "raises" : "lowers"} it by ${Math.abs(v).toFixed(2)}`);
+    run += v;
+    y += rowH;
+  }
+  chart.append(text(y + 18, "This initiative", "strong"));
+  chart.append(svg("rect", { x: x(run) - 2, y: y + 6, width: 4, height: 18, class: "mark" }));
+  chart.append(svg("text", { x: width - 4, y: y + 18, "text-anchor": "end", class: "strong" }, pct(probability)));
+  const note = el("p", {
+    class: "visually-hidden",
+    text: `On the model's log-odds scale: ${described.join("; ")}.`,
+  });
+  host.replaceChildren(chart, note);
+}
+
+function renderDrivers(drivers) {
+  const list = $("drivers");
+  list.replaceChildren();
+  for (const d of drivers) {
+    const value = d.value === null ? "unknown" : state.factorDimension[d.field] ? `${d.value} of 5` : formatValue(d.value);
+    const dim = d.dimension === "context" ? "context" : label(d.dimension);
+    list.append(
+      el(
+        "li",
+        { class: d.direction === "raises" ? "raises" : "lowers" },
+        el("span", { class: "arrow", "aria-hidden": "true", text: d.direction === "raises" ? "\u25B2" : "\u25BC" }),
+        el("strong", { text: label(d.field) }),
+        ` (${dim}) is ${value}: ${d.direction} the chance, ${d.strength} (${points(d.probability_points / 100)})`,
+      ),
+    );
+  }
+}
+
+function formatValue(v) {
+  if (typeof v === "number") return v.toLocaleString("en");
+  return humanize(String(v));
+}
+
+function renderPlan(plan, whatifActive) {
+  const summary = $("plan-summary");
+  const steps = $("plan-steps");
+  steps.replaceChildren();
+  const note = whatifActive ? " This plan is for the assessed answers, not the what-if." : "";
+  if (!plan.actions.length) {
+    summary.textContent = plan.reached
+      ? `Already at or above the target of ${pct(plan.target_probability)}: no action needed.${note}`
+      : `No step within the effort budget (${plan.max_effort}) raises the chance.${note}`;
+  } else {
+    summary.textContent = plan.reached
+      ? `${plan.actions.length} step(s) raise the chance from ${pct(plan.probability)} to ` +
+        `${pct(plan.expected_probability)}, reaching the target of ${pct(plan.target_probability)}, ` +
+        `for an effort of ${plan.total_effort}.${note}`
+      : `The target of ${pct(plan.target_probability)} is out of reach within the effort budget ` +
+        `(${plan.max_effort}); the best plan within it raises the chance from ${pct(plan.probability)} ` +
+        `to ${pct(plan.expected_probability)}.${note}`;
+  }
+  plan.actions.forEach((a, i) => {
+    const theme = state.labels[a.theme] || humanize(a.theme);
+    steps.append(
+      el(
+        "li",
+        { class: "step" },
+        el("h3", { text: `Raise ${label(a.factor)} from ${a.from} to ${a.to}` }),
+        el("p", { text: a.action }),
+        el(
+          "p",
+          { class: "meta" },
+          el("span", { class: `theme theme-${a.theme}`, text: theme }),
+          ` Effort: ${a.effort} \u00b7 about ${a.months} months \u00b7 `,
+          el("strong", { text: `chance after this step: ${pct(a.expected_probability)}` }),
+        ),
+        el("button", {
+          type: "button",
+          class: "secondary try-step",
+          "data-step": i,
+          text: i === 0 ? "Try this step" : `Try steps 1\u2013${i + 1}`,
+        }),
+      ),
+    );
+  });
+  const questions = $("questions");
+  questions.replaceChildren();
+  for (const q of plan.answer_first) {
+    questions.append(
+      el(
+        "li",
+        {},
+        el("strong", { text: label(q.factor) }),
+        `: ${q.question} The answer could put the chance anywhere from ${pct(q.probability_if_lowest)} to ${pct(q.probability_if_highest)}.`,
+      ),
+    );
+  }
+  $("answer-first").hidden = plan.answer_first.length === 0;
+}
+
+// --- portfolio ---------------------------------------------------------------------------------
+function weakestDimension(explanation) {
+  let best = null;
+  for (const d of state.catalogue.dimensions) {
+    const v = explanation.dimensions[d.name];
+    if (best === null || v < best.value) best = { name: d.name, value: v };
+  }
+  return best;
+}
+
+async function scorePortfolio(event) {
+  event.preventDefault();
+  const file = $("csv-file").files[0];
+  const errors = $("portfolio-errors");
+  errors.hidden = true;
+  if (!file) {
+    showProblems(errors, new ApiError(0, { error: "choose a CSV file first" }));
+    return;
+  }
+  try {
+    const data = await api("/portfolio", {
+      method: "POST",
+      body: await file.arrayBuffer(),
+      contentType: "text/csv",
+    });
+    state.portfolio = data.results.map((r) => {
+      const w = weakestDimension(r.explanation);
+      return {
+        initiative_id: r.initiative_id,
+        probability: r.probability,
+        risk_band: r.risk_band,
+        weakest: label(w.name),
+        weakest_contribution: w.value,
+        uncertainty: r.uncertainty,
+      };
+    });
+    state.sort = { key: null, ascending: true };
+    renderPortfolio();
+    $("portfolio-summary").textContent =
+      `${state.portfolio.length} proposals scored with model v${data.model.version}.`;
+    $("portfolio-result").hidden = false;
+  } catch (err) {
+    $("portfolio-result").hidden = true;
+    if (err.status !== 401) showProblems(errors, err);
+  }
+}
+
+const BAND_ORDER = { high: 0, elevated: 1, moderate: 2, low: 3 };
+
+function sortPortfolio(key) {
+  state.sort = { key, ascending: state.sort.key === key ? !state.sort.ascending : true };
+  const dir = state.sort.ascending ? 1 : -1;
+  const value = (r) => (key === "risk_band" ? BAND_ORDER[r.risk_band] : r[key]);
+  state.portfolio.sort((a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    return (va < vb ? -1 : va > vb ? 1 : 0) * dir;
+  });
+  renderPortfolio();
+}
+
+function renderPortfolio() {
+  for (const th of $("portfolio-table").querySelectorAll("th")) {
+    const button = th.querySelector("button");
+    if (!button) continue;
+    const active = button.dataset.sort === state.sort.key;
+    th.setAttribute("aria-sort", active ? (state.sort.ascending ? "ascending" : "descending") : "none");
+  }
+  const body = $("portfolio-table").querySelector("tbody");
+  body.replaceChildren(
+    ...state.portfolio.map((r) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row", text: r.initiative_id }),
+        el("td", { class: "num", "data-probability": r.probability, text: pct(r.probability) }),
+        el("td", {}, el("span", { class: `band band-${r.risk_band}`, text: BAND_TEXT[r.risk_band] })),
+        el("td", { text: `${r.weakest} (${signed(r.weakest_contribution)})` }),
+        el("td", { text: r.uncertainty }),
+      ),
+    ),
+  );
+}
+
+function csvCell(v) {
+  const s = String(v ?? "");
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function exportPortfolio() {
+  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty"];
+  const lines = state.portfolio.map((r) =>
+    [r.initiative_id, r.probability, r.risk_band, r.weakest, r.weakest_contribution.toFixed(4), r.uncertainty]
+      .map(csvCell)
+      .join(","),
+  );
+  download("scalepredict-portfolio.csv", [header.join(","), ...lines].join("\n") + "\n");
+}
+
+function downloadTemplate() {
+  const names = [
+    ...state.catalogue.context.map((f) => f.name),
+    ...state.catalogue.dimensions.flatMap((d) => d.factors.map((f) => f.name)),
+  ];
+  download("scalepredict-template.csv", names.join(",") + "\n");
+}
+
+// --- tabs ------------------------------------------------------------------------------------
+function selectTab(tab) {
+  for (const t of document.querySelectorAll('[role="tab"]')) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !on;
+  }
+  tab.focus();
+}
+
+function onTabKey(event) {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  const i = tabs.indexOf(event.target);
+  if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+    event.preventDefault();
+    selectTab(tabs[(i + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length]);
+  }
+}
+
+// --- wiring ----------------------------------------------------------------------------------
+function init() {
+  $("signin-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const key = $("api-key").value.trim();
+    if (key) signIn(key, false);
+  });
+  $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  $("assess-form").addEventListener("submit", assess);
+  $("assess-form").addEventListener("change", onFormChange);
+  $("load-example").addEventListener("click", () => {
+    fillForm(state.catalogue.examples[Number($("example").value) || 0].proposal);
+    $("assess-button").focus();
+  });
+  $("whatif-reset").addEventListener("click", undoWhatIf);
+  $("plan-steps").addEventListener("click", (e) => {
+    const button = e.target.closest(".try-step");
+    if (button) tryPlanUpTo(Number(button.dataset.step));
+  });
+  $("portfolio-form").addEventListener("submit", scorePortfolio);
+  $("export-csv").addEventListener("click", exportPortfolio);
+  $("download-template").addEventListener("click", downloadTemplate);
+  $("portfolio-table").querySelector("thead").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-sort]");
+    if (button) sortPortfolio(button.dataset.sort);
+  });
+  for (const t of document.querySelectorAll('[role="tab"]')) {
+    t.addEventListener("click", () => selectTab(t));
+    t.addEventListener("keydown", onTabKey);
+  }
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (state.shown) render(state.shown.assessment, state.shown.whatif);
+    }, 200);
+  });
+  const saved = sessionStorage.getItem(KEY_STORAGE);
+  if (saved) signIn(saved, true);
+}
+
+document.addEventListener("DOMContentLoaded", init);
