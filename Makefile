@@ -37,16 +37,16 @@ run: install data
 	$(BIN)/scalepredict serve --port 3000
 
 test: install browser
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks serving
 	$(BIN)/pytest -n 2
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks serving
+	$(BIN)/ruff format --check src tests benchmarks serving
 
 format: install
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks serving
+	$(BIN)/ruff format src tests benchmarks serving
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
