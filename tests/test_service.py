@@ -7,116 +7,25 @@ import csv
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from scalepredict.auth import add_key
-from scalepredict.synthetic import generate
-
-from .conftest import ROOT, SMALL_CONFIG
-
-BENTOML = str(Path(sys.executable).parent / "bentoml")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.proc = subprocess.Popen(
-            [BENTOML, "serve", "serving.service:ScalePredict", "--port", str(self.port)],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout: float = 120) -> dict:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                r = httpx.get(f"{self.url}/readyz", timeout=2)
-                if r.status_code == 200:
-                    return r.json()
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(self.log.read_text()[-3000:])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def _proposals(n: int, seed: int = 9) -> list[dict]:
-    rows = generate(n, seed).drop(columns="scaled_up")
-    rows["assessed_on"] = rows["assessed_on"].dt.strftime("%Y-%m-%d")
-    return json.loads(rows.to_json(orient="records"))
+from .live_server import Server, proposals_json, trained_service_env
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("service")
-    env = {
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db",
-        "SCALEPREDICT_KEYS_FILE": str(root / "keys.json"),
-        "SCALEPREDICT_AUDIT_URL": f"sqlite:///{root}/audit.db",
-        "SCALEPREDICT_MODEL_CACHE": str(root / "cache"),
-        "SCALEPREDICT_MAX_BODY_BYTES": str(3_000_000),
-        "BENTOML_HOME": str(root / "bentoml"),
-    }
-    data = root / "train.csv"
-    generate(2000, seed=21, truth=True).to_csv(data, index=False, date_format="%Y-%m-%d")
-    config = root / "small.yaml"
-    config.write_text(yaml.safe_dump(SMALL_CONFIG))
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "scalepredict"),
-            "train",
-            "--data",
-            str(data),
-            "--config",
-            str(config),
-        ],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    keys_path = Path(env["SCALEPREDICT_KEYS_FILE"])
-    env["_scorer"] = add_key("funder", "scorer", keys_path)
-    env["_admin"] = add_key("ops", "admin", keys_path)
-    env["_root"], env["_data"], env["_config"] = str(root), str(data), str(config)
-    return env
+    return trained_service_env(tmp_path_factory.mktemp("service"))
 
 
 @pytest.fixture(scope="module")
 def server(env):
-    s = Server(
-        {k: v for k, v in env.items() if not k.startswith("_")}, Path(env["_root"]) / "serve.log"
-    )
-    try:
-        s.wait_ready()
+    with Server.started(env, "serve.log") as s:
         yield s
-    finally:
-        s.stop()
 
 
 def _h(key: str) -> dict[str, str]:
@@ -126,7 +35,7 @@ def _h(key: str) -> dict[str, str]:
 def test_score_returns_everything_a_funder_needs(server, env):
     r = httpx.post(
         f"{server.url}/score",
-        json={"proposals": _proposals(5)},
+        json={"proposals": proposals_json(5)},
         headers=_h(env["_scorer"]),
         timeout=30,
     )
@@ -144,7 +53,7 @@ def test_score_returns_everything_a_funder_needs(server, env):
 
 
 def test_whatif_plan_catalogue_model_and_health(server, env):
-    h, p = _h(env["_scorer"]), _proposals(1)[0]
+    h, p = _h(env["_scorer"]), proposals_json(1)[0]
     p["value_case"] = 1
     w = httpx.post(
         f"{server.url}/whatif", json={"proposal": p, "changes": {"value_case": 5}}, headers=h
@@ -185,7 +94,7 @@ def test_whatif_plan_catalogue_model_and_health(server, env):
     ],
 )
 def test_auth_matrix(server, env, method, path, none, scorer, admin):
-    p = _proposals(1)[0]
+    p = proposals_json(1)[0]
     body = {
         "/score": {"proposals": [p]},
         "/whatif": {"proposal": p, "changes": {"security": 3}},
@@ -217,7 +126,7 @@ def test_auth_matrix(server, env, method, path, none, scorer, admin):
     ],
 )
 def test_bad_input_lists_every_problem_never_5xx(server, env, mutate, status, path):
-    p = _proposals(2)
+    p = proposals_json(2)
     mutate(p[0])
     r = httpx.post(f"{server.url}/score", json={"proposals": p}, headers=_h(env["_scorer"]))
     assert r.status_code == status, r.text
@@ -228,7 +137,7 @@ def test_bad_input_lists_every_problem_never_5xx(server, env, mutate, status, pa
 
 def test_limits_and_duplicates(server, env):
     h = _h(env["_scorer"])
-    p = _proposals(1)[0]
+    p = proposals_json(1)[0]
     r = httpx.post(f"{server.url}/score", json={"proposals": [p] * 1001}, headers=h, timeout=60)
     assert r.status_code == 413 and "1000" in r.json()["error"]
     big = json.dumps({"proposals": [p], "pad": "x" * 3_100_000})
@@ -254,7 +163,7 @@ def _count_audit(env) -> int:
 
 def test_audit_rows_equal_proposals_scored_under_concurrency(server, env, tmp_path):
     before = _count_audit(env)
-    batches = [_proposals(k, seed=100 + k) for k in range(1, 17)]  # 136 proposals, 16 requests
+    batches = [proposals_json(k, seed=100 + k) for k in range(1, 17)]  # 136 proposals, 16 requests
 
     def post(batch):
         return httpx.post(
@@ -285,7 +194,7 @@ def test_reload_during_a_stream_fails_nothing(server, env):
     def post(i):
         return httpx.post(
             f"{server.url}/score",
-            json={"proposals": _proposals(3, seed=i)},
+            json={"proposals": proposals_json(3, seed=i)},
             headers=_h(env["_scorer"]),
             timeout=60,
         ).status_code
@@ -334,7 +243,7 @@ def test_corrupt_champion_is_refused_on_reload_and_previous_keeps_serving(server
         now = httpx.get(f"{server.url}/model", headers=_h(env["_scorer"])).json()["version"]
         assert now == served
         ok = httpx.post(
-            f"{server.url}/score", json={"proposals": _proposals(2)}, headers=_h(env["_scorer"])
+            f"{server.url}/score", json={"proposals": proposals_json(2)}, headers=_h(env["_scorer"])
         )
         assert ok.status_code == 200
         assert "reload refused" in (Path(env["_root"]) / "serve.log").read_text()
@@ -359,7 +268,7 @@ def test_registry_unreachable_at_start_serves_from_cache(server, env):
         model = httpx.get(f"{other.url}/model", headers=_h(env["_scorer"])).json()
         assert model["source"] == "cache" and model["registry_error"]
         r = httpx.post(
-            f"{other.url}/score", json={"proposals": _proposals(2)}, headers=_h(env["_scorer"])
+            f"{other.url}/score", json={"proposals": proposals_json(2)}, headers=_h(env["_scorer"])
         )
         assert r.status_code == 200 and r.json()["model"]["source"] == "cache"
     finally:
@@ -398,7 +307,9 @@ def test_schemathesis_finds_no_server_errors(server, env):
 
 def test_hostile_inputs_get_4xx_not_5xx(server, env):
     h = {**_h(env["_scorer"]), "content-type": "application/json"}
-    p = json.dumps({"proposals": _proposals(1)}).replace('"budget_eur":', '"budget_eur":1e400,"x":')
+    p = json.dumps({"proposals": proposals_json(1)}).replace(
+        '"budget_eur":', '"budget_eur":1e400,"x":'
+    )
     r = httpx.post(f"{server.url}/score", content=p.encode(), headers=h)
     assert r.status_code == 422, r.text
     r = httpx.post(
@@ -411,3 +322,67 @@ def test_hostile_inputs_get_4xx_not_5xx(server, env):
         headers={**_h(env["_scorer"]), "content-type": "text/plain"},
     )
     assert r.status_code == 415 and "JSON" in r.json()["error"]
+
+
+def _csv(rows: list[dict]) -> bytes:
+    import pandas as pd
+
+    return pd.DataFrame(rows).to_csv(index=False).encode()
+
+
+def test_portfolio_csv_is_scored_and_audited_like_json(server, env):
+    rows = proposals_json(20, seed=31)
+    url, h = f"{server.url}/portfolio", {**_h(env["_scorer"]), "Content-Type": "text/csv"}
+    before = _count_audit(env)
+    r = httpx.post(url, content=_csv(rows), headers=h, timeout=60)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["initiative_id"] for x in results] == [p["initiative_id"] for p in rows]
+    assert all("explanation" in x and x.get("plan") is None for x in results)  # no plans: fast
+    same = httpx.post(
+        f"{server.url}/score", json={"proposals": rows[:3]}, headers=_h(env["_scorer"])
+    ).json()["results"]
+    assert [x["probability"] for x in results[:3]] == [x["probability"] for x in same]
+    assert _count_audit(env) - before == 20 + 3
+    assert (
+        httpx.post(url, content=_csv(rows), headers={"Content-Type": "text/csv"}).status_code == 401
+    )
+
+
+def test_portfolio_problems_name_row_id_column_and_rule(server, env):
+    rows = proposals_json(5, seed=32)
+    rows[2]["city_resources"] = 9
+    rows[4]["stage"] = "scaling"
+    url, h = f"{server.url}/portfolio", {**_h(env["_scorer"]), "Content-Type": "text/csv"}
+    before = _count_audit(env)
+    r = httpx.post(url, content=_csv(rows), headers=h)
+    assert r.status_code == 422
+    problems = r.json()["problems"]
+    assert {(p["row"], p["column"], p["initiative_id"]) for p in problems} == {
+        (4, "city_resources", rows[2]["initiative_id"]),  # file row: the header is row 1
+        (6, "stage", rows[4]["initiative_id"]),
+    }
+    assert all(p["rule"].startswith("must be") for p in problems)
+    assert _count_audit(env) == before  # nothing scored, nothing stored
+    for body, ctype, status, words in [
+        (b"a;b;c\n1;2;3\n", "text/csv", 422, "semicolon"),
+        (b"", "text/csv", 422, "empty"),
+        (b"\x00\x01\x02garbage", "text/csv", 422, "binary"),
+        (_csv(rows)[: _csv(rows).index(b"\n") + 1], "text/csv", 422, "no data rows"),
+        (_csv(rows), "application/json", 415, "text/csv"),
+        (_csv(proposals_json(1001, seed=33)), "text/csv", 413, "limit 1000"),
+    ]:
+        r = httpx.post(url, content=body, headers={**h, "Content-Type": ctype}, timeout=60)
+        assert r.status_code == status, (words, r.text)
+        assert words in r.json()["error"], r.text
+
+
+def test_planner_page_and_its_files_are_served_with_a_strict_policy(server):
+    r = httpx.get(f"{server.url}/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert httpx.get(f"{server.url}{asset}").status_code == 200
+    for escape in ("/static/../pyproject.toml", "/static/%2e%2e/pyproject.toml"):
+        r = httpx.get(f"{server.url}{escape}")
+        assert r.status_code in (401, 404) and "[project]" not in r.text
