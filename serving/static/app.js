@@ -287,6 +287,8 @@ async function assess(event) {
     state.whatifSeq++; // any what-if still in flight is about the old proposal
     markChanged({});
     render(state.assessment, null);
+    // on a narrow screen the result sits below the long form: bring it into view
+    if (window.matchMedia("(max-width: 900px)").matches) $("result").scrollIntoView();
   } catch (err) {
     const control = (name) => document.getElementById(`f-${name}`) || document.getElementById(`c-${name}`);
     if (err.status !== 401) showProblems($("form-errors"), err, control);
