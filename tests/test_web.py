@@ -196,6 +196,11 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     expect(page.locator("#probability")).not_to_have_text(f"{round(low * 100)}%")
     high = planner.probability()
     assert low <= after_step[0] <= high and low < high  # monotone in every factor
+    sticky = page.locator("#sticky-score")  # the headline stays in sight below the form
+    if planner.viewport == "phone":
+        expect(sticky).to_contain_text(f"{round(high * 100)}%")
+    else:
+        expect(sticky).to_be_hidden()  # the result sits beside the form
     assert page.locator("select.changed").count() >= 1
     planner.shot("what-if")
     page.get_by_role("button", name="Undo the changes").click()

@@ -141,6 +141,7 @@ function setCatalogue(catalogue) {
     }
   }
   state.labels.context = "Context";
+  for (const f of catalogue.context) state.labels[f.name] = f.label || humanize(f.name);
   for (const t of Object.entries(catalogue.themes)) state.labels[t[0]] = t[1].label;
 
   const context = $("context-fields");
@@ -192,7 +193,7 @@ function contextInput(f) {
   control.dataset.kind = f.type;
   control.dataset.context = "1";
   if (!f.nullable) control.required = true;
-  return fieldWrap(f.name, `${humanize(f.name)}${f.nullable ? " (optional)" : ""}`, f.description, control);
+  return fieldWrap(f.name, `${f.label || humanize(f.name)}${f.nullable ? " (optional)" : ""}`, f.description, control);
 }
 
 function factorInput(f, scale) {
@@ -381,6 +382,12 @@ function render(assessment, whatif) {
   } else {
     box.hidden = true;
   }
+  // narrow screens: the result is below the long form, so keep its headline in sight
+  const sticky = $("sticky-score");
+  sticky.textContent =
+    `${pct(assessment.probability)} \u00b7 ${BAND_TEXT[assessment.risk_band]}` +
+    `${whatif ? ` (what-if ${points(whatif.delta)})` : ""} \u2013 see the result`;
+  sticky.hidden = false;
   renderWaterfall(assessment.explanation, assessment.probability);
   renderDrivers(assessment.explanation.top_drivers);
   renderPlan(state.assessment.plan, Boolean(whatif));

@@ -26,9 +26,10 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
     else:
         typ = int if f.type == "integer" else float
         bounds = {"ge": f.min, "le": f.max, "strict": f.type == "integer"}
+    doc = {"title": f.label or None, "description": f.description}
     if f.nullable:
-        return typ | None, Field(None, description=f.description, **bounds)
-    return typ, Field(..., description=f.description, **bounds)
+        return typ | None, Field(None, **doc, **bounds)
+    return typ, Field(..., **doc, **bounds)
 
 
 def _proposal_model() -> type[BaseModel]:

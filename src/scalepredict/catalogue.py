@@ -53,6 +53,7 @@ class Field:
     role: Role
     type: FieldType
     description: str
+    label: str = ""  # for people (the planner page's form, the OpenAPI titles)
     nullable: bool = False
     unique: bool = False
     feature: bool = False
@@ -136,6 +137,7 @@ class Catalogue:
                 role="factor",
                 type="score",
                 description=f.question,
+                label=f.label,
                 nullable=True,  # an assessor may not know the answer
                 feature=True,
                 min=self.scale_min,
@@ -169,6 +171,7 @@ def _field(raw: dict[str, Any]) -> Field:
         role=raw["role"],
         type=raw["type"],
         description=raw.get("description", ""),
+        label=raw.get("label", ""),
         nullable=bool(raw.get("nullable", False)),
         unique=bool(raw.get("unique", False)),
         feature=bool(raw.get("feature", False)),
