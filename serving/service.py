@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,10 @@ async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONRespo
     problems = [
         {
             "path": ".".join(str(p) for p in e["loc"] if p != "body"),
-            "rule": e["msg"],
+            # null for a required field: pydantic says "should be a valid string"; say why
+            "rule": "required: may not be empty"
+            if e.get("input") is None and e["type"] != "missing"
+            else e["msg"],
             "value": _echo(e.get("input")),
         }
         for e in exc.errors()
@@ -377,22 +381,28 @@ class ScalePredict:
             }
         },
     )
-    async def portfolio(self, request: Request) -> Any:
+    async def portfolio(self, request: Request, filename: str = "portfolio.csv") -> Any:
         """Score a CSV of up to 1,000 proposals (no plans): problems are reported by file row,
-        initiative_id, column and rule, as `scalepredict validate` reports them."""
+        initiative_id, column and rule, as `scalepredict validate` reports them. History
+        columns (`scaled_up`, `true_probability`) are ignored: proposals are being scored.
+        `filename` only names the file in messages."""
         body = await request.body()
-        return await run_in_threadpool(self._portfolio, body, _identity(request).name)
+        name = Path(filename[:200]).name or "portfolio.csv"
+        return await run_in_threadpool(self._portfolio, body, name, _identity(request).name)
 
-    def _portfolio(self, body: bytes, key_name: str) -> Any:
+    def _portfolio(self, body: bytes, filename: str, key_name: str) -> Any:
+        cat = load_catalogue()
         try:
-            raw = read_csv_bytes(body, "portfolio.csv")
+            raw = read_csv_bytes(body, filename)
+            history = [c for c in (cat.outcome.name, cat.truth.name) if c in raw.frame.columns]
+            raw = replace(raw, frame=raw.frame.drop(columns=history))
             if len(raw.frame) > MAX_PROPOSALS:
                 return _error(
                     413,
                     f"too many proposals: {len(raw.frame)} rows > limit {MAX_PROPOSALS}",
                     limit_proposals=MAX_PROPOSALS,
                 )
-            result = validate_table(raw)
+            result = validate_table(raw, labelled=False)
         except DataFileError as e:
             return _error(422, str(e))
         if not result.valid:

@@ -96,7 +96,19 @@ class Planner:
         return self.probability()
 
     def probability(self) -> float:
-        return float(self.page.locator("#probability").inner_text().rstrip("%")) / 100
+        """The probability on screen, unrounded (the page keeps what it shows in `state`)."""
+        shown = float(self.page.locator("#probability").inner_text().rstrip("%")) / 100
+        exact = self.page.evaluate("state.shown.assessment.probability")
+        assert round(exact * 100) == round(shown * 100)
+        return exact
+
+    def after_change(self, control, value: str, previous: float) -> float:
+        """Set a control, wait until the page shows another probability, return it."""
+        control.select_option(value)
+        self.page.wait_for_function(
+            "p => state.shown && state.shown.assessment.probability !== p", arg=previous
+        )
+        return self.probability()
 
     def api_requests(self) -> list[Request]:
         return [r for r in self.requests if not PUBLIC.match(urlparse(r.url).path)]
@@ -124,7 +136,8 @@ def planner(request, browser, server, env) -> Iterator[Planner]:
         for r in calls:
             assert urlparse(r.url).netloc == urlparse(server.url).netloc, r.url  # no third party
             auth = r.headers.get("authorization", "")
-            assert auth.startswith("Bearer ") and auth[7:] in (env["_scorer"], "wrong-key"), r.url
+            known = (env["_scorer"], env.get("_temp"), "wrong-key")
+            assert auth.startswith("Bearer ") and auth[7:] in known, r.url
     finally:
         context.close()
 
@@ -165,6 +178,8 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     expect(page.locator("#uncertainty")).to_contain_text("90%")
     expect(page.locator("#waterfall svg rect.up, #waterfall svg rect.down")).to_have_count(6)
     expect(page.locator("#drivers li")).to_have_count(5)
+    inside = "[...document.querySelectorAll('#waterfall text')].every(t => t.getBBox().x >= -2)"
+    assert page.evaluate(inside), "a waterfall label is cut off"
     steps = page.locator("#plan-steps li")
     assert steps.count() >= 1
     after_step = [
@@ -189,13 +204,10 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     title = steps.first.locator("h3").inner_text()
     name = re.match(r"Raise (.+) from \d to \d", title).group(1)
     factor = page.get_by_label(name, exact=True)
-    factor.select_option("1")
-    expect(page.locator("#probability")).not_to_have_text(f"{round(after_step[0] * 100)}%")
-    low = planner.probability()
-    factor.select_option("5")
-    expect(page.locator("#probability")).not_to_have_text(f"{round(low * 100)}%")
-    high = planner.probability()
-    assert low <= after_step[0] <= high and low < high  # monotone in every factor
+    stepped = planner.probability()
+    low = planner.after_change(factor, "1", stepped)
+    high = planner.after_change(factor, "5", low)
+    assert low < stepped <= high  # monotone in every factor
     sticky = page.locator("#sticky-score")  # the headline stays in sight below the form
     if planner.viewport == "phone":
         expect(sticky).to_contain_text(f"{round(high * 100)}%")
@@ -203,9 +215,18 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
         expect(sticky).to_be_hidden()  # the result sits beside the form
     assert page.locator("select.changed").count() >= 1
     planner.shot("what-if")
+    # trying step 1 after steps 1-2 shows step 1 alone, from the assessed answers
+    if steps.count() >= 2:
+        steps.nth(1).get_by_role("button").click()
+        expect(page.locator("#probability")).to_have_text(f"{round(after_step[1] * 100)}%")
+        steps.first.get_by_role("button").click()
+        expect(page.locator("#probability")).to_have_text(f"{round(after_step[0] * 100)}%")
+        expect(page.locator("select.changed")).to_have_count(1)
+        expect(steps.first.get_by_role("button")).to_be_focused()  # the plan is not rebuilt
     page.get_by_role("button", name="Undo the changes").click()
     expect(page.locator("#probability")).to_have_text(f"{round(before * 100)}%")
     expect(page.locator("#whatif")).to_be_hidden()
+    expect(page.locator("#headline")).to_have_attribute("aria-busy", "false")
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[planner.viewport][0]
 
 
@@ -213,14 +234,19 @@ def test_portfolio_upload_sort_and_export(planner, env, tmp_path):
     page = planner.page
     planner.sign_in(env["_scorer"])
     rows = generate(20, seed=404).drop(columns="scaled_up")
+    rows.loc[0, "city"] = 'Quoted, "odd" city'
+    rows.loc[1, "initiative_id"] = "=1+2"  # must not become a formula in a spreadsheet
     upload = tmp_path / "portfolio.csv"
-    rows.to_csv(upload, index=False, date_format="%Y-%m-%d")
+    # as a spreadsheet saves it: byte-order mark, CRLF, quotes, a blank history column
+    rows.assign(scaled_up="").to_csv(
+        upload, index=False, date_format="%Y-%m-%d", encoding="utf-8-sig", lineterminator="\r\n"
+    )
     page.get_by_role("tab", name="Portfolio").click()
     page.get_by_label("CSV file of proposals").set_input_files(upload)
     page.get_by_role("button", name="Score the portfolio").click()
     body = page.locator("#portfolio-table tbody tr")
     expect(body).to_have_count(20)
-    expect(page.locator("#portfolio-summary")).to_contain_text("20 proposals")
+    expect(page.locator("#portfolio-summary")).to_contain_text("20 proposals from portfolio.csv")
 
     def shown() -> list[float]:
         cells = page.locator("#portfolio-table td[data-probability]")
@@ -243,7 +269,9 @@ def test_portfolio_upload_sort_and_export(planner, env, tmp_path):
     exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert len(exported) == 20
     assert [float(r["probability"]) for r in exported] == descending  # the order on screen
-    assert set(r["initiative_id"] for r in exported) == set(rows["initiative_id"])
+    assert {r["initiative_id"] for r in exported} == set(rows["initiative_id"]) - {"=1+2"} | {
+        "'=1+2"
+    }
 
     planner.refusals.add(422)
     bad = rows.copy()
@@ -253,6 +281,7 @@ def test_portfolio_upload_sort_and_export(planner, env, tmp_path):
     page.get_by_role("button", name="Score the portfolio").click()
     errors = page.locator("#portfolio-errors")
     expect(errors).to_contain_text(f"Row 5 ({bad.loc[3, 'initiative_id']}), city_resources")
+    expect(errors).to_be_focused()
     expect(page.locator("#portfolio-result")).to_be_hidden()
     planner.shot("portfolio-error")
 
@@ -295,12 +324,34 @@ def test_the_key_lives_in_this_tab_only(planner, env, browser, server):
     assert page.context.cookies() == []
     page.reload()  # same tab: still signed in
     expect(page.locator("#app")).to_be_visible()
-    other, context = _open(browser, server, "desktop")  # another browser session: not
-    try:
-        expect(other.page.get_by_label("API key")).to_be_visible()
-        expect(other.page.locator("#app")).to_be_hidden()
-    finally:
-        context.close()
+    tab = page.context.new_page()  # another tab of the same browser: not signed in
+    tab.goto(f"{planner.url}/")
+    expect(tab.get_by_label("API key")).to_be_visible()
+    expect(tab.locator("#app")).to_be_hidden()
+    tab.close()
+    planner.assess_example(0)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("API key")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Signed out.")
     assert page.evaluate("sessionStorage.length") == 0
+    planner.sign_in(env["_scorer"])  # the next person sees nothing of the last one's work
+    expect(page.locator("#result-body")).to_be_hidden()
+    assert page.get_by_label("Initiative ID").input_value() == ""
+
+
+def test_a_key_revoked_mid_session_signs_the_page_out(planner, env):
+    from scalepredict.auth import add_key, revoke_key
+
+    keys = Path(env["SCALEPREDICT_KEYS_FILE"])
+    key = add_key(f"temp-{planner.viewport}", "scorer", keys)
+    env["_temp"] = key  # for the teardown's authentication check
+    planner.sign_in(key)
+    before = planner.assess_example(0)
+    revoke_key(f"temp-{planner.viewport}", keys)
+    planner.refusals.add(401)
+    page = planner.page
+    page.locator("select[data-factor]").first.select_option("5" if before < 0.5 else "1")
+    expect(page.get_by_role("alert")).to_have_text(re.compile("no longer accepted"))
+    expect(page.locator("#app")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
+    planner.shot("key-revoked")

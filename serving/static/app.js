@@ -16,6 +16,8 @@ const state = {
   assessment: null, // its assessment (with plan)
   shown: null, // what the result panel shows now: { assessment, whatif }
   whatifSeq: 0,
+  portfolioSeq: 0,
+  planFor: null, // the assessment whose plan is on screen
   whatifTimer: null,
   portfolio: [],
   sort: { key: null, ascending: true },
@@ -45,6 +47,8 @@ function svg(tag, attrs = {}, text = null) {
 const pct = (p) => `${Math.round(p * 100)}%`;
 const points = (d) => `${d >= 0 ? "+" : "\u2212"}${Math.abs(Math.round(d * 100))} points`;
 const signed = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(2)}`;
+// the change between the two percentages shown, so the sentence adds up on screen
+const roundedDelta = (w) => (Math.round(w.after.probability * 100) - Math.round(w.before.probability * 100)) / 100;
 const humanize = (name) => name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 const label = (name) => state.labels[name] || humanize(name);
 const BAND_TEXT = {
@@ -64,6 +68,7 @@ class ApiError extends Error {
 }
 
 async function api(path, { method = "GET", json, body, contentType, key } = {}) {
+  if (!key && !state.key) throw new ApiError(0, { error: "signed out" }); // e.g. a late timer
   const headers = { Authorization: `Bearer ${key || state.key}`, Accept: "application/json" };
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -84,7 +89,9 @@ async function api(path, { method = "GET", json, body, contentType, key } = {}) 
     data = { error: `unexpected response (HTTP ${response.status})` };
   }
   if (!response.ok) {
-    if (response.status === 401 && !key) signOut("Your key is no longer accepted. Sign in again.");
+    if (response.status === 401 && !key) {
+      signOut({ problem: "Your key is no longer accepted. Sign in again." });
+    }
     throw new ApiError(response.status, data);
   }
   return data;
@@ -94,6 +101,7 @@ async function api(path, { method = "GET", json, body, contentType, key } = {}) 
 async function signIn(key, remembered) {
   const error = $("signin-error");
   error.hidden = true;
+  $("signin-status").textContent = "";
   try {
     const model = await api("/model", { key });
     const catalogue = await api("/catalogue", { key });
@@ -117,16 +125,40 @@ async function signIn(key, remembered) {
   }
 }
 
-function signOut(message = "") {
+// `problem` is an error to show; `note` a neutral status ("Signed out.").
+function signOut({ problem = "", note = "" } = {}) {
   state.key = null;
   sessionStorage.removeItem(KEY_STORAGE);
+  clearTimeout(state.whatifTimer);
+  state.whatifSeq++; // answers still in flight belong to the old session
+  state.portfolioSeq++;
+  forgetResult();
+  if (state.catalogue) fillForm({});
+  state.portfolio = [];
+  $("portfolio-result").hidden = true;
+  $("portfolio-errors").hidden = true;
+  $("csv-file").value = "";
   $("app").hidden = true;
   $("session").hidden = true;
   $("signin").hidden = false;
   const error = $("signin-error");
-  error.textContent = message;
-  error.hidden = !message;
+  error.textContent = problem;
+  error.hidden = !problem;
+  $("signin-status").textContent = note;
   $("api-key").focus();
+}
+
+// Back to "nothing assessed yet" (sign-out, or a new example loaded into the form).
+function forgetResult() {
+  state.scored = null;
+  state.assessment = null;
+  state.shown = null;
+  state.planFor = null;
+  markChanged({});
+  $("result-body").hidden = true;
+  $("result-placeholder").hidden = false;
+  $("sticky-score").hidden = true;
+  $("headline").setAttribute("aria-busy", "false");
 }
 
 // --- the form, generated from the catalogue ----------------------------------------------
@@ -247,7 +279,7 @@ function clearFieldErrors() {
 // `resolve` maps a field name to its form control (to mark it invalid), or null.
 function showProblems(box, err, resolve = () => null) {
   box.replaceChildren(el("p", { text: capitalize(err.message) }));
-  const problems = err.body.problems || [];
+  const problems = (err.body || {}).problems || [];
   if (problems.length) {
     const list = el("ul");
     for (const p of problems.slice(0, 50)) {
@@ -280,7 +312,7 @@ async function assess(event) {
   const proposal = readProposal();
   const button = $("assess-button");
   button.disabled = true;
-  $("result").setAttribute("aria-busy", "true");
+  $("headline").setAttribute("aria-busy", "true");
   try {
     const data = await api("/score", { method: "POST", json: { proposals: [proposal] } });
     state.scored = proposal;
@@ -295,7 +327,7 @@ async function assess(event) {
     if (err.status !== 401) showProblems($("form-errors"), err, control);
   } finally {
     button.disabled = false;
-    $("result").setAttribute("aria-busy", "false");
+    $("headline").setAttribute("aria-busy", "false");
   }
 }
 
@@ -308,14 +340,8 @@ function factorChanges() {
   return { changes, contextChanged };
 }
 
-function onFormChange(event) {
+function onFormChange() {
   if (!state.scored) return;
-  if (event.target.dataset.context) {
-    $("whatif").hidden = false;
-    $("whatif-text").textContent =
-      "The initiative's context changed: press Assess to score it again (what-if changes factors only).";
-    return;
-  }
   clearTimeout(state.whatifTimer);
   state.whatifTimer = setTimeout(runWhatIf, WHATIF_DELAY_MS);
 }
@@ -323,13 +349,20 @@ function onFormChange(event) {
 async function runWhatIf() {
   const { changes, contextChanged } = factorChanges();
   markChanged(changes);
-  if (contextChanged) return;
+  if (contextChanged) {
+    state.whatifSeq++;
+    $("whatif").hidden = false;
+    $("whatif-text").textContent =
+      "The initiative's context changed: press Assess to score it again (what-if changes factors only).";
+    $("headline").setAttribute("aria-busy", "false");
+    return;
+  }
   const seq = ++state.whatifSeq;
   if (Object.keys(changes).length === 0) {
     render(state.assessment, null);
     return;
   }
-  $("result").setAttribute("aria-busy", "true");
+  $("headline").setAttribute("aria-busy", "true");
   try {
     const data = await api("/whatif", { method: "POST", json: { proposal: state.scored, changes } });
     if (seq === state.whatifSeq) render(data.after, data);
@@ -339,7 +372,7 @@ async function runWhatIf() {
       $("whatif-text").textContent = `What-if failed: ${err.message}`;
     }
   } finally {
-    if (seq === state.whatifSeq) $("result").setAttribute("aria-busy", "false");
+    if (seq === state.whatifSeq) $("headline").setAttribute("aria-busy", "false");
   }
 }
 
@@ -349,13 +382,16 @@ function markChanged(changes) {
 
 function undoWhatIf() {
   fillForm(state.scored);
+  clearTimeout(state.whatifTimer);
   state.whatifSeq++;
+  $("headline").setAttribute("aria-busy", "false");
   markChanged({});
   render(state.assessment, null);
 }
 
 function tryPlanUpTo(index) {
   const steps = state.assessment.plan.actions.slice(0, index + 1);
+  fillForm(state.scored); // the steps, and nothing tried before
   for (const a of steps) $(`f-${a.factor}`).value = String(a.to);
   runWhatIf();
 }
@@ -377,7 +413,7 @@ function render(assessment, whatif) {
       .join("; ");
     $("whatif-text").textContent =
       `What-if: ${pct(whatif.before.probability)} \u2192 ${pct(whatif.after.probability)} ` +
-      `(${points(whatif.delta)}) with ${list}.`;
+      `(${points(roundedDelta(whatif))}) with ${list}.`;
     box.hidden = false;
   } else {
     box.hidden = true;
@@ -386,11 +422,15 @@ function render(assessment, whatif) {
   const sticky = $("sticky-score");
   sticky.textContent =
     `${pct(assessment.probability)} \u00b7 ${BAND_TEXT[assessment.risk_band]}` +
-    `${whatif ? ` (what-if ${points(whatif.delta)})` : ""} \u2013 see the result`;
+    `${whatif ? ` (what-if ${points(roundedDelta(whatif))})` : ""} \u2013 see the result`;
   sticky.hidden = false;
   renderWaterfall(assessment.explanation, assessment.probability);
   renderDrivers(assessment.explanation.top_drivers);
-  renderPlan(state.assessment.plan, Boolean(whatif));
+  if (state.planFor !== state.assessment) {
+    renderPlan(state.assessment.plan); // rebuilt only for a new assessment: focus stays put
+    state.planFor = state.assessment;
+  }
+  $("plan-note").hidden = !whatif;
 }
 
 function renderWaterfall(explanation, probability) {
@@ -399,10 +439,13 @@ function renderWaterfall(explanation, probability) {
     ...state.catalogue.dimensions.map((d) => [d.name, explanation.dimensions[d.name]]),
     ["context", explanation.dimensions.context],
   ];
-  const width = Math.max(300, Math.min(720, host.clientWidth || 600));
-  const labelW = Math.min(190, Math.round(width * 0.36));
-  const valueW = 58;
-  const rowH = 30;
+  const width = Math.max(260, Math.min(720, host.clientWidth || 600));
+  // narrow screens: each label on its own line above its bar, so no label is cut off
+  const stacked = width < 520;
+  const labelW = stacked ? 0 : 190;
+  const valueW = 64;
+  const rowH = stacked ? 42 : 30;
+  const barY = stacked ? 20 : 6; // bar top within its row
   const height = rowH * (rows.length + 2) + 8;
   let lo = Math.min(0, explanation.base_value);
   let hi = Math.max(0, explanation.base_value);
@@ -415,10 +458,9 @@ function renderWaterfall(explanation, probability) {
   const pad = (hi - lo) * 0.05 || 0.5;
   lo -= pad;
   hi += pad;
-  const x0 = labelW + 6;
+  const x0 = stacked ? 2 : labelW + 8;
   const x1 = width - valueW;
   const x = (v) => x0 + ((v - lo) / (hi - lo)) * (x1 - x0);
-  const title = "Dimension contributions to this initiative's predicted chance";
   const chart = svg("svg", {
     viewBox: `0 0 ${width} ${height}`,
     width,
@@ -427,37 +469,36 @@ function renderWaterfall(explanation, probability) {
     "aria-labelledby": "waterfall-svg-title",
     class: "waterfall",
   });
-  chart.append(svg("title", { id: "waterfall-svg-title" }, title));
+  chart.append(
+    svg("title", { id: "waterfall-svg-title" }, "Dimension contributions to this initiative's predicted chance"),
+  );
   chart.append(svg("line", { x1: x(0), x2: x(0), y1: 4, y2: height - 4, class: "axis" }));
-  const text = (y, s, cls = "") => svg("text", { x: labelW, y, "text-anchor": "end", class: cls }, s);
-  let y = 6;
-  // start: the model's average log-odds
-  chart.append(text(y + 18, "Typical initiative", "strong"));
-  chart.append(svg("rect", { x: x(explanation.base_value) - 2, y: y + 6, width: 4, height: 18, class: "mark" }));
+  const name = (y, text, cls = "") =>
+    stacked
+      ? svg("text", { x: 0, y: y + 14, class: cls }, text)
+      : svg("text", { x: labelW, y: y + barY + 13, "text-anchor": "end", class: cls }, text);
+  const value = (y, text, cls = "") =>
+    svg("text", { x: width - 2, y: y + barY + 13, "text-anchor": "end", class: cls }, text);
+  const mark = (y, at) => svg("rect", { x: x(at) - 2, y: y + barY, width: 4, height: 18, class: "mark" });
+  let y = 4;
+  chart.append(name(y, "Typical initiative", "strong"), mark(y, explanation.base_value));
   y += rowH;
   run = explanation.base_value;
   const described = [];
-  for (const [name, v] of rows) {
+  for (const [field, v] of rows) {
     const a = x(run);
     const b = x(run + v);
-    chart.append(text(y + 18, label(name)));
+    const bar = { x: Math.min(a, b), y: y + barY, width: Math.max(2, Math.abs(b - a)), height: 18 };
     chart.append(
-      svg("rect", {
-        x: Math.min(a, b),
-        y: y + 6,
-        width: Math.max(2, Math.abs(b - a)),
-        height: 18,
-        class: v >= 0 ? "up" : "down",
-      }),
+      name(y, label(field)),
+      svg("rect", { ...bar, class: v >= 0 ? "up" : "down" }),
+      value(y, `${v >= 0 ? "\u25B2" : "\u25BC"} ${signed(v)}`),
     );
-    chart.append(svg("text", { x: width - 4, y: y + 18, "text-anchor": "end" }, `${v >= 0 ? "\u25B2" : "\u25BC"} ${signed(v)}`));
-    described.push(`${label(name)} ${v >= 0 ? "raises" : "lowers"} it by ${Math.abs(v).toFixed(2)}`);
+    described.push(`${label(field)} ${v >= 0 ? "raises" : "lowers"} it by ${Math.abs(v).toFixed(2)}`);
     run += v;
     y += rowH;
   }
-  chart.append(text(y + 18, "This initiative", "strong"));
-  chart.append(svg("rect", { x: x(run) - 2, y: y + 6, width: 4, height: 18, class: "mark" }));
-  chart.append(svg("text", { x: width - 4, y: y + 18, "text-anchor": "end", class: "strong" }, pct(probability)));
+  chart.append(name(y, "This initiative", "strong"), mark(y, run), value(y, pct(probability), "strong"));
   const note = el("p", {
     class: "visually-hidden",
     text: `On the model's log-odds scale: ${described.join("; ")}.`,
@@ -488,23 +529,22 @@ function formatValue(v) {
   return humanize(String(v));
 }
 
-function renderPlan(plan, whatifActive) {
+function renderPlan(plan) {
   const summary = $("plan-summary");
   const steps = $("plan-steps");
   steps.replaceChildren();
-  const note = whatifActive ? " This plan is for the assessed answers, not the what-if." : "";
   if (!plan.actions.length) {
     summary.textContent = plan.reached
-      ? `Already at or above the target of ${pct(plan.target_probability)}: no action needed.${note}`
-      : `No step within the effort budget (${plan.max_effort}) raises the chance.${note}`;
+      ? `Already at or above the target of ${pct(plan.target_probability)}: no action needed.`
+      : `No step within the effort budget (${plan.max_effort}) raises the chance.`;
   } else {
     summary.textContent = plan.reached
       ? `${plan.actions.length} step(s) raise the chance from ${pct(plan.probability)} to ` +
         `${pct(plan.expected_probability)}, reaching the target of ${pct(plan.target_probability)}, ` +
-        `for an effort of ${plan.total_effort}.${note}`
+        `for an effort of ${plan.total_effort}.`
       : `The target of ${pct(plan.target_probability)} is out of reach within the effort budget ` +
         `(${plan.max_effort}); the best plan within it raises the chance from ${pct(plan.probability)} ` +
-        `to ${pct(plan.expected_probability)}.${note}`;
+        `to ${pct(plan.expected_probability)}.`;
   }
   plan.actions.forEach((a, i) => {
     const theme = state.labels[a.theme] || humanize(a.theme);
@@ -559,17 +599,25 @@ async function scorePortfolio(event) {
   event.preventDefault();
   const file = $("csv-file").files[0];
   const errors = $("portfolio-errors");
+  const button = $("portfolio-button");
   errors.hidden = true;
-  if (!file) {
-    showProblems(errors, new ApiError(0, { error: "choose a CSV file first" }));
-    return;
-  }
+  const seq = ++state.portfolioSeq; // only the latest upload may fill the table
+  button.disabled = true;
+  $("panel-portfolio").setAttribute("aria-busy", "true");
   try {
-    const data = await api("/portfolio", {
+    if (!file) throw new ApiError(0, { error: "choose a CSV file first" });
+    let body;
+    try {
+      body = await file.arrayBuffer();
+    } catch (err) {
+      throw new ApiError(0, { error: `cannot read ${file.name}: choose the file again` });
+    }
+    const data = await api(`/portfolio?filename=${encodeURIComponent(file.name)}`, {
       method: "POST",
-      body: await file.arrayBuffer(),
+      body,
       contentType: "text/csv",
     });
+    if (seq !== state.portfolioSeq) return;
     state.portfolio = data.results.map((r) => {
       const w = weakestDimension(r.explanation);
       return {
@@ -584,11 +632,17 @@ async function scorePortfolio(event) {
     state.sort = { key: null, ascending: true };
     renderPortfolio();
     $("portfolio-summary").textContent =
-      `${state.portfolio.length} proposals scored with model v${data.model.version}.`;
+      `${state.portfolio.length} proposals from ${file.name} scored with model v${data.model.version}.`;
     $("portfolio-result").hidden = false;
   } catch (err) {
+    if (seq !== state.portfolioSeq) return;
     $("portfolio-result").hidden = true;
     if (err.status !== 401) showProblems(errors, err);
+  } finally {
+    if (seq === state.portfolioSeq) {
+      button.disabled = false;
+      $("panel-portfolio").setAttribute("aria-busy", "false");
+    }
   }
 }
 
@@ -630,7 +684,9 @@ function renderPortfolio() {
 }
 
 function csvCell(v) {
-  const s = String(v ?? "");
+  if (typeof v === "number") return String(v);
+  let s = String(v ?? "");
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`; // a spreadsheet must not run it as a formula
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
@@ -646,7 +702,7 @@ function download(name, text) {
 function exportPortfolio() {
   const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty"];
   const lines = state.portfolio.map((r) =>
-    [r.initiative_id, r.probability, r.risk_band, r.weakest, r.weakest_contribution.toFixed(4), r.uncertainty]
+    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty]
       .map(csvCell)
       .join(","),
   );
@@ -675,9 +731,15 @@ function selectTab(tab) {
 function onTabKey(event) {
   const tabs = [...document.querySelectorAll('[role="tab"]')];
   const i = tabs.indexOf(event.target);
-  if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+  const next = {
+    ArrowRight: tabs[(i + 1) % tabs.length],
+    ArrowLeft: tabs[(i + tabs.length - 1) % tabs.length],
+    Home: tabs[0],
+    End: tabs[tabs.length - 1],
+  }[event.key];
+  if (next) {
     event.preventDefault();
-    selectTab(tabs[(i + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length]);
+    selectTab(next);
   }
 }
 
@@ -688,11 +750,12 @@ function init() {
     const key = $("api-key").value.trim();
     if (key) signIn(key, false);
   });
-  $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  $("sign-out").addEventListener("click", () => signOut({ note: "Signed out." }));
   $("assess-form").addEventListener("submit", assess);
   $("assess-form").addEventListener("change", onFormChange);
   $("load-example").addEventListener("click", () => {
     fillForm(state.catalogue.examples[Number($("example").value) || 0].proposal);
+    forgetResult(); // the result on screen was for other answers
     $("assess-button").focus();
   });
   $("whatif-reset").addEventListener("click", undoWhatIf);
