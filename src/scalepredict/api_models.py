@@ -100,7 +100,10 @@ class Driver(BaseModel):
 
 
 class Explanation(BaseModel):
-    base_value: float
+    base_value: float = Field(
+        description="average log-odds of the model of the initiative's stage; the stage's effect "
+        "is here, so the stage field itself contributes 0"
+    )
     margin: float
     dimensions: dict[str, float]
     factors: dict[str, float]
