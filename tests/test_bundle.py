@@ -3,6 +3,7 @@ round trip, and refusal of corrupt or mismatched bundles."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -51,13 +52,21 @@ def test_moving_a_row_to_another_stage_changes_its_model(bundle, rows, cat):
     assert len({round(m, 6) for m in margins.values()}) == len(cat.stages)
 
 
-def test_additivity_is_exact_per_row_and_the_stage_contributes_nothing(bundle, rows, cat):
+def test_additivity_is_exact_per_row_with_one_base_value_per_stage(bundle, rows, cat):
     c = contributions(bundle, rows)
     np.testing.assert_allclose(c.margin, bundle.margin(rows), atol=1e-5)
-    assert (c.values["stage"] == 0).all()
-    # the base value is the stage's: one value per stage
     base = pd.Series(c.base, index=rows.index).groupby(rows["stage"]).nunique()
     assert (base == 1).all() and len(base) == len(cat.stages)
+
+
+def test_boosters_of_own_rows_only_give_the_stage_no_contribution(small_fit, rows):
+    frame = small_fit[0]
+    cfg = copy.deepcopy(SMALL_CONFIG)
+    cfg["search"] = {**cfg["search"], "trials": 1, "other_stage_weight": 0.0}
+    own = fit(frame, TrainConfig(**cfg)).bundle
+    c = contributions(own, rows)
+    assert (c.values["stage"] == 0).all()
+    np.testing.assert_allclose(c.margin, own.margin(rows), atol=1e-5)
 
 
 def test_global_importance_is_per_stage(bundle, rows, cat):

@@ -101,8 +101,8 @@ class Driver(BaseModel):
 
 class Explanation(BaseModel):
     base_value: float = Field(
-        description="average log-odds of the model of the initiative's stage; the stage's effect "
-        "is here, so the stage field itself contributes 0"
+        description="average log-odds of the model of the initiative's stage (one model per "
+        "stage): the stage's effect is mostly here, not in the stage field's contribution"
     )
     margin: float
     dimensions: dict[str, float]

@@ -3,10 +3,12 @@ threshold, saved as plain JSON files (no pickles: a bundle loads in any process,
 one fails loudly at load time rather than at the first request).
 
 Each row is scored by the booster of its own stage (the paper: which causes matter depends on
-the stage), so a stage's explanations come from a model fitted to that stage alone. Every
-booster sees the same feature columns; the stage column is constant within a booster's training
-rows, is never split on, and so contributes nothing: the stage enters through the routing and
-each stage's base value."""
+the stage), so a stage's explanations come from a model fitted to that stage (its rows at full
+weight, the other stages' rows down-weighted, see `train.train_per_stage`). Every booster sees
+the same feature columns. The stage enters through the routing and each stage's base value;
+a booster may still split on the stage column to set its own rows apart from the borrowed
+ones, and that (small) effect shows as the stage's contribution. Trained on its own stage's
+rows only, a booster never splits on the stage, which then contributes exactly 0."""
 
 from __future__ import annotations
 

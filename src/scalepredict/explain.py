@@ -4,7 +4,8 @@ Every feature is one catalogue field (categoricals are native, not one-hot), so 
 contribution is its column; a dimension's is the sum of its four factors; the context's is the
 sum of the context fields. Each row is explained by the booster of its stage (see `bundle.py`):
 contributions + that stage's base value = the row's margin (additivity, exact per row). The
-stage itself therefore contributes 0; its effect is in the base value, which differs by stage.
+stage's effect is mostly in the base value, which differs by stage; what is left in the stage's
+own contribution is small (0 for boosters trained on their stage's rows only).
 
 Strength labels, on the log-odds scale: |c| >= 0.5 strong, >= 0.2 moderate, else weak
 (near p = 0.5, 0.5 log-odds moves the probability by about 12 points, 0.2 by about 5).
