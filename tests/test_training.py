@@ -106,11 +106,13 @@ def test_pyfunc_names_the_bad_cell(store):
 
 def test_gate_refuses_a_worse_model_and_the_champion_stays(store, runner):
     before = _client().get_model_version_by_alias("scalepredict", "champion").version
-    shuffled = pd.read_csv(store["data"])
-    shuffled["scaled_up"] = np.random.default_rng(0).permutation(shuffled["scaled_up"].to_numpy())
-    shuffled = shuffled.drop(columns=["true_probability"])
-    path = store["root"] / "shuffled.csv"
-    shuffled.to_csv(path, index=False)
+    # inverted outcomes: better scores now mean failure, which the monotone constraints forbid the
+    # model to learn, so it loses to logistic regression (shuffled outcomes made it a coin flip)
+    inverted = pd.read_csv(store["data"])
+    inverted["scaled_up"] = 1 - inverted["scaled_up"]
+    inverted = inverted.drop(columns=["true_probability"])
+    path = store["root"] / "inverted.csv"
+    inverted.to_csv(path, index=False)
     res = runner.invoke(app, ["train", "--data", str(path), "--config", str(store["config"])])
     assert res.exit_code == 0, res.output
     assert "as challenger" in res.output

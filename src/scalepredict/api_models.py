@@ -101,7 +101,10 @@ class Driver(BaseModel):
 
 
 class Explanation(BaseModel):
-    base_value: float
+    base_value: float = Field(
+        description="average log-odds of the model of the initiative's stage (one model per "
+        "stage): the stage's effect is mostly here, not in the stage field's contribution"
+    )
     margin: float
     dimensions: dict[str, float]
     factors: dict[str, float]

@@ -2,7 +2,10 @@
 
 Every feature is one catalogue field (categoricals are native, not one-hot), so a factor's
 contribution is its column; a dimension's is the sum of its four factors; the context's is the
-sum of the context fields. Contributions + base value = the booster's margin (additivity).
+sum of the context fields. Each row is explained by the booster of its stage (see `bundle.py`):
+contributions + that stage's base value = the row's margin (additivity, exact per row). The
+stage's effect is mostly in the base value, which differs by stage; what is left in the stage's
+own contribution is small (0 for boosters trained on their stage's rows only).
 
 Strength labels, on the log-odds scale: |c| >= 0.5 strong, >= 0.2 moderate, else weak
 (near p = 0.5, 0.5 log-odds moves the probability by about 12 points, 0.2 by about 5).
@@ -51,7 +54,10 @@ class Contributions:
 
 
 def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
-    raw = bundle.booster.predict(bundle.dmatrix(feature_matrix(frame)), pred_contribs=True)
+    x = feature_matrix(frame)
+    raw = np.empty((len(x), x.shape[1] + 1))
+    for _, booster, rows in bundle.routes(x):
+        raw[rows] = booster.predict(bundle.dmatrix(x[rows]), pred_contribs=True)
     return Contributions(
         values=pd.DataFrame(raw[:, :-1], columns=feature_names(), index=frame.index),
         base=raw[:, -1],

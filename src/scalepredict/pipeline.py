@@ -71,11 +71,12 @@ def _flat_params(cfg: TrainConfig, fitted: FitResult) -> dict[str, Any]:
         "on_bad_rows": cfg.on_bad_rows,
         "conformal_alpha": cfg.conformal_alpha,
         "calibration": fitted.bundle.calibrator.method,
-        "search_trials_run": len(fitted.search.trials),
-        "rounds": fitted.search.rounds,
+        "search_trials_run": sum(len(f.trials) for f in fitted.search.values()),
     }
+    for stage, found in fitted.search.items():
+        params[f"{stage}_rounds"] = found.rounds
+        params.update({f"{stage}_xgb_{k}": v for k, v in found.params.items()})
     params.update({f"split_{k}": v for k, v in cfg.split.items()})
-    params.update({f"xgb_{k}": v for k, v in fitted.search.params.items()})
     params.update({f"gate_{k}": v for k, v in cfg.gate.items()})
     return params
 
@@ -126,7 +127,9 @@ def train_and_register(
         if config_path is not None:
             mlflow.log_artifact(str(config_path), "config")
         mlflow.log_dict(data_info, "data_fingerprint.json")
-        mlflow.log_dict({"trials": fitted.search.trials}, "search_trials.json")
+        mlflow.log_dict(
+            {stage: found.trials for stage, found in fitted.search.items()}, "search_trials.json"
+        )
         if not validation.valid:
             validation.problems.to_csv(tmpdir / "quarantined_problems.csv", index=False)
             mlflow.log_artifact(str(tmpdir / "quarantined_problems.csv"), "validation")

@@ -149,8 +149,12 @@ def model_report(result: FitResult, data_info: dict, gate_text: list[str], versi
         f"Data: {data_info['rows']} rows, sha256 {data_info['sha256'][:12]}..., "
         f"per stage {data_info['per_stage']}.",
         f"Split by city: {result.split.sizes()}.",
-        f"Search: {len(result.search.trials)} trials, best {result.search.params}, "
-        f"{result.search.rounds} rounds (grouped CV log loss {result.search.cv_log_loss:.4f}).",
+        "Search, one booster per stage:",
+        *(
+            f"- {stage}: {len(found.trials)} trials, best {found.params}, {found.rounds} rounds "
+            f"(grouped CV log loss {found.cv_log_loss:.4f})."
+            for stage, found in result.search.items()
+        ),
         f"Calibration: {result.bundle.calibrator.method} (cross-fitted log loss "
         f"{ {k: round(v, 4) for k, v in result.calibration_scores.items()} }).",
         f"Conformal: {1 - result.bundle.conformal.alpha:.0%} sets, threshold "
