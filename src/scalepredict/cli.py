@@ -164,7 +164,8 @@ def train(
     ] = None,
     config: Annotated[Path, typer.Option(help="Training configuration YAML.")] = DEFAULT_CONFIG,
     if_missing: Annotated[
-        bool, typer.Option("--if-missing", help="Do nothing if a champion is already registered.")
+        bool,
+        typer.Option("--if-missing", help="Do nothing if a usable champion is already registered."),
     ] = False,
 ) -> None:
     """Train, calibrate and test a model; track it in MLflow; register it as champion or challenger.
@@ -183,11 +184,19 @@ def train(
     data = data or Path(cfg.data)
     if if_missing:
         from scalepredict import registry
+        from scalepredict.bundle import BundleError
 
         current = registry.version_by_alias(registry.connect(), registry.CHAMPION)
         if current is not None:
-            console.print(f"champion is version {current.version}; nothing to train (--if-missing)")
-            return
+            try:  # a champion this version cannot load (an older bundle layout) is not usable
+                registry.load_bundle(registry.model_uri(registry.CHAMPION))
+            except BundleError as e:
+                err.print(f"champion v{current.version} cannot be used ({e}); training a new one")
+            else:
+                console.print(
+                    f"champion is version {current.version}; nothing to train (--if-missing)"
+                )
+                return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

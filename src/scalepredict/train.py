@@ -412,5 +412,5 @@ def gate(
         if not failed:
             passed.append("not worse than the champion on the same test set")
     else:
-        passed.append("no champion yet")
+        passed.append("no usable champion to compare with")
     return GateDecision(promote=not failed, reasons=failed or passed)
