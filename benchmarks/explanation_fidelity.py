@@ -32,7 +32,7 @@ from scipy.stats import pearsonr, spearmanr
 
 from scalepredict.catalogue import load_catalogue
 from scalepredict.explain import contributions
-from scalepredict.features import make_features
+from scalepredict.features import feature_matrix, make_features
 from scalepredict.predictor import Predictor
 from scalepredict.synthetic import coefficients, generate, true_log_odds, true_probability
 from scalepredict.train import TrainConfig, fit
@@ -161,6 +161,20 @@ def main() -> None:
         f"  Pearson(expected gain, true gain) = {r:.3f} {'MET ' if r >= 0.8 else 'MISS'}; "
         f"mean expected gain {model_gain[with_actions].mean():.3f}, mean true gain "
         f"{true_gain[with_actions].mean():.3f}; context fields changed: {context_changed}"
+    )
+    # Diagnosis: the same plans on the log-odds scale, where effects add up. A high value here
+    # with a lower one above means the model has the plans' effects right and the miss comes
+    # from its probability *level* (how far the initiative starts from the truth).
+    after_all = pd.concat(after_frames, ignore_index=True)
+    model_step = result.bundle.margin_of(feature_matrix(after_all)) - result.bundle.margin_of(
+        feature_matrix(initiatives)
+    )
+    true_step = true_log_odds(after_all) - true_log_odds(initiatives)
+    r_logit = pearsonr(model_step[with_actions], true_step[with_actions]).statistic
+    level = pearsonr(predictor.probability(initiatives), before).statistic
+    print(
+        f"  diagnosis: Pearson on the log-odds scale {r_logit:.3f}; "
+        f"Pearson(model probability, true probability) before the plans {level:.3f}"
     )
 
     # 3. speed ------------------------------------------------------------------------------
