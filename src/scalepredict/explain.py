@@ -47,10 +47,18 @@ class Contributions:
         return self.values.sum(axis=1).to_numpy() + self.base
 
     def by_dimension(self) -> pd.DataFrame:
+        """Rows x (the five dimensions, then "context"): sums of their fields' contributions."""
         cat = load_catalogue()
-        out = {d: self.values[cat.factors_of(d)].sum(axis=1) for d in cat.dimension_names}
-        out["context"] = self.values[cat.feature_context].sum(axis=1)
-        return pd.DataFrame(out, index=self.values.index)
+        columns = list(self.values.columns)
+        groups = [cat.factors_of(d) for d in cat.dimension_names] + [cat.feature_context]
+        membership = np.zeros((len(columns), len(groups)))  # one matrix product for the batch
+        for k, fields in enumerate(groups):
+            membership[[columns.index(f) for f in fields], k] = 1.0
+        return pd.DataFrame(
+            self.values.to_numpy() @ membership,
+            columns=[*cat.dimension_names, "context"],
+            index=self.values.index,
+        )
 
 
 def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
@@ -72,6 +80,7 @@ def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list
     names = list(contrib.values.columns)
     values = contrib.values.to_numpy()
     dims = contrib.by_dimension()
+    dim_names, dim_values = list(dims.columns), np.round(dims.to_numpy(), 4).tolist()
     margin = contrib.margin
     calibrated = bundle.calibrator(expit(margin))
     # leave-one-out probability effect of every field, through the calibrator, all rows at once
@@ -79,13 +88,14 @@ def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list
     effect = calibrated[:, None] - without
     order = np.argsort(-np.abs(values), axis=1)[:, :top]
     dimension_of = {f: cat.factor(f).dimension for f in cat.factor_names}
-    shown = frame[names].astype(object).where(frame[names].notna(), None).to_numpy()
+    shown = frame[names].to_numpy(dtype=object)  # as given; unknown answers are NA
     n_factors = len(cat.factor_names)
     out = []
     for i in range(len(frame)):
         drivers = []
         for j in order[i]:
             value, c = shown[i, j], float(values[i, j])
+            value = None if pd.isna(value) else value
             drivers.append(
                 {
                     "field": names[j],
@@ -102,7 +112,7 @@ def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list
             {
                 "base_value": round(float(contrib.base[i]), 4),
                 "margin": round(float(margin[i]), 4),
-                "dimensions": {d: round(float(v), 4) for d, v in dims.iloc[i].items()},
+                "dimensions": dict(zip(dim_names, dim_values[i], strict=True)),
                 "factors": dict(zip(names[-n_factors:], row[-n_factors:], strict=True)),
                 "context": dict(zip(names[:-n_factors], row[:-n_factors], strict=True)),
                 "top_drivers": drivers,
