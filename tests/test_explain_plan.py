@@ -13,8 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalepredict.cli import app
-from scalepredict.explain import contributions, strength
-from scalepredict.features import make_features
+from scalepredict.explain import contributions, feature_contributions, strength
+from scalepredict.features import (
+    DIMENSION_MEAN,
+    WEAKEST,
+    feature_matrix,
+    feature_names,
+    make_features,
+)
 from scalepredict.mitigate import WhatIfError
 from scalepredict.predictor import Predictor
 from scalepredict.synthetic import generate
@@ -38,13 +44,34 @@ def test_contributions_plus_base_equal_the_margin(predictor, proposals):
 def test_native_contributions_equal_shap_tree_explainer(predictor, proposals):
     import shap
 
-    native = contributions(predictor.bundle, proposals).values
+    native = feature_contributions(predictor.bundle, feature_matrix(proposals))[:, :-1]
     for stage, booster in predictor.bundle.boosters.items():
-        part = proposals[proposals["stage"] == stage]
+        part = (proposals["stage"] == stage).to_numpy()
         theirs = shap.TreeExplainer(booster).shap_values(
-            xgb.DMatrix(make_features(part), enable_categorical=True)
+            xgb.DMatrix(make_features(proposals[part]), enable_categorical=True)
         )
-        np.testing.assert_allclose(np.asarray(theirs), native.loc[part.index], atol=1e-4)
+        np.testing.assert_allclose(np.asarray(theirs), native[part], atol=1e-4)
+
+
+def test_derived_dimension_features_are_credited_to_their_own_factors(predictor, cat):
+    rows = generate(40, seed=321).drop(columns=["scaled_up"])
+    rows.loc[0, cat.factors_of("data")] = np.nan  # a dimension with nothing known
+    x = feature_matrix(rows)
+    raw = feature_contributions(predictor.bundle, x)
+    per_field = contributions(predictor.bundle, rows)
+    names = feature_names()
+    # nothing is lost: per-field contributions sum to the per-feature ones, row by row
+    np.testing.assert_allclose(per_field.values.sum(axis=1), raw[:, :-1].sum(axis=1), atol=1e-6)
+    # context fields keep exactly their own SHAP values
+    for f in cat.feature_context:
+        np.testing.assert_allclose(per_field.values[f], raw[:, names.index(f)], atol=1e-9)
+    # a factor's credit differs from its own SHAP value only through its dimension's columns
+    for d in cat.dimension_names:
+        own = raw[:, [names.index(f) for f in cat.factors_of(d)]].sum(axis=1)
+        extra = per_field.values[cat.factors_of(d)].sum(axis=1).to_numpy() - own
+        weakest = x[:, names.index(WEAKEST)] == x[:, names.index(DIMENSION_MEAN.format(d))]
+        mean_credit = raw[:, names.index(DIMENSION_MEAN.format(d))]
+        np.testing.assert_allclose(extra[~weakest], mean_credit[~weakest], atol=1e-6)
 
 
 def test_dimensions_are_sums_of_their_factors(predictor, proposals, cat):

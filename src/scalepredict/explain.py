@@ -1,9 +1,12 @@
 """Explanations: exact tree SHAP from XGBoost (`pred_contribs`) on the model's log-odds.
 
-Every feature is one catalogue field (categoricals are native, not one-hot), so a factor's
-contribution is its column; a dimension's is the sum of its four factors; the context's is the
-sum of the context fields. Each row is explained by the booster of its stage (see `bundle.py`):
-contributions + that stage's base value = the row's margin (additivity, exact per row). The
+Categoricals are native, not one-hot, so each context field and each factor is one column.
+The model also sees six derived columns (each dimension's mean score and the weakest of them,
+`features.py`); their SHAP values are credited back to the factors that make them
+(`_credit_derived`), so every contribution belongs to one catalogue field: a dimension's is the
+sum of its four factors, the context's the sum of the context fields. Each row is explained by
+the booster of its stage (see `bundle.py`): contributions + that stage's base value = the
+row's margin (additivity, exact per row). The
 stage's effect is mostly in the base value, which differs by stage; what is left in the stage's
 own contribution is small (0 for boosters trained on their stage's rows only).
 
@@ -24,8 +27,14 @@ import pandas as pd
 from scipy.special import expit
 
 from scalepredict.bundle import ModelBundle
-from scalepredict.catalogue import load_catalogue
-from scalepredict.features import feature_matrix, feature_names
+from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.features import (
+    DIMENSION_MEAN,
+    WEAKEST,
+    derived_names,
+    feature_matrix,
+    feature_names,
+)
 
 STRONG, MODERATE = 0.5, 0.2
 
@@ -61,13 +70,51 @@ class Contributions:
         )
 
 
-def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
-    x = feature_matrix(frame)
+def feature_contributions(bundle: ModelBundle, x: np.ndarray) -> np.ndarray:
+    """Exact tree SHAP per model feature (`features.feature_names`, derived columns included),
+    bias last: what `shap.TreeExplainer` gives for each row's stage booster."""
     raw = np.empty((len(x), x.shape[1] + 1))
     for _, booster, rows in bundle.routes(x):
         raw[rows] = booster.predict(bundle.dmatrix(x[rows]), pred_contribs=True)
+    return raw
+
+
+def _credit_derived(raw: np.ndarray, x: np.ndarray, cat: Catalogue) -> np.ndarray:
+    """Per-feature SHAP -> per-field SHAP (context fields, then factors). A dimension's mean
+    feature is credited to its known answers in equal shares (to all four if none is known);
+    the weakest-dimension feature to the weakest dimension (shared on a tie; all five if
+    nothing is known), then to its answers alike. Sums are kept, so additivity stays exact."""
+    names = feature_names(cat)
+    fields = [*cat.feature_context, *cat.factor_names]
+    out = raw[:, [names.index(f) for f in fields]].copy()
+    means = x[:, [names.index(n) for n in derived_names(cat)[:-1]]]
+    weakest = x[:, names.index(WEAKEST)]
+    is_min = means == weakest[:, None]  # False against NaN
+    none = ~is_min.any(axis=1)
+    is_min[none] = True
+    to_dimension = raw[:, names.index(WEAKEST), None] * is_min / is_min.sum(axis=1, keepdims=True)
+    for k, d in enumerate(cat.dimension_names):
+        cols = [fields.index(f) for f in cat.factors_of(d)]
+        known = ~np.isnan(x[:, [names.index(f) for f in cat.factors_of(d)]])
+        known[~known.any(axis=1)] = True
+        share = known / known.sum(axis=1, keepdims=True)
+        credit = raw[:, names.index(DIMENSION_MEAN.format(d))] + to_dimension[:, k]
+        out[:, cols] += credit[:, None] * share
+    return out
+
+
+def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
+    """Exact tree SHAP per catalogue field: context fields and factors (derived dimension
+    features credited back to the factors that make them)."""
+    cat = load_catalogue()
+    x = feature_matrix(frame)
+    raw = feature_contributions(bundle, x)
     return Contributions(
-        values=pd.DataFrame(raw[:, :-1], columns=feature_names(), index=frame.index),
+        values=pd.DataFrame(
+            _credit_derived(raw[:, :-1], x, cat),
+            columns=[*cat.feature_context, *cat.factor_names],
+            index=frame.index,
+        ),
         base=raw[:, -1],
     )
 

@@ -3,7 +3,13 @@
 Factor scores stay numeric with unknown answers as NaN (XGBoost routes them); `stage` and
 `domain` are pandas categoricals with the catalogue's categories (XGBoost's native categorical
 splits), so every feature is exactly one catalogue field and explanations need no un-encoding.
-Money and population enter on a log scale."""
+Money and population enter on a log scale.
+
+Six derived columns carry the research's structure the trees cannot build from shallow splits:
+each dimension's mean score (over its known answers) and the weakest of those means (an
+initiative is held back by its weakest dimension). They are computed from the factor scores
+here and in `with_scores`, never entered; explanations credit them back to the factors
+(`explain.contributions`), so a planner still sees one contribution per catalogue field."""
 
 from __future__ import annotations
 
@@ -18,16 +24,53 @@ from scalepredict.catalogue import Catalogue, load_catalogue
 LOG_FIELDS = {"city_population", "budget_eur"}
 
 
-def feature_names(cat: Catalogue | None = None) -> list[str]:
+DIMENSION_MEAN = "mean_{}"  # one per dimension
+WEAKEST = "weakest_dimension"
+
+
+def derived_names(cat: Catalogue | None = None) -> list[str]:
     cat = cat or load_catalogue()
-    return [*cat.feature_context, *cat.factor_names]
+    return [*(DIMENSION_MEAN.format(d) for d in cat.dimension_names), WEAKEST]
+
+
+def feature_names(cat: Catalogue | None = None) -> list[str]:
+    """Context features, the derived dimension columns, then the factors (always last)."""
+    cat = cat or load_catalogue()
+    return [*cat.feature_context, *derived_names(cat), *cat.factor_names]
+
+
+def dimension_scores(scores: np.ndarray, cat: Catalogue | None = None) -> np.ndarray:
+    """rows x (each dimension's mean over its known answers, then the minimum of those means);
+    NaN where nothing is known."""
+    cat = cat or load_catalogue()
+    known = ~np.isnan(scores)
+    filled = np.where(known, scores, 0.0)
+    means = []
+    for d in cat.dimension_names:
+        ix = [cat.factor_names.index(f) for f in cat.factors_of(d)]
+        n = known[:, ix].sum(axis=1)
+        total = filled[:, ix].sum(axis=1)
+        means.append(np.divide(total, n, out=np.full(len(scores), np.nan), where=n > 0))
+    means_ = np.column_stack(means)
+    return np.column_stack([means_, np.fmin.reduce(means_, axis=1)])  # fmin skips NaN
+
+
+def with_scores(x: np.ndarray, scores: np.ndarray, cat: Catalogue | None = None) -> np.ndarray:
+    """`x` (a feature matrix) with its factor columns set to `scores` and the derived dimension
+    columns recomputed to match; in place, returns `x`."""
+    cat = cat or load_catalogue()
+    nf, nd = scores.shape[1], len(derived_names(cat))
+    x[:, -nf:] = scores
+    x[:, -nf - nd : -nf] = dimension_scores(scores, cat)
+    return x
 
 
 def monotone_constraints(cat: Catalogue | None = None) -> tuple[int, ...]:
-    """+1 on every factor score: a better readiness score never lowers the prediction."""
+    """+1 on every factor score and derived dimension score: a better readiness score never
+    lowers the prediction."""
     cat = cat or load_catalogue()
-    factors = set(cat.factor_names)
-    return tuple(1 if f in factors else 0 for f in feature_names(cat))
+    rising = set(cat.factor_names) | set(derived_names(cat))
+    return tuple(1 if f in rising else 0 for f in feature_names(cat))
 
 
 def feature_matrix(frame: pd.DataFrame, cat: Catalogue | None = None) -> np.ndarray:
@@ -46,7 +89,7 @@ def feature_matrix(frame: pd.DataFrame, cat: Catalogue | None = None) -> np.ndar
             values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             columns.append(np.log10(np.clip(values, 1.0, None)) if name in LOG_FIELDS else values)
     factors = frame[cat.factor_names].to_numpy(dtype=float, na_value=np.nan)
-    return np.column_stack([*columns, factors]) if columns else factors
+    return np.column_stack([*columns, dimension_scores(factors, cat), factors])
 
 
 def make_features(frame: pd.DataFrame, cat: Catalogue | None = None) -> pd.DataFrame:
@@ -72,5 +115,6 @@ def catalogue_fingerprint(cat: Catalogue | None = None) -> str:
             if cat.context_field(c).type == "category"
         },
         "log": sorted(LOG_FIELDS),
+        "derived": {d: cat.factors_of(d) for d in cat.dimension_names},
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]

@@ -23,7 +23,7 @@ import pandas as pd
 from scalepredict.bands import next_band_target
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import Catalogue, Mitigation, load_catalogue
-from scalepredict.features import feature_matrix
+from scalepredict.features import feature_matrix, with_scores
 
 DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
 MIN_GAIN = 1e-6
@@ -56,10 +56,9 @@ def default_target(p: float) -> float:
 
 
 def _with_factors(base: np.ndarray, rows: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """Feature matrix: context of `base` rows `rows`, factor scores (the last columns) replaced."""
-    x = base[rows].copy()
-    x[:, -factors.shape[1] :] = factors
-    return x
+    """Feature matrix: context of `base` rows `rows`, factor scores replaced (and the derived
+    dimension scores with them)."""
+    return with_scores(base[rows].copy(), factors)
 
 
 def plan_batch(

@@ -64,7 +64,7 @@ def shap_summary_per_stage(bundle: ModelBundle, frame: pd.DataFrame, out_dir: Pa
         if part.empty:
             continue
         values = contributions(bundle, part).values
-        shown = make_features(part)
+        shown = make_features(part)[list(values.columns)]
         for c in shown:
             if isinstance(shown[c].dtype, pd.CategoricalDtype):
                 shown[c] = shown[c].cat.codes.astype(float)
@@ -109,7 +109,7 @@ def waterfall(bundle: ModelBundle, row: pd.DataFrame, path: Path) -> Path:
     import shap
 
     c = contributions(bundle, row)
-    shown = make_features(row).iloc[0]
+    shown = make_features(row)[list(c.values.columns)].iloc[0]
     data = np.array([v if not isinstance(v, str) else np.nan for v in shown.astype(object)])
     exp = shap.Explanation(
         values=c.values.iloc[0].to_numpy(),
