@@ -103,11 +103,14 @@ def _credit_derived(raw: np.ndarray, x: np.ndarray, cat: Catalogue) -> np.ndarra
     return out
 
 
-def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
+def contributions(
+    bundle: ModelBundle, frame: pd.DataFrame, x: np.ndarray | None = None
+) -> Contributions:
     """Exact tree SHAP per catalogue field: context fields and factors (derived dimension
-    features credited back to the factors that make them)."""
+    features credited back to the factors that make them). `x`: the frame's feature matrix,
+    if the caller has it already."""
     cat = load_catalogue()
-    x = feature_matrix(frame)
+    x = feature_matrix(frame) if x is None else x
     raw = feature_contributions(bundle, x)
     return Contributions(
         values=pd.DataFrame(
@@ -119,11 +122,13 @@ def contributions(bundle: ModelBundle, frame: pd.DataFrame) -> Contributions:
     )
 
 
-def explain_rows(bundle: ModelBundle, frame: pd.DataFrame, top: int = 5) -> list[dict]:
+def explain_rows(
+    bundle: ModelBundle, frame: pd.DataFrame, top: int = 5, x: np.ndarray | None = None
+) -> list[dict]:
     """One explanation per row: base value, per-dimension and per-factor contributions, and the
     top drivers with direction, strength and a probability-scale reading."""
     cat = load_catalogue()
-    contrib = contributions(bundle, frame)
+    contrib = contributions(bundle, frame, x)
     names = list(contrib.values.columns)
     values = contrib.values.to_numpy()
     dims = contrib.by_dimension()

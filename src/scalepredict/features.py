@@ -39,20 +39,28 @@ def feature_names(cat: Catalogue | None = None) -> list[str]:
     return [*cat.feature_context, *derived_names(cat), *cat.factor_names]
 
 
+_MEMBERSHIP: dict[int, np.ndarray] = {}  # per loaded catalogue: factors x dimensions, 0/1
+
+
+def _membership(cat: Catalogue) -> np.ndarray:
+    if id(cat) not in _MEMBERSHIP:
+        m = np.zeros((len(cat.factor_names), len(cat.dimension_names)))
+        for k, d in enumerate(cat.dimension_names):
+            m[[cat.factor_names.index(f) for f in cat.factors_of(d)], k] = 1.0
+        _MEMBERSHIP[id(cat)] = m
+    return _MEMBERSHIP[id(cat)]
+
+
 def dimension_scores(scores: np.ndarray, cat: Catalogue | None = None) -> np.ndarray:
     """rows x (each dimension's mean over its known answers, then the minimum of those means);
-    NaN where nothing is known."""
+    NaN where nothing is known. Matrix products: this runs in the plan search's inner loop."""
     cat = cat or load_catalogue()
+    m = _membership(cat)
     known = ~np.isnan(scores)
-    filled = np.where(known, scores, 0.0)
-    means = []
-    for d in cat.dimension_names:
-        ix = [cat.factor_names.index(f) for f in cat.factors_of(d)]
-        n = known[:, ix].sum(axis=1)
-        total = filled[:, ix].sum(axis=1)
-        means.append(np.divide(total, n, out=np.full(len(scores), np.nan), where=n > 0))
-    means_ = np.column_stack(means)
-    return np.column_stack([means_, np.fmin.reduce(means_, axis=1)])  # fmin skips NaN
+    n = known @ m
+    total = np.where(known, scores, 0.0) @ m
+    means = np.divide(total, n, out=np.full(n.shape, np.nan), where=n > 0)
+    return np.column_stack([means, np.fmin.reduce(means, axis=1)])  # fmin skips NaN
 
 
 def with_scores(x: np.ndarray, scores: np.ndarray, cat: Catalogue | None = None) -> np.ndarray:

@@ -66,12 +66,14 @@ def plan_batch(
     frame: pd.DataFrame,
     target: float | None = None,
     max_effort: float | None = None,
+    x: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """A mitigation plan per row of a typed assessment frame."""
+    """A mitigation plan per row of a typed assessment frame (`x`: its feature matrix, if the
+    caller has it already)."""
     cat = load_catalogue()
     names = cat.factor_names
     n, nf = len(frame), len(names)
-    feats = feature_matrix(frame)
+    feats = feature_matrix(frame) if x is None else x
     scores = feats[:, -nf:].copy()
     start_scores = scores.copy()
     p0 = bundle.probability_of(feats)

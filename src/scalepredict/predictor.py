@@ -13,6 +13,7 @@ from scalepredict.bands import risk_band
 from scalepredict.bundle import ModelBundle
 from scalepredict.catalogue import load_catalogue
 from scalepredict.explain import explain_rows, global_importance
+from scalepredict.features import feature_matrix
 from scalepredict.mitigate import apply_changes, plan_batch
 
 
@@ -40,9 +41,10 @@ class Predictor:
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         return self.bundle.probability(frame)
 
-    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+    # `x`, where accepted, is the frame's feature matrix: `assess` builds it once for all three.
+    def score(self, frame: pd.DataFrame, x: np.ndarray | None = None) -> pd.DataFrame:
         """One row per assessment: probability, risk band and the 90% conformal statement."""
-        p = self.probability(frame)
+        p = self.probability(frame) if x is None else self.bundle.probability_of(x)
         sets = self.bundle.conformal.sets(p)
         alpha = self.bundle.conformal.alpha
         return pd.DataFrame(
@@ -55,16 +57,22 @@ class Predictor:
             }
         )
 
-    def explain(self, frame: pd.DataFrame, top: int = 5) -> list[dict[str, Any]]:
-        return explain_rows(self.bundle, frame, top)
+    def explain(
+        self, frame: pd.DataFrame, top: int = 5, x: np.ndarray | None = None
+    ) -> list[dict[str, Any]]:
+        return explain_rows(self.bundle, frame, top, x)
 
     def importance(self, frame: pd.DataFrame) -> dict[str, dict]:
         return global_importance(self.bundle, frame)
 
     def plan(
-        self, frame: pd.DataFrame, target: float | None = None, max_effort: float | None = None
+        self,
+        frame: pd.DataFrame,
+        target: float | None = None,
+        max_effort: float | None = None,
+        x: np.ndarray | None = None,
     ) -> list[dict[str, Any]]:
-        return plan_batch(self.bundle, frame, target, max_effort)
+        return plan_batch(self.bundle, frame, target, max_effort, x)
 
     def whatif(self, frame: pd.DataFrame, changes: dict[str, int | None]) -> list[dict[str, Any]]:
         """Probability and explanation before and after setting factors to given scores."""
@@ -89,12 +97,13 @@ class Predictor:
         max_effort: float | None = None,
     ) -> list[dict[str, Any]]:
         """Everything for a batch, as JSON-ready records: score, explanation, plan."""
-        scored = self.score(frame).to_dict("records")
+        x = feature_matrix(frame)
+        scored = self.score(frame, x).to_dict("records")
         if explain:
-            for rec, ex in zip(scored, self.explain(frame), strict=True):
+            for rec, ex in zip(scored, self.explain(frame, x=x), strict=True):
                 rec["explanation"] = ex
         if plan:
-            for rec, pl in zip(scored, self.plan(frame, target, max_effort), strict=True):
+            for rec, pl in zip(scored, self.plan(frame, target, max_effort, x), strict=True):
                 rec["plan"] = pl
         for rec in scored:
             rec["probability"] = float(rec["probability"])
