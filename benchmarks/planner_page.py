@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
 
-from benchmarks.serving import BIN, free_port, start
+from benchmarks.serving import BIN, bench_env, free_port, start
 
 CHROMIUM = os.environ.get("SCALEPREDICT_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -36,20 +34,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--changes", type=int, default=40)
     args = ap.parse_args()
-    from scalepredict.auth import add_key
     from scalepredict.catalogue import load_catalogue
-    from scalepredict.registry import tracking_uri
 
     cat = load_catalogue()
-    tmp = Path(tempfile.mkdtemp(prefix="sp-page-"))
-    env = {
-        "SCALEPREDICT_KEYS_FILE": str(tmp / "keys.json"),
-        "SCALEPREDICT_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
-        "SCALEPREDICT_MODEL_CACHE": str(tmp / "cache"),
-        "BENTOML_HOME": str(tmp / "bentoml"),
-        "MLFLOW_TRACKING_URI": tracking_uri(),
-    }
-    key = add_key("bench", "scorer", Path(env["SCALEPREDICT_KEYS_FILE"]))
+    tmp, env, key = bench_env("sp-page-")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [str(BIN / "bentoml"), "serve", "serving.service:ScalePredict", "--port", str(port)]

@@ -87,6 +87,24 @@ async def load(url: str, body: bytes, headers: dict, concurrency: int, seconds: 
     }
 
 
+def bench_env(prefix: str) -> tuple[Path, dict[str, str], str]:
+    """A scratch directory, the server environment (keys, audit and cache there; the champion
+    from this checkout's registry) and a scorer key for it."""
+    from scalepredict.auth import add_key
+    from scalepredict.registry import tracking_uri
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {
+        "SCALEPREDICT_KEYS_FILE": str(tmp / "keys.json"),
+        "SCALEPREDICT_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
+        "SCALEPREDICT_MODEL_CACHE": str(tmp / "cache"),
+        "BENTOML_HOME": str(tmp / "bentoml"),
+        "MLFLOW_TRACKING_URI": tracking_uri(),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs uvicorn
+    }
+    return tmp, env, add_key("bench", "scorer", Path(env["SCALEPREDICT_KEYS_FILE"]))
+
+
 def proposals(n: int) -> list[dict]:
     from scalepredict.synthetic import generate
 
@@ -103,19 +121,8 @@ def main() -> None:
     ap.add_argument("--load-proposals", type=int, default=5)
     args = ap.parse_args()
     from scalepredict.audit import AuditLog
-    from scalepredict.auth import add_key
-    from scalepredict.registry import tracking_uri
 
-    tmp = Path(tempfile.mkdtemp(prefix="sp-bench-"))
-    env = {
-        "SCALEPREDICT_KEYS_FILE": str(tmp / "keys.json"),
-        "SCALEPREDICT_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
-        "SCALEPREDICT_MODEL_CACHE": str(tmp / "cache"),
-        "BENTOML_HOME": str(tmp / "bentoml"),
-        "MLFLOW_TRACKING_URI": tracking_uri(),
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs uvicorn
-    }
-    key = add_key("bench", "scorer", Path(env["SCALEPREDICT_KEYS_FILE"]))
+    tmp, env, key = bench_env("sp-bench-")
     auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
     ports = {k: free_port() for k in ("ours", "trivial", "mlflow")}
     procs = []
