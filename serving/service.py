@@ -219,6 +219,11 @@ async def _invalid_whatif(_: Request, exc: WhatIfError) -> JSONResponse:
     return _error(422, "invalid change", [{"path": "changes", "rule": str(exc)}])
 
 
+def _documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route answers, all with the JSON error body."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
 def _frame(proposals: list) -> pd.DataFrame:
     """Pydantic-checked proposals -> the typed frame. The pydantic models are generated from
     the catalogue and enforce the schema's rules, so validation happens once, here."""
@@ -276,12 +281,7 @@ class ScalePredict:
     @app.post(
         "/score",
         response_model=ScoreResponse,
-        responses={
-            401: {"model": ErrorBody},
-            403: {"model": ErrorBody},
-            413: {"model": ErrorBody},
-            422: {"model": ErrorBody},
-        },
+        responses=_documented(401, 403, 413, 422),
     )
     def score(self, body: ScoreRequest, request: Request) -> Any:
         """Score 1..1,000 proposals: probability, risk band, 90% statement, drivers, plan."""
@@ -319,7 +319,7 @@ class ScalePredict:
         )
         return {"request_id": request_id, "model": model, "results": results}
 
-    @app.post("/whatif", response_model=WhatIfResponse, responses={422: {"model": ErrorBody}})
+    @app.post("/whatif", response_model=WhatIfResponse, responses=_documented(422))
     def whatif(self, body: WhatIfRequest, request: Request) -> Any:
         """Probability and explanation before and after setting factors to given scores."""
         predictor, model = self._model()
@@ -341,7 +341,7 @@ class ScalePredict:
         )
         return {"request_id": request_id, "model": model, **out}
 
-    @app.post("/plan", response_model=PlanResponse, responses={422: {"model": ErrorBody}})
+    @app.post("/plan", response_model=PlanResponse, responses=_documented(422))
     def plan(self, body: PlanRequest, request: Request) -> Any:
         """The cheapest set of mitigation steps that reaches the target probability."""
         predictor, model = self._model()
@@ -365,13 +365,7 @@ class ScalePredict:
     @app.post(
         "/portfolio",
         response_model=ScoreResponse,
-        responses={
-            401: {"model": ErrorBody},
-            403: {"model": ErrorBody},
-            413: {"model": ErrorBody},
-            415: {"model": ErrorBody},
-            422: {"model": ErrorBody},
-        },
+        responses=_documented(401, 403, 413, 415, 422),
         openapi_extra={
             "requestBody": {
                 "required": True,
