@@ -1,5 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
+# `make help` (the default) lists every target with the line after its `##`.
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,8 +10,12 @@ DATA := data/initiatives.csv
 # The planner page's end-to-end tests drive Debian's Chromium (Playwright cannot download its own).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CODE := src tests benchmarks serving
 
-.PHONY: run test install browser data lint format clean bento
+.PHONY: help run test test-fast install browser data lint typecheck docs format clean bento
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # (Re)install when the project or its pinned constraints change.
 $(STAMP): pyproject.toml constraints.txt
@@ -18,9 +24,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ## Create .venv and install the package with its dev tools
 
-browser:
+browser: ## Install Debian's Chromium if missing (for the planner page's tests)
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 	@$(CHROMIUM) --version
@@ -28,30 +34,37 @@ browser:
 $(DATA): | $(STAMP)
 	$(BIN)/scalepredict generate --truth --out $(DATA)
 
-data: $(DATA)
+data: $(DATA) ## Generate the default synthetic data set if missing
 
-run: install data
+run: install data ## Validate the data, train a champion if none, serve on :3000
 	$(BIN)/scalepredict validate $(DATA)
 	$(BIN)/scalepredict train --if-missing
 	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|admin (printed once)"
 	$(BIN)/scalepredict serve --port 3000
 
-test: install browser
-	$(BIN)/ruff check src tests benchmarks serving
+test: install browser lint typecheck ## Lint, type-check, run the whole suite
 	$(BIN)/pytest -n 2
 
-lint: install
-	$(BIN)/ruff check src tests benchmarks serving
-	$(BIN)/ruff format --check src tests benchmarks serving
+test-fast: install lint typecheck ## Everything but the browser and live-server tests (no sudo)
+	$(BIN)/pytest -n 2 -m "not browser and not service"
 
-format: install
-	$(BIN)/ruff check --fix src tests benchmarks serving
-	$(BIN)/ruff format src tests benchmarks serving
+lint: install ## ruff check and format check
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
-clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+typecheck: install ## mypy on src/
+	$(BIN)/mypy
 
-# A Bento (serving/bentofile.yaml) carrying the current champion from the local cache.
-bento: install
-	$(BIN)/python -c "from scalepredict import champion; champion.from_registry()"
+docs: install ## Build the docs site into site/ (strict: a dead link fails)
+	$(BIN)/mkdocs build --strict --quiet
+
+format: install ## Fix what ruff can fix and format the code
+	$(BIN)/ruff check --fix $(CODE)
+	$(BIN)/ruff format $(CODE)
+
+clean: ## Remove the venv and tool caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis site
+
+bento: install ## Build a Bento carrying the current champion from the local cache
+	$(BIN)/python -c "from scalepredict.tracking import champion; champion.from_registry()"
 	$(BIN)/bentoml build -f serving/bentofile.yaml .

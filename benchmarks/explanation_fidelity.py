@@ -31,11 +31,12 @@ import xgboost as xgb
 from scipy.stats import pearsonr, spearmanr
 
 from scalepredict.catalogue import load_catalogue
-from scalepredict.explain import feature_contributions
-from scalepredict.features import feature_matrix, make_features
-from scalepredict.predictor import Predictor
-from scalepredict.synthetic import coefficients, generate, true_log_odds, true_probability
-from scalepredict.train import TrainConfig, fit
+from scalepredict.data.synthetic import coefficients, generate, true_log_odds, true_probability
+from scalepredict.inference.explain import feature_contributions
+from scalepredict.inference.predictor import Predictor
+from scalepredict.model.config import TrainConfig
+from scalepredict.model.features import feature_matrix, make_features
+from scalepredict.model.fit import fit
 
 
 def true_dimension_importance(complete: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -96,7 +97,7 @@ def main() -> None:
     args = ap.parse_args()
     cat = load_catalogue()
     cfg = TrainConfig.from_yaml("training/default.yaml")
-    cfg.search["trials"] = args.trials
+    cfg.search.trials = args.trials
     t = time.perf_counter()
     result = fit(generate(args.train_rows, 3001, truth=True), cfg)
     predictor = Predictor(result.bundle)

@@ -19,9 +19,9 @@ from pathlib import Path
 def _case(kind: str, rows: int, path: str) -> dict[str, float]:
     import pandas as pd
 
-    from scalepredict.synthetic import generate
-    from scalepredict.tableio import write_table
-    from scalepredict.validation import validate_file
+    from scalepredict.data.synthetic import generate
+    from scalepredict.data.tables import write_table
+    from scalepredict.data.validation import validate_file
 
     t = time.perf_counter()
     if kind == "generate":

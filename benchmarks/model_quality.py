@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from scalepredict.metrics import probability_metrics
-from scalepredict.synthetic import generate
-from scalepredict.train import TrainConfig, checklist_baseline, fit, logistic_baseline
+from scalepredict.data.synthetic import generate
+from scalepredict.model.baselines import checklist_baseline, logistic_baseline
+from scalepredict.model.config import TrainConfig
+from scalepredict.model.fit import fit
+from scalepredict.model.metrics import probability_metrics
 
 TRAIN_SEED, EVAL_SEED = 1001, 2002
 
@@ -21,7 +23,7 @@ TRAIN_SEED, EVAL_SEED = 1001, 2002
 def run(rows: int, evaluation, trials: int) -> dict[str, dict[str, float]]:
     frame = generate(rows, TRAIN_SEED, truth=True)
     cfg = TrainConfig.from_yaml("training/default.yaml")
-    cfg.search["trials"] = trials
+    cfg.search.trials = trials
     t = time.perf_counter()
     result = fit(frame, cfg)
     seconds = time.perf_counter() - t

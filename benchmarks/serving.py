@@ -90,8 +90,8 @@ async def load(url: str, body: bytes, headers: dict, concurrency: int, seconds: 
 def bench_env(prefix: str) -> tuple[Path, dict[str, str], str]:
     """A scratch directory, the server environment (keys, audit and cache there; the champion
     from this checkout's registry) and a scorer key for it."""
-    from scalepredict.auth import add_key
-    from scalepredict.registry import tracking_uri
+    from scalepredict.store.keys import add_key
+    from scalepredict.tracking.registry import tracking_uri
 
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     env = {
@@ -106,7 +106,7 @@ def bench_env(prefix: str) -> tuple[Path, dict[str, str], str]:
 
 
 def proposals(n: int) -> list[dict]:
-    from scalepredict.synthetic import generate
+    from scalepredict.data.synthetic import generate
 
     rows = generate(n, seed=77).drop(columns="scaled_up")
     rows["assessed_on"] = rows["assessed_on"].dt.strftime("%Y-%m-%d")
@@ -120,7 +120,7 @@ def main() -> None:
     ap.add_argument("--load-concurrency", type=int, default=32)
     ap.add_argument("--load-proposals", type=int, default=5)
     args = ap.parse_args()
-    from scalepredict.audit import AuditLog
+    from scalepredict.store.audit import AuditLog
 
     tmp, env, key = bench_env("sp-bench-")
     auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from scalepredict.catalogue import Catalogue, load_catalogue
-from scalepredict.synthetic import generate
-from scalepredict.tableio import write_table
+from scalepredict.data.synthetic import generate
+from scalepredict.data.tables import write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,8 @@ SMALL_CONFIG = {
 @pytest.fixture(scope="session")
 def small_fit():
     """A model fitted (no MLflow) on 1,500 generated rows: (frame, FitResult)."""
-    from scalepredict.train import TrainConfig, fit
+    from scalepredict.model.config import TrainConfig
+    from scalepredict.model.fit import fit
 
     frame = generate(1500, seed=8, truth=True)
     return frame, fit(frame, TrainConfig(**SMALL_CONFIG))

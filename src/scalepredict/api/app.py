@@ -1,0 +1,270 @@
+"""The scoring API's routes, on a FastAPI app built around a `ServiceState`.
+
+BentoML runs it (`serving/service.py` mounts it and adds the guard); tests can also run it in
+process with `asgi(state)` and Starlette's TestClient. The routes stay thin: HTTP, audit and
+error mapping; all model work is the `Predictor` the CLI and the MLflow pyfunc use too."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from scalepredict.api.errors import documented, echo, error, install_handlers
+from scalepredict.api.guard import GuardMiddleware
+from scalepredict.api.schemas import (
+    PlanRequest,
+    PlanResponse,
+    ScoreRequest,
+    ScoreResponse,
+    WhatIfRequest,
+    WhatIfResponse,
+)
+from scalepredict.api.state import ReloadRefused, ServiceState, log
+from scalepredict.catalogue import catalogue_dict, load_catalogue
+from scalepredict.data.tables import DataFileError, read_csv_bytes
+from scalepredict.data.validation import typed_records, validate_table
+from scalepredict.settings import get_settings
+from scalepredict.store.keys import Identity
+
+STATIC = Path(__file__).parent / "static"
+# The planner page loads only its own files and talks only to this API.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+PORTFOLIO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "A CSV of proposals in the template's columns (see "
+        "`scalepredict template`); empty cells are unknown answers.",
+    }
+}
+
+
+def _frame(proposals: list) -> pd.DataFrame:
+    """Pydantic-checked proposals -> the typed frame. The pydantic models are generated from
+    the catalogue and enforce the schema's rules, so validation happens once, here."""
+    return typed_records([p.model_dump() for p in proposals])
+
+
+def _identity(request: Request) -> Identity:
+    return request.scope["state"]["identity"]
+
+
+def _too_many(n: int, what: str) -> Response | None:
+    limit = get_settings().max_proposals
+    if n <= limit:
+        return None
+    return error(413, f"too many proposals: {n}{what} > limit {limit}", limit_proposals=limit)
+
+
+def _duplicates(ids: list[str]) -> Response | None:
+    if len(set(ids)) == len(ids):
+        return None
+    seen: set[str] = set()
+    dupes = {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
+    return error(
+        422,
+        "duplicate initiative_id in one request",
+        [
+            {"path": f"proposals.{k}.initiative_id", "rule": "unique", "value": i}
+            for k, i in enumerate(ids)
+            if i in dupes
+        ],
+    )
+
+
+def create_app(state: ServiceState) -> FastAPI:
+    """The routes over `state` (not yet guarded: see `asgi`)."""
+    app = FastAPI(title="ScalePredict", docs_url=None, redoc_url=None, openapi_url=None)
+    install_handlers(app)
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def page() -> FileResponse:
+        """The planner page (plain HTML, CSS and JS; it signs in with an API key)."""
+        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    @app.get("/docs")
+    def docs() -> Any:
+        from fastapi.openapi.docs import get_redoc_html
+
+        return get_redoc_html(openapi_url="/docs.json", title="ScalePredict API")
+
+    @app.post("/score", response_model=ScoreResponse, responses=documented(401, 403, 413, 422))
+    def score(body: ScoreRequest, request: Request) -> Any:
+        """Score 1..1,000 proposals: probability, risk band, 90% statement, drivers, plan."""
+        refused = _too_many(len(body.proposals), "") or _duplicates(
+            [p.initiative_id for p in body.proposals]
+        )
+        if refused is not None:
+            return refused
+        predictor, model = state.model()
+        results = predictor.assess(_frame(body.proposals))
+        request_id = uuid.uuid4().hex
+        state.audit.record(
+            request_id,
+            "score",
+            _identity(request).name,
+            model["version"],
+            [
+                (r["initiative_id"], p.model_dump(mode="json"), r)
+                for p, r in zip(body.proposals, results, strict=True)
+            ],
+        )
+        return {"request_id": request_id, "model": model, "results": results}
+
+    @app.post("/whatif", response_model=WhatIfResponse, responses=documented(422))
+    def whatif(body: WhatIfRequest, request: Request) -> Any:
+        """Probability and explanation before and after setting factors to given scores."""
+        predictor, model = state.model()
+        out = predictor.whatif(_frame([body.proposal]), body.changes)[0]
+        request_id = uuid.uuid4().hex
+        inputs = {"proposal": body.proposal.model_dump(mode="json"), "changes": body.changes}
+        state.audit.record(
+            request_id,
+            "whatif",
+            _identity(request).name,
+            model["version"],
+            [(body.proposal.initiative_id, inputs, out)],
+        )
+        return {"request_id": request_id, "model": model, **out}
+
+    @app.post("/plan", response_model=PlanResponse, responses=documented(422))
+    def plan(body: PlanRequest, request: Request) -> Any:
+        """The cheapest set of mitigation steps that reaches the target probability."""
+        predictor, model = state.model()
+        frame = _frame([body.proposal])
+        result = predictor.plan(frame, body.target_probability, body.max_effort)[0]
+        request_id = uuid.uuid4().hex
+        state.audit.record(
+            request_id,
+            "plan",
+            _identity(request).name,
+            model["version"],
+            [(body.proposal.initiative_id, body.model_dump(mode="json"), result)],
+        )
+        return {
+            "request_id": request_id,
+            "model": model,
+            "initiative_id": body.proposal.initiative_id,
+            "plan": result,
+        }
+
+    @app.post(
+        "/portfolio",
+        response_model=ScoreResponse,
+        responses=documented(401, 403, 413, 415, 422),
+        openapi_extra=PORTFOLIO_BODY,
+    )
+    async def portfolio(request: Request, filename: str = "portfolio.csv") -> Any:
+        """Score a CSV of up to 1,000 proposals (no plans): problems are reported by file row,
+        initiative_id, column and rule, as `scalepredict validate` reports them. History
+        columns (`scaled_up`, `true_probability`) are ignored: proposals are being scored.
+        `filename` only names the file in messages."""
+        body = await request.body()
+        name = Path(filename[:200]).name or "portfolio.csv"
+        return await run_in_threadpool(_portfolio, state, body, name, _identity(request).name)
+
+    @app.get("/catalogue")
+    def catalogue() -> dict:
+        """Dimensions, factors with their rubric, context fields, mitigations."""
+        return catalogue_dict(load_catalogue())
+
+    @app.get("/model")
+    def model() -> dict:
+        """The model being served: version, alias, data fingerprint, metrics, source."""
+        predictor, _ = state.model()
+        return predictor.info
+
+    @app.post("/admin/reload")
+    def reload(request: Request) -> Any:
+        """Load the current champion; in-flight requests finish on the model they started with."""
+        try:
+            previous, candidate = state.reload()
+        except ReloadRefused as e:
+            return error(
+                409,
+                f"reload refused, still serving version {e.previous}",
+                [{"path": "model", "rule": str(e)}],
+            )
+        version = candidate.info["version"]
+        log.info("reloaded by %s: v%s -> v%s", _identity(request).name, previous, version)
+        return {
+            "previous_version": previous,
+            "version": version,
+            "source": candidate.info["source"],
+        }
+
+    @app.get("/admin/audit")
+    def audit_export() -> Any:
+        """The audit trail as CSV (admin only)."""
+        with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+            state.audit.export(tmp.name)
+            data = Path(tmp.name).read_bytes()
+        return Response(data, media_type="text/csv")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _portfolio(state: ServiceState, body: bytes, filename: str, key_name: str) -> Any:
+    cat = load_catalogue()
+    try:
+        raw = read_csv_bytes(body, filename)
+        history = [c for c in (cat.outcome.name, cat.truth.name) if c in raw.frame.columns]
+        raw = replace(raw, frame=raw.frame.drop(columns=history))
+        refused = _too_many(len(raw.frame), " rows")
+        if refused is not None:
+            return refused
+        result = validate_table(raw, labelled=False)
+    except DataFileError as e:
+        return error(422, str(e))
+    if not result.valid:
+        return error(
+            422,
+            f"{len(result.problems)} problem(s) in the CSV; nothing was scored",
+            [
+                {
+                    "path": f"row {p.row}.{p.column}",
+                    "row": int(p.row) if pd.notna(p.row) else None,
+                    "initiative_id": p.initiative_id,
+                    "column": p.column,
+                    "rule": f"must be {p.rule}",
+                    "value": echo(p.value),
+                }
+                for p in result.problems.head(200).itertuples()
+            ],
+        )
+    predictor, model = state.model()
+    results = predictor.assess(result.frame, plan=False)
+    request_id = uuid.uuid4().hex
+    rows = result.raw.frame.astype(object).where(result.raw.frame.notna(), None)
+    state.audit.record(
+        request_id,
+        "portfolio",
+        key_name,
+        model["version"],
+        [
+            (r["initiative_id"], given, r)
+            for given, r in zip(rows.to_dict("records"), results, strict=True)
+        ],
+    )
+    return {"request_id": request_id, "model": model, "results": results}
+
+
+def asgi(state: ServiceState) -> GuardMiddleware:
+    """The whole HTTP layer in process: the routes behind the guard (for TestClient)."""
+    return GuardMiddleware(create_app(state), state=state)

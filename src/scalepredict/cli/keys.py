@@ -1,0 +1,49 @@
+"""`scalepredict keys`: API keys for the scoring service (only hashes are stored)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scalepredict.cli.common import fail
+from scalepredict.cli.render import console, err
+
+keys_app = typer.Typer(
+    help="API keys for the scoring service (only hashes are stored).", no_args_is_help=True
+)
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="Who holds the key (letters, digits, - or _).")],
+    role: Annotated[str, typer.Option(help="scorer or admin.")] = "scorer",
+) -> None:
+    """Create a key and print it once; only its SHA-256 hash is stored."""
+    from scalepredict.store.keys import ApiKeyError, add_key, keys_file
+
+    try:
+        key = add_key(name, role)
+    except ApiKeyError as e:
+        raise fail(str(e)) from None
+    err.print(f"key for {name} ({role}) stored as a hash in {keys_file()}; it is shown only now:")
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Names, roles and creation times (never keys)."""
+    from scalepredict.store.keys import list_keys
+
+    for name, k in list_keys().items():
+        console.print(f"{name}\t{k['role']}\t{k['created']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument()]) -> None:
+    """Delete a key; requests with it get 401 from then on."""
+    from scalepredict.store.keys import revoke_key
+
+    if not revoke_key(name):
+        raise fail(f"no key named {name!r}")
+    console.print(f"revoked {name}")

@@ -1,0 +1,135 @@
+"""Model commands: train (and register), evaluate, promote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scalepredict.cli.common import EXIT_PROBLEMS, ModelUri, fail, load_valid, model_uri_or_champion
+from scalepredict.cli.render import (
+    console,
+    err,
+    print_evaluation,
+    print_problems,
+    print_training_summary,
+)
+from scalepredict.data.tables import DataFileError
+
+
+def train(
+    data: Annotated[
+        Path | None, typer.Option(help="Labelled CSV/Parquet (default: the config's).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Training configuration YAML [default: the training_config setting]."),
+    ] = None,
+    if_missing: Annotated[
+        bool,
+        typer.Option("--if-missing", help="Do nothing if a usable champion is already registered."),
+    ] = False,
+) -> None:
+    """Train, calibrate and test a model; track it in MLflow; register it as champion or challenger.
+
+    The new version becomes `champion` only if, on the same held-out test set, it is not worse
+    than the current champion and beats logistic regression and the checklist score."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from scalepredict.model.config import TrainConfig
+    from scalepredict.model.split import InsufficientDataError
+    from scalepredict.settings import get_settings, project_root
+    from scalepredict.tracking.registry import usable_champion
+    from scalepredict.tracking.run import TrainingDataError, train_and_register
+
+    config = config or get_settings().training_config
+    try:
+        cfg = TrainConfig.from_yaml(config)
+    except (OSError, ValueError, TypeError) as e:
+        raise fail(f"{config}: {e}") from None
+    if data is None:  # the config's data path is relative to the project
+        data = Path(cfg.data) if Path(cfg.data).is_absolute() else project_root() / cfg.data
+    if if_missing:
+        version, problem = usable_champion()
+        if version is not None and problem is None:
+            console.print(f"champion is version {version}; nothing to train (--if-missing)")
+            return
+        if version is not None:
+            err.print(f"champion v{version} cannot be used ({problem}); training a new one")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(step: str, i: int, n: int) -> None:
+            if n == 0:
+                err.print(step)
+                return
+            if step not in tasks:
+                tasks[step] = bar.add_task(
+                    {"search": "hyperparameter search", "fit": "calibrate + test"}.get(step, step),
+                    total=n,
+                )
+            bar.update(tasks[step], completed=i)  # type: ignore[arg-type]
+
+        try:
+            record = train_and_register(data, cfg, config, progress)
+        except (DataFileError, InsufficientDataError) as e:
+            raise fail(str(e)) from None
+        except TrainingDataError as e:
+            print_problems(e.result.problems, 50)
+            raise fail(
+                f"{e} (set on_bad_rows: quarantine in the config to train on the valid rows)",
+                EXIT_PROBLEMS,
+            ) from None
+    print_training_summary(record)
+
+
+def evaluate(
+    data: Annotated[Path, typer.Option(help="Labelled CSV/Parquet to evaluate on.")],
+    model_uri: ModelUri = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+) -> None:
+    """Metrics of a model on labelled data, per stage and per city group (small/poor cities)."""
+    from scalepredict.model.bundle import BundleError
+    from scalepredict.model.fit import evaluate as evaluate_model
+    from scalepredict.tracking.registry import load_bundle
+
+    frame = load_valid(data, labelled=True)
+    uri = model_uri_or_champion(model_uri)
+    try:
+        bundle = load_bundle(uri)
+    except BundleError as e:
+        raise fail(str(e)) from None
+    metrics = evaluate_model(bundle, frame)
+    if as_json:
+        console.print_json(json.dumps(metrics))
+        return
+    print_evaluation(f"{uri} on {data}", metrics)
+
+
+def promote(
+    version: Annotated[str, typer.Argument(help="Registered model version to make champion.")],
+    reason: Annotated[
+        str, typer.Option(help="Why the gate is overridden (logged).")
+    ] = "manual override",
+) -> None:
+    """Make VERSION the champion deliberately, bypassing the gate; logged as an MLflow run."""
+    from mlflow.exceptions import MlflowException
+
+    from scalepredict.tracking.run import promote as promote_version
+
+    try:
+        previous = promote_version(version, reason)
+    except MlflowException as e:
+        raise fail(f"cannot promote version {version}: {e.message}") from None
+    console.print(
+        f"version {version} is now champion (was {previous or 'none'}); reason logged: {reason}"
+    )

@@ -1,0 +1,121 @@
+"""Rich tables for people: validation summaries and problems, training and evaluation results,
+dimension importance. Formatting only; every figure comes from the package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scalepredict.tracking.run import TrainingRecord
+
+console = Console()
+err = Console(stderr=True)
+METRIC_COLUMNS = ("roc_auc", "log_loss", "brier", "ece")
+
+
+def print_summary(summary: dict) -> None:
+    t = Table(title=f"{summary['rows']} rows, {summary['cities']} cities", show_header=True)
+    t.add_column("stage")
+    t.add_column("rows", justify="right")
+    rates = summary.get("scaled_up_rate_by_stage", {})
+    if rates:
+        t.add_column("scaled up", justify="right")
+    for stage, n in summary["per_stage"].items():
+        t.add_row(stage, str(n), *([f"{rates.get(stage, float('nan')):.1%}"] if rates else []))
+    console.print(t)
+    top = list(summary["missing_by_factor"].items())[:5]
+    console.print(
+        f"unknown answers: {summary['missing_answer_rate']:.1%} of factor cells; most often "
+        + ", ".join(f"{k} {v:.1%}" for k, v in top)
+    )
+
+
+def print_problems(problems: pd.DataFrame, limit: int) -> None:
+    t = Table(title=f"{len(problems)} problem(s)", show_lines=False)
+    for col in ("row", "initiative_id", "column", "rule", "value"):
+        t.add_column(col, overflow="fold")
+    for rec in problems.head(limit).astype("string").fillna("").itertuples(index=False):
+        t.add_row(*rec)
+    err.print(t)
+    if len(problems) > limit:
+        err.print(f"... and {len(problems) - limit} more (use --report FILE to write them all)")
+
+
+def _metric_cells(r: dict[str, Any]) -> list[str]:
+    return [f"{r[k]:.4f}" for k in METRIC_COLUMNS]
+
+
+def print_training_summary(record: TrainingRecord) -> None:
+    m, fitted = record.fit.test_metrics, record.fit
+    t = Table(title=f"Test set ({int(m['n'])} initiatives, cities unseen in training)")
+    for col in ("model", "ROC AUC", "log loss", "Brier", "ECE"):
+        t.add_column(col, justify="right" if col != "model" else "left")
+    rows = {
+        "XGBoost (calibrated)": m,
+        **{k.replace("_", " "): v for k, v in fitted.baselines.items()},
+    }
+    if record.champion_metrics:
+        rows["current champion"] = record.champion_metrics
+    for name, r in rows.items():
+        t.add_row(name, *_metric_cells(r))
+    if "bayes_roc_auc" in m:
+        t.add_row(
+            "true probability (Bayes limit)",
+            f"{m['bayes_roc_auc']:.4f}",
+            f"{m['bayes_log_loss']:.4f}",
+            "",
+            "",
+        )
+    console.print(t)
+    console.print(
+        f"calibration: {fitted.bundle.calibrator.method}; 90% conformal sets cover "
+        f"{m['conformal_coverage']:.1%} of the test set "
+        f"(mean size {m['conformal_mean_set_size']:.2f}); "
+        f"{fitted.seconds:.1f} s"
+    )
+    colour = "green" if record.alias == "champion" else "yellow"
+    console.print(
+        f"registered {record.model_name} version {record.version} as [{colour}]{record.alias}[/]"
+    )
+    for reason in record.decision.reasons:
+        console.print(f"  - {reason}")
+
+
+def print_evaluation(title: str, metrics: dict[str, Any]) -> None:
+    t = Table(title=title)
+    for col in ("group", "n", "ROC AUC", "log loss", "Brier", "ECE", "Bayes AUC"):
+        t.add_column(col, justify="left" if col == "group" else "right")
+    for name, r in {"all": metrics, **metrics["by_group"]}.items():
+        t.add_row(
+            name,
+            str(int(r["n"])),
+            *_metric_cells(r),
+            f"{r['bayes_roc_auc']:.4f}" if "bayes_roc_auc" in r else "",
+        )
+    console.print(t)
+
+
+def print_importance(importance: dict[str, dict]) -> None:
+    t = Table(title="Mean |SHAP| per dimension (log-odds), by stage")
+    t.add_column("dimension")
+    for s in importance:
+        t.add_column(f"{s} (n={importance[s]['n']})", justify="right")
+    for d in next(iter(importance.values()))["dimensions"]:
+        t.add_row(d, *[f"{importance[s]['dimensions'][d]:.3f}" for s in importance])
+    console.print(t)
+
+
+def print_drivers(initiative: str, assessed: dict[str, Any]) -> None:
+    console.print(
+        f"{initiative}: probability {assessed['probability']:.1%} ({assessed['risk_band']} risk)"
+    )
+    for drv in assessed["explanation"]["top_drivers"]:
+        console.print(
+            f"  {drv['field']} = {drv['value']}: {drv['direction']} ({drv['strength']}, "
+            f"{drv['probability_points']:+.1f} points)"
+        )

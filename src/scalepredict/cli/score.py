@@ -1,0 +1,94 @@
+"""Scoring commands: explain a batch (global and per initiative) and score a batch offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scalepredict.cli.common import ModelUri, fail, load_predictor, load_valid
+from scalepredict.cli.render import console, err, print_drivers, print_importance
+from scalepredict.data.tables import write_table
+
+
+def explain(
+    data: Annotated[Path, typer.Option(help="Assessments (CSV/Parquet) to explain.")],
+    out: Annotated[Path | None, typer.Option(help="Directory for plots and tables.")] = None,
+    initiative: Annotated[str | None, typer.Option(help="initiative_id for a waterfall.")] = None,
+    model_uri: ModelUri = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {stage: {dimension: mean |SHAP|}}.")
+    ] = False,
+) -> None:
+    """Which dimensions and factors drive the predictions, per stage (mean |SHAP|, log-odds)."""
+    import pandas as pd
+
+    frame = load_valid(data)
+    predictor = load_predictor(model_uri)
+    importance = predictor.importance(frame)
+    row = None
+    if initiative is not None:
+        row = frame[frame["initiative_id"] == initiative]
+        if row.empty:
+            raise fail(f"initiative {initiative!r} is not in {data}")
+    if out is not None:
+        from scalepredict.inference.plots import dimension_bars, shap_summary_per_stage, waterfall
+
+        out.mkdir(parents=True, exist_ok=True)
+        written = [
+            *shap_summary_per_stage(predictor.bundle, frame, out),
+            dimension_bars(importance, out / "dimensions_by_stage.png"),
+        ]
+        table = [
+            {"stage": s, "level": level, "name": k, "mean_abs_shap": v}
+            for s, imp in importance.items()
+            for level in ("dimensions", "factors")
+            for k, v in imp[level].items()
+        ]
+        written.append(write_table(pd.DataFrame(table), out / "importance.csv"))
+        if row is not None:
+            written.append(waterfall(predictor.bundle, row, out / f"waterfall_{initiative}.png"))
+            (out / f"explanation_{initiative}.json").write_text(
+                json.dumps(predictor.assess(row)[0], indent=2, default=str)
+            )
+        for path in written:
+            err.print(f"wrote {path}")
+    if as_json:
+        console.print_json(json.dumps({s: imp["dimensions"] for s, imp in importance.items()}))
+        return
+    print_importance(importance)
+    if row is not None and initiative is not None:
+        print_drivers(initiative, predictor.assess(row, plan=False)[0])
+
+
+def score(
+    file: Annotated[Path, typer.Argument(help="Assessments (CSV/Parquet) to score.")],
+    out: Annotated[Path, typer.Option(help="Output .json (records) or .csv (one flat row each).")],
+    with_explain: Annotated[bool, typer.Option("--explain", help="Add explanations.")] = False,
+    with_plan: Annotated[bool, typer.Option("--plan", help="Add mitigation plans.")] = False,
+    target: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Plan target probability.")
+    ] = None,
+    max_effort: Annotated[float | None, typer.Option(min=0.0, help="Plan effort budget.")] = None,
+    model_uri: ModelUri = None,
+) -> None:
+    """Score a batch offline: probability, risk band, 90% statement; optionally why and what."""
+    import pandas as pd
+
+    from scalepredict.inference.predictor import flat_record
+
+    if out.resolve() == file.resolve():
+        raise fail(f"{out}: refusing to overwrite the input file")
+    frame = load_valid(file)
+    predictor = load_predictor(model_uri)
+    records = predictor.assess(
+        frame, explain=with_explain, plan=with_plan, target=target, max_effort=max_effort
+    )
+    if out.suffix.lower() == ".json":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(records, indent=1, default=str))
+    else:
+        write_table(pd.DataFrame([flat_record(r) for r in records]), out)
+    err.print(f"scored {len(records)} initiative(s) -> {out}")

@@ -1,0 +1,261 @@
+"""Mitigation plans and what-if analysis.
+
+A plan only raises the 20 factor scores (never stage, domain, population, resources, budget,
+duration or partners), by whole steps up to the top of the scale. The k-th step on a factor
+uses that factor's k-th cheapest catalogue mitigation (the last one again once they run out),
+so its cost is that mitigation's effort (low 1, medium 2, high 4) and later steps on the same
+factor cost more, as they do in practice.
+
+Search: greedy by expected probability gain per unit of effort, within the effort budget,
+until the target is reached; then a pruning pass drops the costliest steps that are not needed
+to stay at the target. Greedy is not guaranteed to find the cheapest plan; it is fast, every
+kept step raises the expected probability, and `benchmarks/explanation_fidelity.py` checks the
+plans against the generator's truth. Unknown answers stay unknown: the plan suggests answering
+the questions whose answer would move the prediction most."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scalepredict.catalogue import Catalogue, Mitigation, load_catalogue
+from scalepredict.inference.bands import next_band_target
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.features import feature_matrix, with_scores
+
+DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
+MIN_GAIN = 1e-6
+
+
+class WhatIfError(ValueError):
+    """A what-if change names a non-factor or an impossible score."""
+
+
+def step_mitigation(cat: Catalogue, factor: str, k: int) -> Mitigation:
+    """The mitigation used for the k-th step (0-based) raised on `factor`."""
+    ordered = sorted(cat.factor(factor).mitigations, key=lambda m: cat.effort_cost[m.effort])
+    return ordered[min(k, len(ordered) - 1)]
+
+
+def _step_costs(cat: Catalogue) -> np.ndarray:
+    """factors x max steps: the cost of the k-th step on each factor."""
+    span = cat.scale_max - cat.scale_min
+    return np.array(
+        [
+            [cat.effort_cost[step_mitigation(cat, f, k).effort] for k in range(span)]
+            for f in cat.factor_names
+        ],
+        dtype=float,
+    )
+
+
+def default_target(p: float) -> float:
+    return next_band_target(p)
+
+
+def _with_factors(base: np.ndarray, rows: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Feature matrix: context of `base` rows `rows`, factor scores replaced (and the derived
+    dimension scores with them)."""
+    return with_scores(base[rows].copy(), factors)
+
+
+def plan_batch(
+    bundle: ModelBundle,
+    frame: pd.DataFrame,
+    target: float | None = None,
+    max_effort: float | None = None,
+    x: np.ndarray | None = None,
+) -> list[dict[str, Any]]:
+    """A mitigation plan per row of a typed assessment frame (`x`: its feature matrix, if the
+    caller has it already)."""
+    cat = load_catalogue()
+    names = cat.factor_names
+    n, nf = len(frame), len(names)
+    feats = feature_matrix(frame) if x is None else x
+    scores = feats[:, -nf:].copy()
+    start_scores = scores.copy()
+    p0 = bundle.probability_of(feats)
+    targets = np.array([target if target is not None else default_target(p) for p in p0])
+    budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)
+    costs = _step_costs(cat)
+    steps = np.zeros((n, nf), int)
+    spent = np.zeros(n)
+    p_now = p0.copy()
+    order: list[list[int]] = [[] for _ in range(n)]  # factor index per step, in chosen order
+    active = p_now < targets
+
+    while active.any():
+        rows = np.flatnonzero(active)
+        cand = np.repeat(scores[rows], nf, axis=0)  # each active row x each factor raised
+        idx = np.arange(len(rows) * nf)
+        fac = np.tile(np.arange(nf), len(rows))
+        cand[idx, fac] += 1
+        p = bundle.probability_of(_with_factors(feats, np.repeat(rows, nf), cand))
+        gain = p.reshape(len(rows), nf) - p_now[rows, None]
+        step_cost = costs[np.arange(nf)[None, :], np.minimum(steps[rows], costs.shape[1] - 1)]
+        feasible = (
+            ~np.isnan(scores[rows])
+            & (scores[rows] < cat.scale_max)
+            & (spent[rows, None] + step_cost <= budget + 1e-9)
+            & (gain > MIN_GAIN)
+        )
+        ratio = np.where(feasible, gain / step_cost, -np.inf)
+        best = ratio.argmax(axis=1)
+        for r_i, r in enumerate(rows.tolist()):
+            j = int(best[r_i])
+            if not np.isfinite(ratio[r_i, j]):
+                active[r] = False
+                continue
+            scores[r, j] += 1
+            spent[r] += step_cost[r_i, j]
+            steps[r, j] += 1
+            order[r].append(j)
+            p_now[r] = p[r_i * nf + j]
+            if p_now[r] >= targets[r]:
+                active[r] = False
+
+    plans = []
+    for r in range(n):
+        kept = _prune(bundle, feats, r, start_scores[r], order[r], targets[r], costs)
+        plans.append(
+            _describe(
+                bundle,
+                feats,
+                r,
+                start_scores[r],
+                kept,
+                p0[r],
+                targets[r],
+                budget,
+                costs,
+                cat,
+                frame.iloc[r],
+            )
+        )
+    return plans
+
+
+def _cumulative(
+    bundle: ModelBundle, feats: np.ndarray, r: int, start: np.ndarray, order: list[int]
+) -> np.ndarray:
+    """Expected probability after each prefix of the steps (index 0 = no step)."""
+    states = np.repeat(start[None, :], len(order) + 1, axis=0)
+    for k, j in enumerate(order):
+        states[k + 1 :, j] += 1
+    return bundle.probability_of(_with_factors(feats, np.full(len(states), r), states))
+
+
+def _prune(bundle, feats, r, start, order, target, costs) -> list[int]:
+    """Drop the costliest top steps not needed to reach the target; drop steps that add nothing."""
+    order = list(order)
+    if not order:
+        return order
+    reached = _cumulative(bundle, feats, r, start, order)[-1] >= target
+    changed = True
+    while changed and reached:
+        changed = False
+        # candidates: the last step taken on each factor, costliest first
+        last = {j: max(k for k, f in enumerate(order) if f == j) for j in set(order)}
+        by_cost = sorted(last.items(), key=lambda kv: -costs[kv[0], order.count(kv[0]) - 1])
+        for _, k in by_cost:
+            trial = order[:k] + order[k + 1 :]
+            if _cumulative(bundle, feats, r, start, trial)[-1] >= target:
+                order, changed = trial, True
+                break
+    probs = _cumulative(bundle, feats, r, start, order)
+    return [j for k, j in enumerate(order) if probs[k + 1] - probs[k] > MIN_GAIN]
+
+
+def _describe(
+    bundle, feats, r, start, order, p0, target, budget, costs, cat, row
+) -> dict[str, Any]:
+    names = cat.factor_names
+    probs = _cumulative(bundle, feats, r, start, order)
+    taken = np.zeros(len(names), int)
+    actions, total = [], 0.0
+    for k, j in enumerate(order):
+        frm = int(start[j] + taken[j])
+        m = step_mitigation(cat, names[j], taken[j])
+        total += costs[j, min(taken[j], costs.shape[1] - 1)]
+        taken[j] += 1
+        actions.append(
+            {
+                "factor": names[j],
+                "dimension": cat.factor(names[j]).dimension,
+                "from": frm,
+                "to": frm + 1,
+                "action": m.action,
+                "theme": m.theme,
+                "effort": m.effort,
+                "months": m.months,
+                "expected_probability": round(float(probs[k + 1]), 4),
+            }
+        )
+    final = float(probs[-1])
+    return {
+        "probability": round(float(p0), 4),
+        "target_probability": round(float(target), 4),
+        "reached": bool(final >= target - 1e-12),
+        "expected_probability": round(final, 4),
+        "expected_gain": round(final - float(p0), 4),
+        "total_effort": float(total),
+        "max_effort": budget,
+        "actions": actions,
+        "answer_first": answer_first(bundle, feats, r, row),
+    }
+
+
+def answer_first(
+    bundle: ModelBundle, feats: pd.DataFrame, r: int, row: pd.Series, top: int = 3
+) -> list[dict[str, Any]]:
+    """Unknown answers whose answer would move the prediction most (range over answers 1..5)."""
+    cat = load_catalogue()
+    names = cat.factor_names
+    nf = len(names)
+    unknown = [j for j in range(nf) if np.isnan(feats[r, -nf + j])]
+    if not unknown:
+        return []
+    levels = np.array(cat.scores, float)
+    states = np.repeat(feats[[r], -nf:], len(unknown) * len(levels), axis=0)
+    for u, j in enumerate(unknown):
+        states[u * len(levels) : (u + 1) * len(levels), j] = levels
+    p = bundle.probability_of(_with_factors(feats, np.full(len(states), r), states)).reshape(
+        len(unknown), len(levels)
+    )
+    rank = np.argsort(-(p.max(axis=1) - p.min(axis=1)))[:top]
+    return [
+        {
+            "factor": names[unknown[u]],
+            "question": cat.factor(names[unknown[u]]).question,
+            "probability_if_lowest": round(float(p[u, 0]), 4),
+            "probability_if_highest": round(float(p[u, -1]), 4),
+        }
+        for u in rank
+    ]
+
+
+def apply_changes(frame: pd.DataFrame, changes: dict[str, int | None]) -> pd.DataFrame:
+    """A copy of `frame` with factor scores set (None = unknown); only factors may change."""
+    cat = load_catalogue()
+    problems = []
+    for name, value in changes.items():
+        if name not in cat.factor_names:
+            kind = "a context field" if name in [c.name for c in cat.context] else "not a factor"
+            problems.append(f"{name}: {kind}; only the 20 factor scores can be changed")
+        elif value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not cat.scale_min <= value <= cat.scale_max
+        ):
+            problems.append(
+                f"{name}: must be a whole score {cat.scale_min}..{cat.scale_max} or null, "
+                f"got {value!r}"
+            )
+    if problems:
+        raise WhatIfError("; ".join(problems))
+    out = frame.copy()
+    for name, value in changes.items():
+        out[name] = pd.array([value] * len(out), dtype="Int64")
+    return out

@@ -1,0 +1,128 @@
+"""The predictor: a loaded model bundle that scores assessments. The CLI, the MLflow pyfunc and
+the service all call this one object, so they cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scalepredict.catalogue import load_catalogue
+from scalepredict.inference.bands import risk_band
+from scalepredict.inference.explain import explain_rows, global_importance
+from scalepredict.inference.plans import apply_changes, plan_batch
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.features import feature_matrix
+
+
+def uncertainty_statement(prediction_set: list[int], alpha: float) -> str:
+    level = f"{1 - alpha:.0%}"
+    if prediction_set == [1]:
+        return f"{level} confident it scales up"
+    if prediction_set == [0]:
+        return f"{level} confident it does not scale up"
+    return f"uncertain at {level}: either outcome is plausible"
+
+
+@dataclass
+class Predictor:
+    bundle: ModelBundle
+    info: dict[str, Any] = field(default_factory=dict)  # name, version, source ...
+
+    def probability(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.bundle.probability(frame)
+
+    # `x`, where accepted, is the frame's feature matrix: `assess` builds it once for all three.
+    def score(self, frame: pd.DataFrame, x: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per assessment: probability, risk band and the 90% conformal statement."""
+        p = self.probability(frame) if x is None else self.bundle.probability_of(x)
+        sets = self.bundle.conformal.sets(p)
+        alpha = self.bundle.conformal.alpha
+        return pd.DataFrame(
+            {
+                load_catalogue().id_column: frame[load_catalogue().id_column].to_numpy(),
+                "probability": np.round(p, 6),
+                "risk_band": [risk_band(x) for x in p],
+                "prediction_set": sets,
+                "uncertainty": [uncertainty_statement(s, alpha) for s in sets],
+            }
+        )
+
+    def explain(
+        self, frame: pd.DataFrame, top: int = 5, x: np.ndarray | None = None
+    ) -> list[dict[str, Any]]:
+        return explain_rows(self.bundle, frame, top, x)
+
+    def importance(self, frame: pd.DataFrame) -> dict[str, dict]:
+        return global_importance(self.bundle, frame)
+
+    def plan(
+        self,
+        frame: pd.DataFrame,
+        target: float | None = None,
+        max_effort: float | None = None,
+        x: np.ndarray | None = None,
+    ) -> list[dict[str, Any]]:
+        return plan_batch(self.bundle, frame, target, max_effort, x)
+
+    def whatif(self, frame: pd.DataFrame, changes: dict[str, int | None]) -> list[dict[str, Any]]:
+        """Probability and explanation before and after setting factors to given scores."""
+        after_frame = apply_changes(frame, changes)
+        before, after = self.assess(frame, plan=False), self.assess(after_frame, plan=False)
+        return [
+            {
+                "changes": changes,
+                "before": b,
+                "after": a,
+                "delta": round(a["probability"] - b["probability"], 4),
+            }
+            for b, a in zip(before, after, strict=True)
+        ]
+
+    def assess(
+        self,
+        frame: pd.DataFrame,
+        explain: bool = True,
+        plan: bool = True,
+        target: float | None = None,
+        max_effort: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Everything for a batch, as JSON-ready records: score, explanation, plan."""
+        x = feature_matrix(frame)
+        scored = self.score(frame, x).to_dict("records")
+        if explain:
+            for rec, ex in zip(scored, self.explain(frame, x=x), strict=True):
+                rec["explanation"] = ex
+        if plan:
+            for rec, pl in zip(scored, self.plan(frame, target, max_effort, x), strict=True):
+                rec["plan"] = pl
+        for rec in scored:
+            rec["probability"] = float(rec["probability"])
+        return scored
+
+
+def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """One assessment record as one flat row (CSV exports): lists joined, drivers and plan
+    steps as text."""
+    flat: dict[str, Any] = {
+        k: rec[k] for k in ("initiative_id", "probability", "risk_band", "uncertainty")
+    }
+    flat["prediction_set"] = "|".join(map(str, rec["prediction_set"]))
+    if "explanation" in rec:
+        dims = rec["explanation"]["dimensions"]
+        flat["weakest_dimension"] = min((d for d in dims if d != "context"), key=dims.get)
+        flat["top_drivers"] = "; ".join(
+            f"{d['field']} {d['direction']} ({d['strength']})"
+            for d in rec["explanation"]["top_drivers"]
+        )
+    if "plan" in rec:
+        plan = rec["plan"]
+        flat["plan_actions"] = "; ".join(
+            f"{a['factor']} {a['from']}->{a['to']}" for a in plan["actions"]
+        )
+        flat["plan_expected_probability"] = plan["expected_probability"]
+        flat["plan_reached_target"] = plan["reached"]
+        flat["plan_total_effort"] = plan["total_effort"]
+    return flat

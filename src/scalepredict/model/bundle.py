@@ -1,0 +1,153 @@
+"""The model bundle: one XGBoost booster per stage, the probability calibrator and the conformal
+threshold, saved as plain JSON files (no pickles: a bundle loads in any process, and a corrupt
+one fails loudly at load time rather than at the first request).
+
+Each row is scored by the booster of its own stage (the paper: which causes matter depends on
+the stage), so a stage's explanations come from a model fitted to that stage (its rows at full
+weight, the other stages' rows down-weighted, see `search.train_per_stage`). Every booster sees
+the same feature columns. The stage enters through the routing and each stage's base value;
+a booster may still split on the stage column to set its own rows apart from the borrowed
+ones, and that (small) effect shows as the stage's contribution. Trained on its own stage's
+rows only, a booster never splits on the stage, which then contributes exactly 0."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from scipy.special import expit
+
+from scalepredict.catalogue import load_catalogue
+from scalepredict.model.calibration import Calibrator, Conformal
+from scalepredict.model.features import catalogue_fingerprint, feature_matrix, feature_names
+
+BOOSTER_FILE = "booster.json"  # {stage: XGBoost JSON model}
+META_FILE = "bundle.json"
+ROUTE_FIELD = "stage"  # rows are routed by its catalogue code: 0, 1, ... in catalogue order
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used: missing files, corrupt, or built for another catalogue."""
+
+
+@dataclass
+class ModelBundle:
+    boosters: dict[str, xgb.Booster]  # one per stage, in catalogue order
+    calibrator: Calibrator
+    conformal: Conformal
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        stages = list(load_catalogue().stages)
+        if sorted(self.boosters) != sorted(stages):
+            raise BundleError(
+                f"a bundle needs one booster per stage {stages}, got {list(self.boosters)}"
+            )
+        self.boosters = {s: self.boosters[s] for s in stages}
+
+    # --- prediction ---------------------------------------------------------------------
+    def routes(self, x: np.ndarray) -> list[tuple[str, xgb.Booster, np.ndarray]]:
+        """(stage, its booster, the row indices at that stage) for each stage present in the
+        feature matrix `x`; every row goes to exactly one booster."""
+        codes = x[:, feature_names().index(ROUTE_FIELD)]
+        if np.isnan(codes).any():
+            raise ValueError(f"rows without a {ROUTE_FIELD} cannot be scored")
+        out = []
+        for code, (stage, booster) in enumerate(self.boosters.items()):  # catalogue order
+            rows = np.flatnonzero(codes == code)
+            if rows.size:
+                out.append((stage, booster, rows))
+        return out
+
+    def dmatrix(self, x: np.ndarray) -> xgb.DMatrix:
+        """A DMatrix from a feature matrix (categorical codes), typed as the boosters were
+        trained (all share the catalogue's feature columns)."""
+        first = next(iter(self.boosters.values()))
+        return xgb.DMatrix(
+            x,
+            feature_names=first.feature_names,
+            feature_types=first.feature_types,
+            enable_categorical=True,
+        )
+
+    def margin_of(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds from a feature matrix (`features.feature_matrix`), each row by the booster
+        of its stage."""
+        out = np.empty(len(x))
+        for _, booster, rows in self.routes(x):
+            part = x if rows.size == len(x) else x[rows]
+            out[rows] = booster.inplace_predict(part, predict_type="margin")
+        return out
+
+    def probability_of(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probability from a feature matrix (hot loops: plans, what-ifs)."""
+        return self.calibrator(expit(self.margin_of(x)))
+
+    def margin(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.margin_of(feature_matrix(frame))
+
+    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
+        return expit(self.margin(frame))
+
+    def probability(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of scaling up, one per row of a typed assessment frame."""
+        return self.probability_of(feature_matrix(frame))
+
+    # --- persistence --------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        models = {s: json.loads(b.save_raw("json")) for s, b in self.boosters.items()}
+        (d / BOOSTER_FILE).write_text(json.dumps(models))
+        meta = {
+            "catalogue_fingerprint": catalogue_fingerprint(),
+            "features": feature_names(),
+            "stages": list(self.boosters),
+            "calibrator": asdict(self.calibrator),
+            "conformal": asdict(self.conformal),
+            **self.meta,
+        }
+        (d / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ModelBundle:
+        d = Path(directory)
+        try:
+            meta = json.loads((d / META_FILE).read_text())
+            models = json.loads((d / BOOSTER_FILE).read_text())
+        except (OSError, ValueError) as e:
+            raise BundleError(f"{d}: not a loadable model bundle ({type(e).__name__}: {e})") from e
+        if meta.get("catalogue_fingerprint") != catalogue_fingerprint():
+            raise BundleError(
+                f"{d}: built for another assessment catalogue (features "
+                f"{meta.get('catalogue_fingerprint')} != {catalogue_fingerprint()}); retrain it"
+            )
+        stages = list(load_catalogue().stages)
+        if not isinstance(models, dict) or list(models) != stages:
+            found = list(models)[:5] if isinstance(models, dict) else type(models).__name__
+            raise BundleError(
+                f"{d}: {BOOSTER_FILE} must hold one booster per stage {stages}, found {found} "
+                "(a bundle from an older version?); retrain it"
+            )
+        boosters = {}
+        for stage, model in models.items():
+            booster = xgb.Booster()
+            try:
+                booster.load_model(bytearray(json.dumps(model), "utf-8"))
+            except xgb.core.XGBoostError as e:
+                raise BundleError(f"{d}: the {stage} booster is corrupt ({e})") from e
+            if booster.feature_names != feature_names():
+                raise BundleError(f"{d}: the {stage} booster's features do not match the catalogue")
+            boosters[stage] = booster
+        try:
+            calibrator = Calibrator(**meta.pop("calibrator"))
+            conformal = Conformal(**meta.pop("conformal"))
+        except (KeyError, TypeError) as e:
+            raise BundleError(f"{d}: {META_FILE} is incomplete or malformed ({e})") from e
+        return cls(boosters, calibrator, conformal, meta)

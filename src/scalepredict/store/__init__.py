@@ -1,0 +1,1 @@
+"""What the service stores: API keys (hashes only) and the audit trail of scored proposals."""

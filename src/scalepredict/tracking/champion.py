@@ -1,0 +1,110 @@
+"""The model a service serves: the registry's champion, copied to a local last-known-good cache.
+
+At start the champion comes from the MLflow registry and is copied to the cache; when the
+registry cannot be reached, the cache serves and says so. A candidate that cannot be loaded or
+was built for another catalogue is refused, so the caller keeps the model it has."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from scalepredict.catalogue import load_catalogue
+from scalepredict.data.validation import typed_records
+from scalepredict.inference.predictor import Predictor
+from scalepredict.model.bundle import BundleError, ModelBundle
+from scalepredict.settings import get_settings
+from scalepredict.tracking import registry
+
+log = logging.getLogger("scalepredict.tracking.champion")
+INFO_FILE = "source.json"
+
+
+def cache_dir() -> Path:
+    return get_settings().model_cache
+
+
+def _smoke_test(bundle: ModelBundle) -> None:
+    """A model must score known-good assessments (the catalogue's worked examples) to finite
+    probabilities before it serves."""
+    examples = [e.proposal for e in load_catalogue().examples]
+    if not examples:
+        raise BundleError("the catalogue has no worked example to smoke-test the model with")
+    p = bundle.probability(typed_records(examples))
+    if p.shape != (len(examples),) or not np.all(np.isfinite(p)) or not np.all((p >= 0) & (p <= 1)):
+        raise BundleError("model failed its smoke test (non-finite or out-of-range output)")
+
+
+def _info(bundle: ModelBundle, version: str, source: str) -> dict:
+    meta = bundle.meta
+    return {
+        "name": registry.model_name(),
+        "version": version,
+        "alias": registry.CHAMPION,
+        "source": source,
+        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "trained_at": meta.get("trained_at"),
+        "run_id": meta.get("run_id"),
+        "data": meta.get("data"),
+        "metrics": meta.get("metrics", {}),
+        "calibration": bundle.calibrator.method,
+        "conformal_alpha": bundle.conformal.alpha,
+    }
+
+
+def from_registry() -> Predictor:
+    """The current champion from MLflow, smoke-tested and copied to the cache."""
+    import mlflow
+
+    client = registry.connect()
+    version = registry.version_by_alias(client, registry.CHAMPION)
+    if version is None:
+        raise BundleError(f"no {registry.CHAMPION} registered at {registry.tracking_uri()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{registry.model_name()}/{version.version}", dst_path=tmp
+        )
+        bundle = ModelBundle.load(Path(local) / "artifacts" / "bundle")
+        _smoke_test(bundle)
+        _write_cache(Path(local) / "artifacts" / "bundle", str(version.version))
+    return Predictor(bundle, _info(bundle, str(version.version), "registry"))
+
+
+def _write_cache(bundle_dir: Path, version: str) -> None:
+    """Replace the cache atomically: copy beside it, then rename over it."""
+    target = cache_dir()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".cache-"))
+    shutil.copytree(bundle_dir, staging / "bundle")
+    (staging / INFO_FILE).write_text(json.dumps({"version": version}))
+    old = target.with_name(target.name + ".old")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def from_cache() -> Predictor:
+    target = cache_dir()
+    bundle = ModelBundle.load(target / "bundle")
+    _smoke_test(bundle)
+    version = json.loads((target / INFO_FILE).read_text())["version"]
+    return Predictor(bundle, _info(bundle, version, "cache"))
+
+
+def load_at_start() -> Predictor:
+    """Registry first; the cache when the registry cannot be reached or has no champion."""
+    try:
+        return from_registry()
+    except Exception as e:
+        log.warning("registry unavailable (%s: %s); trying the local cache", type(e).__name__, e)
+        predictor = from_cache()
+        predictor.info["registry_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+        return predictor

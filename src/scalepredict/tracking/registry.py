@@ -1,0 +1,119 @@
+"""MLflow access: where the tracking store is, the experiment, the registered model and its
+aliases (`champion`, `challenger`; registry stages are deprecated), and loading a model back."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from scalepredict.catalogue import load_catalogue
+from scalepredict.inference.predictor import Predictor
+from scalepredict.model.bundle import BundleError, ModelBundle
+from scalepredict.settings import get_settings
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def tracking_uri() -> str:
+    return get_settings().tracking_uri
+
+
+def model_name() -> str:
+    return get_settings().model_name
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def connect() -> MlflowClient:
+    """Point MLflow at the tracking store (creating the embedded SQLite folder if needed)."""
+    uri = tracking_uri()
+    db = _sqlite_path(uri)
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def experiment_id(client: MlflowClient, name: str | None = None) -> str:
+    name = name or get_settings().experiment
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    db = _sqlite_path(tracking_uri())
+    # Artifacts live beside the SQLite file (mlruns/artifacts), not in the working directory.
+    location = (db.parent / "artifacts").resolve().as_uri() if db is not None else None
+    return client.create_experiment(name, artifact_location=location)
+
+
+def model_uri(alias: str = CHAMPION, name: str | None = None) -> str:
+    return f"models:/{name or model_name()}@{alias}"
+
+
+def version_by_alias(
+    client: MlflowClient, alias: str, name: str | None = None
+) -> ModelVersion | None:
+    try:
+        return client.get_model_version_by_alias(name or model_name(), alias)
+    except MlflowException:
+        return None  # no such model or alias yet
+
+
+def load_bundle(uri: str) -> ModelBundle:
+    """A bundle from an MLflow URI (`models:/...`, `runs:/...`) or a local bundle directory."""
+    if "://" not in uri and "models:/" not in uri and "runs:/" not in uri:
+        return ModelBundle.load(uri)
+    connect()
+    try:
+        model = mlflow.pyfunc.load_model(uri)
+    except MlflowException as e:
+        raise BundleError(f"cannot load {uri}: {e.message}") from e
+    return model.unwrap_python_model().predictor.bundle
+
+
+def load_predictor(uri: str) -> Predictor:
+    """A predictor from an MLflow URI (`models:/NAME@champion`) or a local bundle directory."""
+    return Predictor(load_bundle(uri), {"uri": uri})
+
+
+def data_fingerprint(path: str | Path | None, frame: pd.DataFrame) -> dict[str, Any]:
+    """What a run was trained on: file hash, rows, cities and per-stage counts."""
+    cat = load_catalogue()
+    digest = (
+        hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if path is not None
+        else hashlib.sha256(
+            pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+        ).hexdigest()
+    )
+    counts = frame["stage"].value_counts()
+    return {
+        "path": str(path) if path is not None else None,
+        "sha256": digest,
+        "rows": len(frame),
+        "cities": int(frame["city"].nunique()),
+        "per_stage": {s: int(counts.get(s, 0)) for s in cat.stages},
+        "has_truth": cat.truth.name in frame,
+    }
+
+
+def usable_champion() -> tuple[str | None, str | None]:
+    """(the champion's version, why it cannot be used): a champion this version cannot load
+    (an older bundle layout, another catalogue) is no champion for `train --if-missing`."""
+    current = version_by_alias(connect(), CHAMPION)
+    if current is None:
+        return None, None
+    try:
+        load_bundle(model_uri(CHAMPION))
+    except BundleError as e:
+        return str(current.version), str(e)
+    return str(current.version), None

@@ -1,0 +1,223 @@
+"""One training run end to end: validate -> fit -> compare with the champion on the same test
+set -> track everything in MLflow -> register -> alias `champion` or `challenger`.
+Also the deliberate override (`promote`) and model evaluation on any labelled data."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+import scalepredict
+from scalepredict.data.validation import ValidationResult, validate_file
+from scalepredict.inference.plots import shap_summary_per_stage
+from scalepredict.model.baselines import checklist_baseline, logistic_baseline
+from scalepredict.model.config import TrainConfig
+from scalepredict.model.fit import FitResult, fit, truth_of
+from scalepredict.model.metrics import breakdown, probability_metrics
+from scalepredict.model.reports import calibration_plot, model_report, roc_plot
+from scalepredict.tracking import registry
+from scalepredict.tracking.gate import GateDecision, gate
+from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
+
+Progress = Callable[[str, int, int], None]
+
+
+class TrainingDataError(ValueError):
+    """The training data has invalid rows and the config says refuse."""
+
+    def __init__(self, result: ValidationResult) -> None:
+        self.result = result
+        n = int(result.bad_mask.sum())
+        super().__init__(f"{result.raw.path}: {len(result.problems)} problem(s) in {n} row(s)")
+
+
+@dataclass
+class TrainingRecord:
+    model_name: str
+    version: str
+    alias: str
+    decision: GateDecision
+    run_id: str
+    fit: FitResult
+    champion_metrics: dict[str, float] | None
+    data_info: dict[str, Any]
+
+
+def load_training_data(path: str | Path, cfg: TrainConfig) -> tuple[pd.DataFrame, ValidationResult]:
+    result = validate_file(path, labelled=True)
+    if not result.valid and cfg.on_bad_rows != "quarantine":
+        raise TrainingDataError(result)
+    return result.good(), result
+
+
+def _flat_params(cfg: TrainConfig, fitted: FitResult) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "seed": cfg.seed,
+        "on_bad_rows": cfg.on_bad_rows,
+        "conformal_alpha": cfg.conformal_alpha,
+        "calibration": fitted.bundle.calibrator.method,
+        "search_trials_run": sum(len(f.trials) for f in fitted.search.values()),
+    }
+    for stage, found in fitted.search.items():
+        params[f"{stage}_rounds"] = found.rounds
+        params.update({f"{stage}_xgb_{k}": v for k, v in found.params.items()})
+    params.update({f"split_{k}": v for k, v in cfg.split.model_dump().items()})
+    params.update({f"gate_{k}": v for k, v in cfg.gate.model_dump().items()})
+    return params
+
+
+def _requirements() -> list[str]:
+    names = ["xgboost", "pandas", "numpy", "scikit-learn", "pandera", "pyyaml", "mlflow", "pyarrow"]
+    return [f"{n}=={metadata.version(n)}" for n in names]
+
+
+def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> Path:
+    """Calibration, ROC against the baselines and the SHAP summary per stage, on the test set."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    y = result.split.test["scaled_up"].astype(int).to_numpy()
+    p = result.bundle.probability(result.split.test)
+    calibration_plot(y, p, out_dir / "calibration.png")
+    roc_plot(y, {"model": p, **curves}, out_dir / "roc.png")
+    shap_summary_per_stage(result.bundle, result.split.test, out_dir)
+    return out_dir
+
+
+def train_and_register(
+    data_path: str | Path,
+    cfg: TrainConfig,
+    config_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> TrainingRecord:
+    frame, validation = load_training_data(data_path, cfg)
+    client = registry.connect()
+    exp_id = registry.experiment_id(client, cfg.registry.experiment)
+    name = cfg.registry.model_name or registry.model_name()
+    data_info = registry.data_fingerprint(data_path, frame)
+    fitted = fit(frame, cfg, progress)
+    test = fitted.split.test
+    y_test = test["scaled_up"].astype(int).to_numpy()
+
+    champion_metrics = None
+    current = registry.version_by_alias(client, registry.CHAMPION, name)
+    if current is not None:
+        try:
+            champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
+            champion_metrics = probability_metrics(y_test, champion.probability(test))
+        except Exception as e:  # a champion we cannot score must not block a new model
+            champion_metrics = None
+            if progress:
+                progress(
+                    f"champion v{current.version} unusable ({e}); gate on baselines only", 0, 0
+                )
+    decision = gate(fitted.test_metrics, fitted.baselines, champion_metrics, cfg.gate)
+
+    with (
+        mlflow.start_run(
+            experiment_id=exp_id, run_name=f"train-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        ) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        tmpdir = Path(tmp)
+        mlflow.log_params(_flat_params(cfg, fitted))
+        mlflow.log_params({"data_sha256": data_info["sha256"], "data_rows": data_info["rows"]})
+        if config_path is not None:
+            mlflow.log_artifact(str(config_path), "config")
+        mlflow.log_dict(data_info, "data_fingerprint.json")
+        mlflow.log_dict(
+            {stage: found.trials for stage, found in fitted.search.items()}, "search_trials.json"
+        )
+        if not validation.valid:
+            validation.problems.to_csv(tmpdir / "quarantined_problems.csv", index=False)
+            mlflow.log_artifact(str(tmpdir / "quarantined_problems.csv"), "validation")
+        metrics = {f"test_{k}": v for k, v in fitted.test_metrics.items()}
+        for group, m in breakdown(
+            test, y_test, fitted.bundle.probability(test), truth_of(test)
+        ).items():
+            metrics.update(
+                {
+                    f"test_{group}_{k}": v
+                    for k, v in m.items()
+                    if k in ("roc_auc", "log_loss", "ece", "n")
+                }
+            )
+        for b, m in fitted.baselines.items():
+            metrics.update({f"baseline_{b}_{k}": v for k, v in m.items() if k != "n"})
+        if champion_metrics:
+            metrics.update({f"champion_{k}": v for k, v in champion_metrics.items() if k != "n"})
+        metrics["train_seconds"] = fitted.seconds
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+
+        curves = {
+            "logistic regression": logistic_baseline(fitted.split.dev)(test),
+            "checklist": checklist_baseline(fitted.split.dev)(test),
+        }
+        truth = truth_of(test)
+        if truth is not None:
+            curves["true probability"] = truth
+        mlflow.log_artifacts(str(_plots(fitted, tmpdir / "plots", curves)), "plots")
+
+        version_hint = str(int(current.version) + 1) if current is not None else "new"
+        report = model_report(fitted, data_info, decision.reasons, version_hint)
+        mlflow.log_text(report, "model_report.md")
+
+        fitted.bundle.meta.update(
+            {
+                "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "run_id": run.info.run_id,
+                "data": data_info,
+                "metrics": {k: v for k, v in fitted.test_metrics.items() if np.isfinite(v)},
+                "scalepredict_version": scalepredict.__version__,
+            }
+        )
+        bundle_dir = fitted.bundle.save(tmpdir / "bundle")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(Path(__file__).with_name("mlflow_model.py")),
+            artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+            signature=signature(),
+            input_example=input_example(test),
+            registered_model_name=name,
+            pip_requirements=_requirements(),
+            code_paths=[str(Path(scalepredict.__file__).parent)],
+        )
+        version = str(info.registered_model_version)
+        alias = registry.CHAMPION if decision.promote else registry.CHALLENGER
+        client.set_registered_model_alias(name, alias, version)
+        client.set_model_version_tag(name, version, "gate", " | ".join(decision.reasons))
+        client.set_model_version_tag(name, version, "data_sha256", data_info["sha256"])
+        mlflow.set_tags(
+            {"alias": alias, "model_version": version, "gate": " | ".join(decision.reasons)}
+        )
+    return TrainingRecord(
+        name, version, alias, decision, run.info.run_id, fitted, champion_metrics, data_info
+    )
+
+
+def promote(version: str, reason: str, name: str | None = None) -> str | None:
+    """Deliberately make `version` the champion, bypassing the gate; logged as its own run."""
+    name = name or registry.model_name()
+    client = registry.connect()
+    client.get_model_version(name, version)  # raises if it does not exist
+    previous = registry.version_by_alias(client, registry.CHAMPION, name)
+    exp_id = registry.experiment_id(client)
+    with mlflow.start_run(experiment_id=exp_id, run_name=f"promote-v{version}"):
+        mlflow.set_tags(
+            {
+                "action": "manual_promotion",
+                "model_version": version,
+                "reason": reason,
+                "previous_champion": previous.version if previous else "none",
+            }
+        )
+    client.set_registered_model_alias(name, registry.CHAMPION, version)
+    client.set_model_version_tag(name, version, "manual_promotion", reason)
+    return previous.version if previous else None

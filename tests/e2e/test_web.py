@@ -1,0 +1,358 @@
+"""The planner page, end to end: real headless Chromium (Debian's, driven by Playwright) against
+a real `bentoml serve` process. Every state is saved as a screenshot under
+test-artifacts/planner/; after every test, the browser console must hold no errors and every
+API request the page made must carry the signed-in key."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+
+from scalepredict.data.synthetic import generate
+from tests.conftest import ROOT
+from tests.e2e.live_server import Server, trained_service_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.service]
+
+CHROMIUM = os.environ.get("SCALEPREDICT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = ROOT / "test-artifacts" / "planner"
+VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
+PUBLIC = re.compile(r"^/($|static/)")  # the page and its own files; everything else is API
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict:
+    return trained_service_env(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def server(env) -> Iterator[Server]:
+    with Server.started(env, "serve.log") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (Debian package chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Planner:
+    """A page in a fresh browser context, with what it logged and requested."""
+
+    page: Page
+    viewport: str
+    url: str
+    errors: list[str] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    refusals: set[int] = field(default_factory=set)  # statuses a test provokes on purpose
+
+    def unexpected_errors(self) -> list[str]:
+        """Console errors, less Chromium's own line for each response a test meant to provoke
+        (it logs every 4xx fetch as "Failed to load resource")."""
+        logged = re.compile(r"^Failed to load resource: .* status of (\d+)")
+        return [
+            e
+            for e in self.errors
+            if not ((m := logged.match(e)) and int(m.group(1)) in self.refusals)
+        ]
+
+    def shot(self, state: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=SHOTS / f"{state}-{self.viewport}.png", full_page=True)
+
+    def sign_in(self, key: str) -> None:
+        self.page.get_by_label("API key").fill(key)
+        self.page.get_by_label("API key").press("Enter")  # the keyboard is enough
+
+    def assess_example(self, index: int = 0) -> float:
+        self.page.get_by_label("Example").select_option(index=index)
+        self.page.get_by_role("button", name="Load example").click()
+        self.page.get_by_role("button", name="Assess").click()
+        expect(self.page.locator("#result-body")).to_be_visible()
+        return self.probability()
+
+    def probability(self) -> float:
+        """The probability on screen, unrounded (the page keeps what it shows in `state`)."""
+        shown = float(self.page.locator("#probability").inner_text().rstrip("%")) / 100
+        exact = self.page.evaluate("state.shown.assessment.probability")
+        assert round(exact * 100) == round(shown * 100)
+        return exact
+
+    def after_change(self, control, value: str, previous: float) -> float:
+        """Set a control, wait until the page shows another probability, return it."""
+        control.select_option(value)
+        self.page.wait_for_function(
+            "p => state.shown && state.shown.assessment.probability !== p", arg=previous
+        )
+        return self.probability()
+
+    def api_requests(self) -> list[Request]:
+        return [r for r in self.requests if not PUBLIC.match(urlparse(r.url).path)]
+
+
+def _open(browser: Browser, server: Server, viewport: str) -> tuple[Planner, object]:
+    w, h = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": w, "height": h}, accept_downloads=True)
+    page = context.new_page()
+    planner = Planner(page, viewport, server.url)
+    page.on("console", lambda m: m.type == "error" and planner.errors.append(m.text))
+    page.on("pageerror", lambda e: planner.errors.append(f"uncaught: {e}"))
+    page.on("request", lambda r: planner.requests.append(r))
+    page.goto(f"{server.url}/")
+    return planner, context
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def planner(request, browser, server, env) -> Iterator[Planner]:
+    planner, context = _open(browser, server, request.param)
+    yield planner
+    try:
+        assert planner.unexpected_errors() == []
+        calls = planner.api_requests()
+        for r in calls:
+            assert urlparse(r.url).netloc == urlparse(server.url).netloc, r.url  # no third party
+            auth = r.headers.get("authorization", "")
+            known = (env["_scorer"], env.get("_temp"), "wrong-key")
+            assert auth.startswith("Bearer ") and auth[7:] in known, r.url
+    finally:
+        context.close()
+
+
+def test_wrong_key_is_refused_with_a_clear_message(browser, server, env):
+    planner, context = _open(browser, server, "desktop")
+    try:
+        planner.sign_in("wrong-key")
+        alert = planner.page.get_by_role("alert")
+        expect(alert).to_have_text(re.compile("not accepted"))
+        expect(planner.page.locator("#app")).to_be_hidden()
+        planner.shot("wrong-key")
+        planner.refusals.add(401)
+        assert planner.unexpected_errors() == []
+        assert planner.page.evaluate("sessionStorage.length") == 0
+        planner.sign_in(env["_scorer"])
+        expect(planner.page.locator("#app")).to_be_visible()
+        expect(alert).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
+    page = planner.page
+    planner.shot("signed-out")
+    planner.sign_in(env["_scorer"])
+    expect(page.locator("#model-info")).to_contain_text("scalepredict v1")
+    # the form is the catalogue: five dimension sections, 20 factors, each with its rubric
+    expect(page.locator("fieldset.dimension")).to_have_count(5)
+    expect(page.locator("select[data-factor]")).to_have_count(20)
+    page.locator("details summary").first.click()
+    expect(page.locator(".rubric").first).to_contain_text("Score 5")
+    planner.shot("form")
+
+    before = planner.assess_example(0)
+    assert 0 < before < 1
+    expect(page.locator("#risk-band")).to_contain_text("risk")
+    expect(page.locator("#uncertainty")).to_contain_text("90%")
+    expect(page.locator("#waterfall svg rect.up, #waterfall svg rect.down")).to_have_count(6)
+    expect(page.locator("#drivers li")).to_have_count(5)
+    inside = "[...document.querySelectorAll('#waterfall text')].every(t => t.getBBox().x >= -2)"
+    assert page.evaluate(inside), "a waterfall label is cut off"
+    steps = page.locator("#plan-steps li")
+    assert steps.count() >= 1
+    after_step = [
+        float(m) / 100
+        for m in re.findall(
+            r"chance after this step: (\d+)%", page.locator("#plan-steps").inner_text()
+        )
+    ]
+    assert len(after_step) == steps.count()
+    assert after_step == sorted(after_step) and after_step[-1] >= before  # each step helps
+    themes = page.locator("#plan-steps .theme").all_inner_texts()
+    assert len(themes) == len(after_step)
+    assert set(themes) <= {"Proof of value", "Data as a key asset", "Commitment at all levels"}
+    assert re.search(r"Effort: (low|medium|high)", steps.first.inner_text())
+    planner.shot("result")
+
+    # what-if: trying the plan's first step gives the probability the plan promised for it
+    steps.first.get_by_role("button").click()
+    expect(page.locator("#whatif")).to_be_visible()
+    expect(page.locator("#probability")).to_have_text(f"{round(after_step[0] * 100)}%")
+    # and by hand: the factor of the first step, at its worst and at its best answer
+    title = steps.first.locator("h3").inner_text()
+    name = re.match(r"Raise (.+) from \d to \d", title).group(1)
+    factor = page.get_by_label(name, exact=True)
+    stepped = planner.probability()
+    low = planner.after_change(factor, "1", stepped)
+    high = planner.after_change(factor, "5", low)
+    assert low < stepped <= high  # monotone in every factor
+    sticky = page.locator("#sticky-score")  # the headline stays in sight below the form
+    if planner.viewport == "phone":
+        expect(sticky).to_contain_text(f"{round(high * 100)}%")
+    else:
+        expect(sticky).to_be_hidden()  # the result sits beside the form
+    assert page.locator("select.changed").count() >= 1
+    planner.shot("what-if")
+    # trying step 1 after steps 1-2 shows step 1 alone, from the assessed answers
+    if steps.count() >= 2:
+        steps.nth(1).get_by_role("button").click()
+        expect(page.locator("#probability")).to_have_text(f"{round(after_step[1] * 100)}%")
+        steps.first.get_by_role("button").click()
+        expect(page.locator("#probability")).to_have_text(f"{round(after_step[0] * 100)}%")
+        expect(page.locator("select.changed")).to_have_count(1)
+        expect(steps.first.get_by_role("button")).to_be_focused()  # the plan is not rebuilt
+    page.get_by_role("button", name="Undo the changes").click()
+    expect(page.locator("#probability")).to_have_text(f"{round(before * 100)}%")
+    expect(page.locator("#whatif")).to_be_hidden()
+    expect(page.locator("#headline")).to_have_attribute("aria-busy", "false")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[planner.viewport][0]
+
+
+def test_portfolio_upload_sort_and_export(planner, env, tmp_path):
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    rows = generate(20, seed=404).drop(columns="scaled_up")
+    rows.loc[0, "city"] = 'Quoted, "odd" city'
+    rows.loc[1, "initiative_id"] = "=1+2"  # must not become a formula in a spreadsheet
+    upload = tmp_path / "portfolio.csv"
+    # as a spreadsheet saves it: byte-order mark, CRLF, quotes, a blank history column
+    rows.assign(scaled_up="").to_csv(
+        upload, index=False, date_format="%Y-%m-%d", encoding="utf-8-sig", lineterminator="\r\n"
+    )
+    page.get_by_role("tab", name="Portfolio").click()
+    page.get_by_label("CSV file of proposals").set_input_files(upload)
+    page.get_by_role("button", name="Score the portfolio").click()
+    body = page.locator("#portfolio-table tbody tr")
+    expect(body).to_have_count(20)
+    expect(page.locator("#portfolio-summary")).to_contain_text("20 proposals from portfolio.csv")
+
+    def shown() -> list[float]:
+        cells = page.locator("#portfolio-table td[data-probability]")
+        return [float(v) for v in cells.evaluate_all("cs => cs.map(c => c.dataset.probability)")]
+
+    page.get_by_role("button", name="Chance").click()
+    assert shown() == sorted(shown())
+    expect(page.locator("th", has=page.get_by_role("button", name="Chance"))).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    page.get_by_role("button", name="Chance").click()
+    descending = shown()
+    assert descending == sorted(descending, reverse=True) and len(set(descending)) > 1
+    dims = set(page.locator("#portfolio-table tbody td:nth-child(4)").all_inner_texts())
+    assert dims and all(re.match(r"^[A-Z][\w &]+ \([+\u2212]\d", d) for d in dims), dims
+    planner.shot("portfolio")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export as CSV").click()
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert len(exported) == 20
+    assert [float(r["probability"]) for r in exported] == descending  # the order on screen
+    assert {r["initiative_id"] for r in exported} == set(rows["initiative_id"]) - {"=1+2"} | {
+        "'=1+2"
+    }
+
+    planner.refusals.add(422)
+    bad = rows.copy()
+    bad.loc[3, "city_resources"] = 7
+    bad.to_csv(upload, index=False, date_format="%Y-%m-%d")
+    page.get_by_label("CSV file of proposals").set_input_files(upload)
+    page.get_by_role("button", name="Score the portfolio").click()
+    errors = page.locator("#portfolio-errors")
+    expect(errors).to_contain_text(f"Row 5 ({bad.loc[3, 'initiative_id']}), city_resources")
+    expect(errors).to_be_focused()
+    expect(page.locator("#portfolio-result")).to_be_hidden()
+    planner.shot("portfolio-error")
+
+
+def test_form_problems_point_at_the_field(planner, env):
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    planner.assess_example(1)
+    planner.refusals.add(422)
+    page.get_by_label("City population").fill("12")
+    page.get_by_role("button", name="Assess").click()
+    summary = page.locator("#form-errors")
+    expect(summary).to_contain_text("City population")
+    expect(page.get_by_label("City population")).to_have_attribute("aria-invalid", "true")
+    planner.shot("form-error")
+
+
+def test_accessible_to_keyboard_and_screen_readers(planner, env):
+    page = planner.page
+    axe = Axe()
+    assert axe.run(page).violations_count == 0, axe.run(page).generate_report()
+    planner.sign_in(env["_scorer"])
+    planner.assess_example(2)
+    result = axe.run(page)
+    assert result.violations_count == 0, result.generate_report()
+    tab = page.get_by_role("tab", name="Assess an initiative")
+    tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Portfolio")).to_be_focused()
+    expect(page.locator("#panel-portfolio")).to_be_visible()
+    result = axe.run(page)
+    assert result.violations_count == 0, result.generate_report()
+
+
+def test_the_key_lives_in_this_tab_only(planner, env, browser, server):
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    expect(page.locator("#app")).to_be_visible()
+    assert page.evaluate("localStorage.length") == 0
+    assert page.context.cookies() == []
+    page.reload()  # same tab: still signed in
+    expect(page.locator("#app")).to_be_visible()
+    tab = page.context.new_page()  # another tab of the same browser: not signed in
+    tab.goto(f"{planner.url}/")
+    expect(tab.get_by_label("API key")).to_be_visible()
+    expect(tab.locator("#app")).to_be_hidden()
+    tab.close()
+    planner.assess_example(0)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Signed out.")
+    assert page.evaluate("sessionStorage.length") == 0
+    planner.sign_in(env["_scorer"])  # the next person sees nothing of the last one's work
+    expect(page.locator("#result-body")).to_be_hidden()
+    assert page.get_by_label("Initiative ID").input_value() == ""
+
+
+def test_a_key_revoked_mid_session_signs_the_page_out(planner, env):
+    from scalepredict.store.keys import add_key, revoke_key
+
+    keys = Path(env["SCALEPREDICT_KEYS_FILE"])
+    key = add_key(f"temp-{planner.viewport}", "scorer", keys)
+    env["_temp"] = key  # for the teardown's authentication check
+    planner.sign_in(key)
+    before = planner.assess_example(0)
+    revoke_key(f"temp-{planner.viewport}", keys)
+    planner.refusals.add(401)
+    page = planner.page
+    page.locator("select[data-factor]").first.select_option("5" if before < 0.5 else "1")
+    expect(page.get_by_role("alert")).to_have_text(re.compile("no longer accepted"))
+    expect(page.locator("#app")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
+    planner.shot("key-revoked")

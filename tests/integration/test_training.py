@@ -1,0 +1,217 @@
+"""Training, tracking, the promotion gate and the MLflow client, on small data, private store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mlflow import MlflowClient
+
+from scalepredict.cli import app
+from scalepredict.data.synthetic import generate
+from scalepredict.data.tables import write_table
+from scalepredict.model.config import SplitConfig, TrainConfig
+from scalepredict.model.fit import fit
+from scalepredict.model.split import split_by_city
+from tests.conftest import SMALL_CONFIG
+
+pytestmark = pytest.mark.slow
+
+SMALL = SMALL_CONFIG
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> dict:
+    """A private MLflow store with one champion trained on 2,000 generated rows."""
+    root = tmp_path_factory.mktemp("mlflow")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+    data = write_table(generate(2000, seed=21, truth=True), root / "train.csv")
+    config = root / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    from typer.testing import CliRunner
+
+    res = CliRunner().invoke(app, ["train", "--data", str(data), "--config", str(config)])
+    assert res.exit_code == 0, res.output
+    yield {"root": root, "data": data, "config": config, "first_output": res.output}
+    mp.undo()
+
+
+def _client() -> MlflowClient:
+    from scalepredict.tracking.registry import connect
+
+    return connect()
+
+
+def test_first_model_becomes_champion_with_full_tracking(store):
+    assert "as champion" in store["first_output"]
+    client = _client()
+    v = client.get_model_version_by_alias("scalepredict", "champion")
+    run = client.get_run(v.run_id)
+    for key in (
+        "test_roc_auc",
+        "test_pr_auc",
+        "test_log_loss",
+        "test_brier",
+        "test_ece",
+        "test_bayes_roc_auc",
+        "test_bayes_log_loss",
+        "test_auc_gap",
+        "test_stage_pilot_roc_auc",
+        "test_resources_low_roc_auc",
+        "baseline_logistic_regression_roc_auc",
+        "baseline_checklist_roc_auc",
+    ):
+        assert key in run.data.metrics, key
+    assert run.data.params["data_rows"] == "2000"
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config", "plots", "model_report.md", "data_fingerprint.json"} <= artifacts
+    plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {
+        "calibration.png",
+        "roc.png",
+        "shap_summary_proof_of_concept.png",
+        "shap_summary_rollout.png",
+    } <= plots
+
+
+def test_pyfunc_round_trip_on_a_raw_csv_frame(store, tmp_path):
+    frame = generate(30, seed=99).drop(columns=["scaled_up"])
+    path = write_table(frame, tmp_path / "proposals.csv")
+    raw = pd.read_csv(path)  # strings for categoricals, NaN for unknown answers, int/float mix
+    assert raw["value_case"].isna().any() or raw.isna().any().any()
+    model = mlflow.pyfunc.load_model("models:/scalepredict@champion")
+    p = np.asarray(model.predict(raw))
+    assert p.shape == (30,)
+    assert ((p > 0) & (p < 1)).all()
+    from scalepredict.tracking.registry import load_bundle
+
+    direct = load_bundle("models:/scalepredict@champion")
+    from scalepredict.data.validation import parse_assessments
+
+    np.testing.assert_allclose(p, direct.probability(parse_assessments(raw)))
+
+
+def test_pyfunc_names_the_bad_cell(store):
+    raw = generate(3, seed=1).drop(columns=["scaled_up"])
+    raw["stage"] = raw["stage"].astype(object)
+    raw.loc[1, "stage"] = "scaling"
+    model = mlflow.pyfunc.load_model("models:/scalepredict@champion")
+    with pytest.raises(Exception, match=r"row 2 .*stage"):
+        model.predict(raw)
+
+
+def test_gate_refuses_a_worse_model_and_the_champion_stays(store, runner):
+    before = _client().get_model_version_by_alias("scalepredict", "champion").version
+    # inverted outcomes: better scores now mean failure, which the monotone constraints forbid the
+    # model to learn, so it loses to logistic regression (shuffled outcomes made it a coin flip)
+    inverted = pd.read_csv(store["data"])
+    inverted["scaled_up"] = 1 - inverted["scaled_up"]
+    inverted = inverted.drop(columns=["true_probability"])
+    path = store["root"] / "inverted.csv"
+    inverted.to_csv(path, index=False)
+    res = runner.invoke(app, ["train", "--data", str(path), "--config", str(store["config"])])
+    assert res.exit_code == 0, res.output
+    assert "as challenger" in res.output
+    assert "does not beat" in res.output or "worse than the champion" in res.output
+    client = _client()
+    assert client.get_model_version_by_alias("scalepredict", "champion").version == before
+    challenger = client.get_model_version_by_alias("scalepredict", "challenger")
+    assert "gate" in challenger.tags
+
+    # promote overrides deliberately, and is logged
+    res = runner.invoke(app, ["promote", str(challenger.version), "--reason", "test override"])
+    assert res.exit_code == 0, res.output
+    assert (
+        client.get_model_version_by_alias("scalepredict", "champion").version == challenger.version
+    )
+    runs = mlflow.search_runs(
+        experiment_names=["scalepredict"], filter_string="tags.action = 'manual_promotion'"
+    )
+    assert len(runs) == 1 and runs["tags.reason"][0] == "test override"
+    runner.invoke(app, ["promote", str(before), "--reason", "restore"])
+
+
+def test_evaluate_json_by_stage_and_city_group(store, runner, tmp_path):
+    path = write_table(generate(1500, seed=77, truth=True), tmp_path / "eval.csv")
+    res = runner.invoke(app, ["evaluate", "--data", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    out = json.loads(res.output)
+    for key in ("roc_auc", "log_loss", "brier", "ece", "n", "bayes_roc_auc", "bayes_log_loss"):
+        assert key in out
+    assert out["n"] == 1500
+    assert {"stage_pilot", "population_small", "resources_low", "resources_high"} <= set(
+        out["by_group"]
+    )
+    assert out["roc_auc"] <= out["bayes_roc_auc"] + 0.03
+
+
+def test_bad_rows_give_the_report_not_a_traceback(store, runner, tmp_path):
+    raw = pd.read_csv(store["data"], dtype=str, keep_default_na=False)
+    raw.loc[5, "security"] = "high"
+    path = tmp_path / "bad.csv"
+    raw.to_csv(path, index=False)
+    res = runner.invoke(app, ["train", "--data", str(path), "--config", str(store["config"])])
+    assert res.exit_code == 1
+    assert "security" in res.output and "high" in res.output and "Traceback" not in res.output
+
+
+# --- fast checks without MLflow ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted(small_fit):
+    return small_fit
+
+
+def test_no_city_on_both_sides(fitted):
+    frame, result = fitted
+    s = result.split
+    cities = [set(getattr(s, k)["city"]) for k in ("dev", "calibration", "test")]
+    assert (
+        not (cities[0] & cities[2]) and not (cities[1] & cities[2]) and not (cities[0] & cities[1])
+    )
+    assert sum(s.sizes().values()) == len(frame)
+    shares = s.test["stage"].value_counts(normalize=True) - frame["stage"].value_counts(
+        normalize=True
+    )
+    assert shares.abs().max() < 0.05  # stratified by stage
+
+
+def test_metrics_reproducible_for_a_seed(fitted):
+    frame, result = fitted
+    again = fit(frame, TrainConfig(**SMALL))
+    assert again.test_metrics == result.test_metrics
+
+
+@settings(max_examples=60, deadline=None)
+@given(row=st.integers(0, 299), factor=st.integers(0, 19), steps=st.integers(1, 4))
+def test_raising_a_factor_never_lowers_the_prediction(fitted, row, factor, steps):
+    _, result = fitted
+    one = result.split.test.iloc[[row % len(result.split.test)]].copy()
+    name = one.columns[10 + factor]
+    base = one[name].fillna(1)
+    one[name] = base
+    raised = one.copy()
+    raised[name] = (base + steps).clip(upper=5)
+    assert result.bundle.probability(raised)[0] >= result.bundle.probability(one)[0] - 1e-9
+
+
+def test_split_refuses_impossible_fractions():
+    with pytest.raises(ValueError, match="no data for training"):
+        split_by_city(generate(100, 1), SplitConfig(test=0.6, calibration=0.5), 0)
+
+
+def test_too_few_cities_is_a_clear_error(runner, tmp_path):
+    frame = generate(300, 2)
+    frame["city"] = "city-" + (frame.index % 10).astype(str)
+    path = write_table(frame, tmp_path / "few.csv")
+    res = runner.invoke(app, ["train", "--data", str(path)])
+    assert res.exit_code == 2
+    assert "at least 40 cities" in res.output and "has 10" in res.output

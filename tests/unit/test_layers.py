@@ -1,0 +1,102 @@
+"""The package's layers import one way: catalogue -> data -> model -> inference ->
+tracking / store -> api / cli. Checked on the source (every import, lazy ones included) and on
+what a process actually loads."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "src" / "scalepredict"
+# Rank of each layer: a module may import its own layer and lower ranks, never a sibling of
+# the same rank (tracking and store, api and cli stay independent of each other).
+RANK = {
+    "settings": 0,
+    "catalogue": 1,
+    "data": 2,
+    "model": 3,
+    "inference": 4,
+    "tracking": 5,
+    "store": 5,
+    "api": 6,
+    "cli": 6,
+}
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "scalepredict":  # from scalepredict import tracking
+                names += [f"scalepredict.{a.name}" for a in node.names]
+            else:
+                names.append(node.module)
+    return names
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "scalepredict" and len(parts) > 1 else None
+
+
+def test_every_module_belongs_to_a_known_layer():
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        layer = rel.parts[0].removesuffix(".py")
+        assert layer in RANK or rel == Path("__init__.py"), f"{rel}: not in any layer"
+
+
+def test_imports_point_down_only():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        own = rel.parts[0].removesuffix(".py")
+        if own not in RANK:
+            continue
+        for module in _imports(path):
+            target = _layer(module)
+            if target is None or target == own:
+                continue
+            if target not in RANK or RANK[target] >= RANK[own]:
+                wrong.append(f"{rel} imports {module}")
+    assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def test_no_source_file_over_350_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 350
+    }
+    assert not long, long
+    assert len((ROOT / "serving" / "service.py").read_text().splitlines()) < 40
+
+
+def _loaded_by(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("statement", "forbidden"),
+    [
+        ("import serving.service", "scalepredict.data.synthetic"),
+        ("import scalepredict.inference.predictor", "mlflow"),
+        ("import scalepredict.inference.plots", "mlflow"),
+        ("import scalepredict.model.fit", "mlflow"),
+        ("import scalepredict.api.app", "scalepredict.cli"),
+    ],
+)
+def test_a_process_never_loads_what_its_layer_must_not_know(statement, forbidden):
+    assert forbidden not in _loaded_by(statement)
