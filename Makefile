@@ -42,7 +42,7 @@ run: install data ## Validate the data, train a champion if none, serve on :3000
 	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|admin (printed once)"
 	$(BIN)/scalepredict serve --port 3000
 
-test: install browser lint typecheck ## Lint, type-check, run the whole suite
+test: install browser lint typecheck docs ## Lint, type-check, build the docs, run the whole suite
 	$(BIN)/pytest -n 2
 
 test-fast: install lint typecheck ## Everything but the browser and live-server tests (no sudo)
@@ -56,7 +56,7 @@ typecheck: install ## mypy on src/
 	$(BIN)/mypy
 
 docs: install ## Build the docs site into site/ (strict: a dead link fails)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 format: install ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix $(CODE)
