@@ -167,8 +167,8 @@ def main() -> None:
     # with a lower one above means the model has the plans' effects right and the miss comes
     # from its probability *level* (how far the initiative starts from the truth).
     after_all = pd.concat(after_frames, ignore_index=True)
-    model_step = result.bundle.margin_of(feature_matrix(after_all)) - result.bundle.margin_of(
-        feature_matrix(initiatives)
+    model_step = result.bundle.margin_of(feature_matrix(after_all, cat)) - result.bundle.margin_of(
+        feature_matrix(initiatives, cat)
     )
     true_step = true_log_odds(after_all) - true_log_odds(initiatives)
     r_logit = pearsonr(model_step[with_actions], true_step[with_actions]).statistic
@@ -198,7 +198,7 @@ def main() -> None:
         f"in a batch of 1,000: {per_batch * 1000:.2f} ms per initiative"
     )
     t = time.perf_counter()
-    native = feature_contributions(result.bundle, feature_matrix(batch))[:, :-1]
+    native = feature_contributions(result.bundle, feature_matrix(batch, cat))[:, :-1]
     native_s = time.perf_counter() - t
     try:
         import shap
@@ -208,7 +208,7 @@ def main() -> None:
         for stage, booster in result.bundle.boosters.items():  # each stage's rows, its booster
             part = (batch["stage"] == stage).to_numpy()
             sv = shap.TreeExplainer(booster).shap_values(
-                xgb.DMatrix(make_features(batch[part]), enable_categorical=True)
+                xgb.DMatrix(make_features(batch[part], cat), enable_categorical=True)
             )
             diff = max(diff, float(np.abs(np.asarray(sv) - native[part]).max()))
         shap_s = time.perf_counter() - t

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from scalepredict.catalogue import builtin_catalogue
 from scalepredict.data.synthetic import generate
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
 from scalepredict.model.config import TrainConfig
@@ -21,6 +22,7 @@ TRAIN_SEED, EVAL_SEED = 1001, 2002
 
 
 def run(rows: int, evaluation, trials: int) -> dict[str, dict[str, float]]:
+    cat = builtin_catalogue()
     frame = generate(rows, TRAIN_SEED, truth=True)
     cfg = TrainConfig.from_yaml("training/default.yaml")
     cfg.search.trials = trials
@@ -31,9 +33,9 @@ def run(rows: int, evaluation, trials: int) -> dict[str, dict[str, float]]:
     out = {
         "XGBoost (calibrated)": probability_metrics(y, result.bundle.probability(evaluation)),
         "logistic regression": probability_metrics(
-            y, logistic_baseline(result.split.dev)(evaluation)
+            y, logistic_baseline(result.split.dev, cat)(evaluation)
         ),
-        "checklist": probability_metrics(y, checklist_baseline(result.split.dev)(evaluation)),
+        "checklist": probability_metrics(y, checklist_baseline(result.split.dev, cat)(evaluation)),
         "true probability (Bayes)": probability_metrics(
             y, evaluation["true_probability"].to_numpy()
         ),

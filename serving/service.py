@@ -8,8 +8,9 @@ import bentoml
 from scalepredict.api.app import create_app
 from scalepredict.api.guard import GuardMiddleware
 from scalepredict.api.state import ServiceState
+from scalepredict.catalogue import load_catalogue
 
-state = ServiceState()
+state = ServiceState(load_catalogue())  # the catalogue setting's (default: the built-in one)
 app = create_app(state)
 
 

@@ -36,10 +36,15 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "SCALEPREDICT_TRACKING_URI"),
         description="MLflow tracking and registry store (MLFLOW_TRACKING_URI).",
     )
-    model_name: str = Field(
-        "scalepredict",
+    catalogue: Path | None = Field(
+        None,
+        validation_alias="SCALEPREDICT_CATALOGUE",
+        description="Assessment catalogue file (empty: the built-in smart-city framework).",
+    )
+    model_name: str | None = Field(
+        None,
         validation_alias="SCALEPREDICT_MODEL_NAME",
-        description="Registered model name that training registers and the service serves.",
+        description="Registered model name (empty: the catalogue's model_name, else scalepredict).",
     )
     experiment: str = Field(
         "scalepredict",

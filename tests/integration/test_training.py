@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlflow import MlflowClient
 
+from scalepredict.catalogue import builtin_catalogue
 from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
 from scalepredict.data.tables import write_table
@@ -95,7 +96,7 @@ def test_pyfunc_round_trip_on_a_raw_csv_frame(store, tmp_path):
     direct = load_bundle("models:/scalepredict@champion")
     from scalepredict.data.validation import parse_assessments
 
-    np.testing.assert_allclose(p, direct.probability(parse_assessments(raw)))
+    np.testing.assert_allclose(p, direct.probability(parse_assessments(raw, direct.catalogue)))
 
 
 def test_pyfunc_names_the_bad_cell(store):
@@ -205,7 +206,9 @@ def test_raising_a_factor_never_lowers_the_prediction(fitted, row, factor, steps
 
 def test_split_refuses_impossible_fractions():
     with pytest.raises(ValueError, match="no data for training"):
-        split_by_city(generate(100, 1), SplitConfig(test=0.6, calibration=0.5), 0)
+        split_by_city(
+            generate(100, 1), SplitConfig(test=0.6, calibration=0.5), 0, builtin_catalogue()
+        )
 
 
 def test_too_few_cities_is_a_clear_error(runner, tmp_path):

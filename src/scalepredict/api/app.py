@@ -4,8 +4,6 @@ BentoML runs it (`serving/service.py` mounts it and adds the guard); tests can a
 process with `asgi(state)` and Starlette's TestClient. The routes stay thin: HTTP, audit and
 error mapping; all model work is the `Predictor` the CLI and the MLflow pyfunc use too."""
 
-from __future__ import annotations
-
 import tempfile
 import uuid
 from dataclasses import replace
@@ -20,18 +18,11 @@ from starlette.concurrency import run_in_threadpool
 
 from scalepredict.api.errors import documented, echo, error, install_handlers
 from scalepredict.api.guard import GuardMiddleware
-from scalepredict.api.schemas import (
-    PlanRequest,
-    PlanResponse,
-    ScoreRequest,
-    ScoreResponse,
-    WhatIfRequest,
-    WhatIfResponse,
-)
+from scalepredict.api.schemas import PlanResponse, ScoreResponse, WhatIfResponse, request_models
 from scalepredict.api.state import ReloadRefused, ServiceState, log
-from scalepredict.catalogue import catalogue_dict, load_catalogue
+from scalepredict.catalogue import Catalogue, catalogue_dict
 from scalepredict.data.tables import DataFileError, read_csv_bytes
-from scalepredict.data.validation import typed_records, validate_table
+from scalepredict.data.validation import in_catalogue_names, typed_records, validate_table
 from scalepredict.settings import get_settings
 from scalepredict.store.keys import Identity
 
@@ -54,10 +45,10 @@ PORTFOLIO_BODY = {
 }
 
 
-def _frame(proposals: list) -> pd.DataFrame:
+def _frame(proposals: list, cat: Catalogue) -> pd.DataFrame:
     """Pydantic-checked proposals -> the typed frame. The pydantic models are generated from
     the catalogue and enforce the schema's rules, so validation happens once, here."""
-    return typed_records([p.model_dump() for p in proposals])
+    return typed_records([p.model_dump() for p in proposals], cat)
 
 
 def _identity(request: Request) -> Identity:
@@ -71,16 +62,16 @@ def _too_many(n: int, what: str) -> Response | None:
     return error(413, f"too many proposals: {n}{what} > limit {limit}", limit_proposals=limit)
 
 
-def _duplicates(ids: list[str]) -> Response | None:
+def _duplicates(ids: list[str], id_column: str) -> Response | None:
     if len(set(ids)) == len(ids):
         return None
     seen: set[str] = set()
     dupes = {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
     return error(
         422,
-        "duplicate initiative_id in one request",
+        f"duplicate {id_column} in one request",
         [
-            {"path": f"proposals.{k}.initiative_id", "rule": "unique", "value": i}
+            {"path": f"proposals.{k}.{id_column}", "rule": "unique", "value": i}
             for k, i in enumerate(ids)
             if i in dupes
         ],
@@ -88,9 +79,17 @@ def _duplicates(ids: list[str]) -> Response | None:
 
 
 def create_app(state: ServiceState) -> FastAPI:
-    """The routes over `state` (not yet guarded: see `asgi`)."""
+    """The routes over `state`, with request models of the state's catalogue (not yet guarded:
+    see `asgi`)."""
     app = FastAPI(title="ScalePredict", docs_url=None, redoc_url=None, openapi_url=None)
     install_handlers(app)
+    cat = state.catalogue
+    models = request_models(cat, get_settings().max_proposals)
+    ScoreRequest, WhatIfRequest, PlanRequest = (
+        models.ScoreRequest,
+        models.WhatIfRequest,
+        models.PlanRequest,
+    )
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> FileResponse:
@@ -107,12 +106,12 @@ def create_app(state: ServiceState) -> FastAPI:
     def score(body: ScoreRequest, request: Request) -> Any:
         """Score 1..1,000 proposals: probability, risk band, 90% statement, drivers, plan."""
         refused = _too_many(len(body.proposals), "") or _duplicates(
-            [p.initiative_id for p in body.proposals]
+            [getattr(p, cat.id_column) for p in body.proposals], cat.id_column
         )
         if refused is not None:
             return refused
         predictor, model = state.model()
-        results = predictor.assess(_frame(body.proposals))
+        results = predictor.assess(_frame(body.proposals, cat))
         request_id = uuid.uuid4().hex
         state.audit.record(
             request_id,
@@ -130,7 +129,7 @@ def create_app(state: ServiceState) -> FastAPI:
     def whatif(body: WhatIfRequest, request: Request) -> Any:
         """Probability and explanation before and after setting factors to given scores."""
         predictor, model = state.model()
-        out = predictor.whatif(_frame([body.proposal]), body.changes)[0]
+        out = predictor.whatif(_frame([body.proposal], cat), body.changes)[0]
         request_id = uuid.uuid4().hex
         inputs = {"proposal": body.proposal.model_dump(mode="json"), "changes": body.changes}
         state.audit.record(
@@ -138,7 +137,7 @@ def create_app(state: ServiceState) -> FastAPI:
             "whatif",
             _identity(request).name,
             model["version"],
-            [(body.proposal.initiative_id, inputs, out)],
+            [(getattr(body.proposal, cat.id_column), inputs, out)],
         )
         return {"request_id": request_id, "model": model, **out}
 
@@ -146,7 +145,7 @@ def create_app(state: ServiceState) -> FastAPI:
     def plan(body: PlanRequest, request: Request) -> Any:
         """The cheapest set of mitigation steps that reaches the target probability."""
         predictor, model = state.model()
-        frame = _frame([body.proposal])
+        frame = _frame([body.proposal], cat)
         result = predictor.plan(frame, body.target_probability, body.max_effort)[0]
         request_id = uuid.uuid4().hex
         state.audit.record(
@@ -154,12 +153,12 @@ def create_app(state: ServiceState) -> FastAPI:
             "plan",
             _identity(request).name,
             model["version"],
-            [(body.proposal.initiative_id, body.model_dump(mode="json"), result)],
+            [(getattr(body.proposal, cat.id_column), body.model_dump(mode="json"), result)],
         )
         return {
             "request_id": request_id,
             "model": model,
-            "initiative_id": body.proposal.initiative_id,
+            "initiative_id": getattr(body.proposal, cat.id_column),
             "plan": result,
         }
 
@@ -181,7 +180,7 @@ def create_app(state: ServiceState) -> FastAPI:
     @app.get("/catalogue")
     def catalogue() -> dict:
         """Dimensions, factors with their rubric, context fields, mitigations."""
-        return catalogue_dict(load_catalogue())
+        return catalogue_dict(cat)
 
     @app.get("/model")
     def model() -> dict:
@@ -221,15 +220,15 @@ def create_app(state: ServiceState) -> FastAPI:
 
 
 def _portfolio(state: ServiceState, body: bytes, filename: str, key_name: str) -> Any:
-    cat = load_catalogue()
+    cat = state.catalogue
     try:
-        raw = read_csv_bytes(body, filename)
-        history = [c for c in (cat.outcome.name, cat.truth.name) if c in raw.frame.columns]
+        raw = in_catalogue_names(read_csv_bytes(body, filename), cat)
+        history = [c for c in cat.history_columns if c in raw.frame.columns]
         raw = replace(raw, frame=raw.frame.drop(columns=history))
         refused = _too_many(len(raw.frame), " rows")
         if refused is not None:
             return refused
-        result = validate_table(raw, labelled=False)
+        result = validate_table(raw, False, cat)
     except DataFileError as e:
         return error(422, str(e))
     if not result.valid:

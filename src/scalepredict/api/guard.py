@@ -23,7 +23,8 @@ BODY_TYPES = {"/score": "json", "/whatif": "json", "/plan": "json", "/portfolio"
 def readyz(state: ServiceState) -> JSONResponse:
     predictor = state.predictor
     if predictor is None:
-        return JSONResponse({"ready": False, "reason": "no model loaded"}, status_code=503)
+        reason = f"no model loaded: {state.refused}" if state.refused else "no model loaded"
+        return JSONResponse({"ready": False, "reason": reason}, status_code=503)
     info = predictor.info
     warning = (
         {"warning": "registry unreachable at start; serving the cached last-known-good model"}

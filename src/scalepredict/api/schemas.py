@@ -1,27 +1,33 @@
-"""Request and response models of the scoring API, generated from the catalogue: every factor
-appears in the OpenAPI page with its question and the meaning of each score 1..5."""
+"""Request and response models of the scoring API. Requests are generated from the served
+catalogue: every factor appears in the OpenAPI page with its question and the meaning of each
+level."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from scalepredict.catalogue import Catalogue, Factor
 from scalepredict.catalogue import Field as CatalogueField
-from scalepredict.catalogue import load_catalogue
-from scalepredict.settings import get_settings
 
 
 def _context_field(f: CatalogueField) -> tuple[Any, Any]:
     bounds: dict[str, Any] = {}
-    if f.type == "category":
+    if f.type == "category" and f.categories:
         typ: Any = Literal[tuple(f.categories)]
-    elif f.type == "string":
+    elif f.type in ("string", "category"):
         typ, bounds = str, {"min_length": 1, "max_length": 128}
+    elif f.type == "boolean":
+        typ = bool
     elif f.type == "date":
         typ = dt.date
-        bounds = {"ge": dt.date.fromisoformat(str(f.min)), "le": dt.date.fromisoformat(str(f.max))}
+        if f.min is not None:
+            bounds["ge"] = dt.date.fromisoformat(str(f.min))
+        if f.max is not None:
+            bounds["le"] = dt.date.fromisoformat(str(f.max))
     else:
         typ = int if f.type == "integer" else float
         bounds = {"ge": f.min, "le": f.max, "strict": f.type == "integer"}
@@ -31,64 +37,87 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
     return typ, Field(..., **doc, **bounds)
 
 
-def _proposal_model() -> type[BaseModel]:
-    cat = load_catalogue()
+def _factor_field(factor: Factor) -> tuple[Any, Any]:
+    """A whole level in the factor's range, or (where the catalogue has them) its label."""
+    rubric = " ".join(f"{k}: {v}" for k, v in (factor.rubric or factor.labels).items())
+    typ: Any = int
+    if factor.labels:
+        typ = int | Literal[tuple(factor.labels.values())]
+    return (
+        typ | None,
+        Field(
+            None,
+            ge=factor.scale_min if not factor.labels else None,
+            le=factor.scale_max if not factor.labels else None,
+            strict=True,
+            title=factor.label,
+            description=f"[{factor.dimension}] {factor.question} "
+            f"Levels {factor.scale_min}..{factor.scale_max}. {rubric} null = unknown answer.",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The request bodies of one catalogue (the proposal's fields are the catalogue's)."""
+
+    Proposal: Any
+    ScoreRequest: Any
+    WhatIfRequest: Any
+    PlanRequest: Any
+
+
+def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     fields: dict[str, Any] = {f.name: _context_field(f) for f in cat.context}
-    for factor in cat.factors:
-        rubric = " ".join(f"{k}: {v}" for k, v in factor.rubric.items())
-        fields[factor.name] = (
-            int | None,
-            Field(
-                None,
-                ge=cat.scale_min,
-                le=cat.scale_max,
-                strict=True,
-                title=factor.label,
-                description=f"[{factor.dimension}] {factor.question} {rubric} "
-                "null = unknown answer.",
-            ),
-        )
-    return create_model(
+    fields.update({factor.name: _factor_field(factor) for factor in cat.factors})
+    proposal: Any = create_model(
         "Proposal",
         __config__=ConfigDict(extra="forbid", title="Proposal"),
-        __doc__="One initiative assessment: context and the 20 factor scores (null = unknown).",
+        __doc__=f"One assessment: context and the {len(cat.factors)} factor scores "
+        "(null = unknown).",
         **fields,
     )
-
-
-# The type checker cannot see fields made at run time; for it a proposal is Any.
-Proposal: Any = _proposal_model()
-
-
-class ScoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    proposals: list[Proposal] = Field(
-        ...,
-        min_length=1,
-        description=f"1 to {get_settings().max_proposals} proposals, unique initiative_id.",
+    strict = ConfigDict(extra="forbid")
+    score: Any = create_model(
+        "ScoreRequest",
+        __config__=strict,
+        proposals=(
+            list[proposal],
+            Field(
+                ...,
+                min_length=1,
+                description=f"1 to {max_proposals} proposals, unique {cat.id_column}.",
+            ),
+        ),
     )
-
-
-class WhatIfRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    proposal: Proposal
-    changes: dict[str, int | None] = Field(
-        ...,
-        min_length=1,
-        description="factor -> new score 1..5 (or null for unknown); only factors may change.",
+    whatif: Any = create_model(
+        "WhatIfRequest",
+        __config__=strict,
+        proposal=(proposal, ...),
+        changes=(
+            dict[str, int | None],
+            Field(
+                ...,
+                min_length=1,
+                description="factor -> new level (or null for unknown); only factors may change.",
+            ),
+        ),
     )
-
-
-class PlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    proposal: Proposal
-    # inclusive bounds: BentoML publishes OpenAPI 3.0, where exclusive bounds are booleans
-    target_probability: float | None = Field(
-        None, ge=0.01, le=0.99, description="Default: the next risk band up (or +0.15)."
+    plan: Any = create_model(
+        "PlanRequest",
+        __config__=strict,
+        proposal=(proposal, ...),
+        # inclusive bounds: BentoML publishes OpenAPI 3.0, where exclusive bounds are booleans
+        target_probability=(
+            float | None,
+            Field(None, ge=0.01, le=0.99, description="Default: the next risk band up (or +0.15)."),
+        ),
+        max_effort=(
+            float | None,
+            Field(None, ge=1, le=100, description="Effort budget (catalogue costs per step)."),
+        ),
     )
-    max_effort: float | None = Field(
-        None, ge=1, le=100, description="Effort budget (low=1, medium=2, high=4 per step)."
-    )
+    return RequestModels(proposal, score, whatif, plan)
 
 
 class Driver(BaseModel):

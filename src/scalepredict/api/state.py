@@ -9,11 +9,16 @@ import threading
 from typing import Any
 
 from scalepredict.api.errors import NotReady
+from scalepredict.catalogue import Catalogue
 from scalepredict.inference.predictor import Predictor
 from scalepredict.store.audit import AuditLog
 from scalepredict.tracking import champion
 
 log = logging.getLogger("scalepredict.api")
+
+
+class WrongCatalogue(Exception):
+    """A model of another catalogue than the one this service speaks."""
 
 
 class ReloadRefused(Exception):
@@ -25,8 +30,13 @@ class ReloadRefused(Exception):
 
 
 class ServiceState:
-    def __init__(self) -> None:
+    """Serves models of one catalogue (its request models are built from it): a champion
+    trained on another catalogue is refused at start and on reload."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
         self.predictor: Predictor | None = None
+        self.refused: str | None = None  # why the registry's champion is not served
         self._audit: AuditLog | None = None
         self._reload_lock = threading.Lock()
 
@@ -41,11 +51,25 @@ class ServiceState:
         service stays alive but not ready, and /readyz says why."""
         _ = self.audit
         try:
-            self.predictor = champion.load_at_start()
-            info = self.predictor.info
-            log.info("serving %s v%s from %s", info["name"], info["version"], info["source"])
+            predictor = champion.load_at_start()
+            self._check_catalogue(predictor)
         except Exception as e:
-            log.error("no model could be loaded: %s: %s", type(e).__name__, e)
+            self.refused = f"{type(e).__name__}: {str(e)[:300]}"
+            log.error("no model could be loaded: %s", self.refused)
+            return
+        self.predictor = predictor
+        info = predictor.info
+        log.info("serving %s v%s from %s", info["name"], info["version"], info["source"])
+
+    def _check_catalogue(self, predictor: Predictor) -> None:
+        theirs = predictor.bundle.catalogue
+        if theirs.fingerprint != self.catalogue.fingerprint:
+            raise WrongCatalogue(
+                f"model v{predictor.info.get('version')} was trained on catalogue "
+                f"{theirs.name!r} ({theirs.fingerprint}); this service serves "
+                f"{self.catalogue.name!r} ({self.catalogue.fingerprint}): set the catalogue "
+                "setting to the model's catalogue"
+            )
 
     @property
     def ready(self) -> bool:
@@ -64,6 +88,7 @@ class ServiceState:
             previous = self.predictor.info["version"] if self.predictor else None
             try:
                 candidate = champion.from_registry()
+                self._check_catalogue(candidate)
             except Exception as e:
                 log.error(
                     "reload refused: %s: %s; still serving v%s", type(e).__name__, e, previous

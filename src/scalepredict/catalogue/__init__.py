@@ -1,7 +1,13 @@
 """The assessment framework: typed objects, loading and checking, the built-in smart-city
 catalogue (`catalogue.yaml`) and the data template rendered from it."""
 
-from scalepredict.catalogue.loader import catalogue_dict, load_catalogue, parse_catalogue
+from scalepredict.catalogue.loader import (
+    builtin_catalogue,
+    catalogue_dict,
+    load_catalogue,
+    parse_catalogue,
+    read_catalogue,
+)
 from scalepredict.catalogue.types import (
     Catalogue,
     CatalogueError,
@@ -12,7 +18,9 @@ from scalepredict.catalogue.types import (
     Field,
     FieldType,
     Mitigation,
+    Outcome,
     Role,
+    Subgroup,
     Theme,
 )
 
@@ -26,9 +34,13 @@ __all__ = [
     "Field",
     "FieldType",
     "Mitigation",
+    "Outcome",
     "Role",
+    "Subgroup",
     "Theme",
+    "builtin_catalogue",
     "catalogue_dict",
     "load_catalogue",
     "parse_catalogue",
+    "read_catalogue",
 ]

@@ -1,14 +1,18 @@
-"""Reading a catalogue: the YAML mapping -> a checked `Catalogue`, the built-in one, and the
-JSON view the API and the planner page read."""
+"""Reading a catalogue: a YAML file -> a checked `Catalogue` (every problem named with its path
+in the file), the built-in one, the one the settings choose, and the JSON view the API and the
+planner page read."""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from scalepredict.catalogue.spec import CatalogueSpec, FieldSpec, check_spec
 from scalepredict.catalogue.types import (
     Catalogue,
     CatalogueError,
@@ -17,92 +21,173 @@ from scalepredict.catalogue.types import (
     Factor,
     Field,
     Mitigation,
+    Outcome,
+    Subgroup,
     Theme,
 )
+from scalepredict.settings import get_settings
 
 BUILT_IN = "catalogue.yaml"
 
 
-def _field(raw: dict[str, Any]) -> Field:
-    return Field(
-        name=raw["name"],
-        role=raw["role"],
-        type=raw["type"],
-        description=raw.get("description", ""),
-        label=raw.get("label", ""),
-        nullable=bool(raw.get("nullable", False)),
-        unique=bool(raw.get("unique", False)),
-        feature=bool(raw.get("feature", False)),
-        categories=tuple(raw.get("categories", ())),
-        min=raw.get("min"),
-        max=raw.get("max"),
-    )
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
 
 
-def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
-    """Build and check a Catalogue from its YAML mapping."""
-    scale = raw["scale"]
-    lo, hi = int(scale["min"]), int(scale["max"])
-    themes = {name: Theme(name, t["label"], t["description"]) for name, t in raw["themes"].items()}
-    effort_cost = {name: int(e["cost"]) for name, e in raw["efforts"].items()}
-    dimensions = tuple(
-        Dimension(d["name"], d["label"], d["description"]) for d in raw["dimensions"]
-    )
-    dim_names = {d.name for d in dimensions}
-    factors = []
-    for f in raw["factors"]:
-        name = f["name"]
-        if f["dimension"] not in dim_names:
-            raise CatalogueError(f"factor {name}: unknown dimension {f['dimension']!r}")
-        rubric = {int(k): str(v) for k, v in f["rubric"].items()}
-        if sorted(rubric) != list(range(lo, hi + 1)):
-            raise CatalogueError(f"factor {name}: rubric must describe every level {lo}..{hi}")
-        mitigations = tuple(
-            Mitigation(m["action"], m["theme"], m["effort"], int(m["months"]))
-            for m in f["mitigations"]
+def parse_spec(raw: Any, source: str = "catalogue") -> CatalogueSpec:
+    """The file's mapping -> a spec with no contradiction, or CatalogueError naming them all."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(
+            "a catalogue is a YAML mapping (keys: dimensions, factors, ...)", source
         )
-        if len(mitigations) < 2:
-            raise CatalogueError(f"factor {name}: needs at least two mitigation actions")
-        for m in mitigations:
-            if m.theme not in themes:
-                raise CatalogueError(f"factor {name}: unknown theme {m.theme!r}")
-            if m.effort not in effort_cost:
-                raise CatalogueError(f"factor {name}: unknown effort {m.effort!r}")
-        factors.append(Factor(name, f["dimension"], f["label"], f["question"], rubric, mitigations))
-    names = [f.name for f in factors] + [c["name"] for c in raw["context"]]
-    if len(names) != len(set(names)):
-        raise CatalogueError("factor and context names must be unique")
-    for d in dimensions:
-        if not any(f.dimension == d.name for f in factors):
-            raise CatalogueError(f"dimension {d.name} has no factor")
+    try:
+        spec = CatalogueSpec.model_validate(raw)
+    except ValidationError as e:
+        raise CatalogueError(
+            [(_path(err["loc"]), err["msg"]) for err in e.errors()], source
+        ) from None
+    problems = check_spec(spec)
+    if problems:
+        raise CatalogueError(problems, source)
+    return spec
+
+
+def _field(f: FieldSpec, role: str) -> Field:
+    return Field(
+        name=f.name,
+        role=role,  # type: ignore[arg-type]
+        type=f.type,
+        description=f.description,
+        label=f.label,
+        nullable=f.nullable,
+        unique=f.unique,
+        feature=f.feature,
+        categories=tuple(f.categories or ()),
+        min=f.min,
+        max=f.max,
+        column=f.column or "",
+        log=f.log,
+        direction=f.direction or 0,
+    )
+
+
+def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
+    """Build and check a Catalogue from its YAML mapping."""
+    spec = parse_spec(raw, source)
+    factors = []
+    for f in spec.factors:
+        scale = f.scale or spec.scale
+        assert scale is not None  # check_spec refuses a factor without a scale
+        mitigations = tuple(
+            Mitigation(m.action, m.theme or "", m.effort, m.months) for m in f.mitigations
+        )
+        factors.append(
+            Factor(
+                name=f.name,
+                dimension=f.dimension,
+                label=f.label or f.name.replace("_", " ").capitalize(),
+                question=f.question,
+                rubric=dict(sorted(f.rubric.items())),
+                mitigations=mitigations,
+                scale_min=scale.min,
+                scale_max=scale.max,
+                labels=dict(sorted(scale.labels.items())),
+                direction=f.direction,
+                column=f.column or "",
+            )
+        )
+    o = spec.outcome
+    outcome = Field(
+        name=o.name, role="outcome", type="integer", description=o.description,
+        label=o.label, min=0, max=1, column=o.column or "", nullable=True,
+    )  # fmt: skip
+    identifier = spec.identifier or next(c.name for c in spec.context if c.unique)
+    context = tuple(
+        _field(c.model_copy(update={"unique": c.unique or c.name == identifier}), c.role)
+        for c in spec.context
+    )
     return Catalogue(
-        version=int(raw["version"]),
-        scale_min=lo,
-        scale_max=hi,
-        themes=themes,
-        effort_cost=effort_cost,
-        dimensions=dimensions,
+        version=spec.version,
+        themes={n: Theme(n, t.label, t.description) for n, t in spec.themes.items()},
+        effort_cost={n: e.cost for n, e in spec.efforts.items()},
+        dimensions=tuple(
+            Dimension(d.name, d.label or d.name, d.description) for d in spec.dimensions
+        ),
         factors=tuple(factors),
-        context=tuple(_field(c) for c in raw["context"]),
-        outcome=_field(raw["outcome"]),
-        truth=_field(raw["truth"]),
-        examples=tuple(Example(e["title"], dict(e["proposal"])) for e in raw.get("examples", ())),
+        context=context,
+        outcome=outcome,
+        truth=_field(spec.truth, "truth") if spec.truth else None,
+        outcome_map=Outcome(
+            outcome,
+            tuple(str(v) for v in o.success),
+            tuple(str(v) for v in o.failure),
+            tuple(str(v) for v in o.not_rated),
+        ),
+        examples=tuple(Example(e.title, dict(e.proposal)) for e in spec.examples),
+        name=spec.name,
+        title=spec.title,
+        model_name=spec.model_name,
+        unknown=tuple(spec.unknown),
+        identifier=identifier,
+        group=spec.group,
+        stage=spec.stage,
+        date=spec.date,
+        default_effort=spec.default_effort,
+        ignore=tuple(spec.ignore),
+        subgroups=tuple(
+            Subgroup(g.name, g.field, g.min, g.max, tuple(g.values or ())) for g in spec.subgroups
+        ),
+        source=spec.model_dump(mode="json"),
         _factor_index={f.name: f for f in factors},
     )
 
 
+def read_catalogue(path: str | Path) -> Catalogue:
+    """A catalogue file; CatalogueError (with every problem) if it cannot be used."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CatalogueError(f"cannot read the file ({e.strerror or e})", str(path)) from None
+    except yaml.YAMLError as e:
+        raise CatalogueError(f"not valid YAML ({str(e).splitlines()[0]})", str(path)) from None
+    return parse_catalogue(raw, str(path))
+
+
 @cache
-def load_catalogue() -> Catalogue:
+def builtin_catalogue() -> Catalogue:
+    """The built-in smart-city assessment framework."""
     text = resources.files("scalepredict.catalogue").joinpath(BUILT_IN).read_text(encoding="utf-8")
-    return parse_catalogue(yaml.safe_load(text))
+    return parse_catalogue(yaml.safe_load(text), BUILT_IN)
 
 
-def catalogue_dict(cat: Catalogue | None = None) -> dict[str, Any]:
+_read: dict[tuple[str, int], Catalogue] = {}
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """The catalogue at `path`, else the `catalogue` setting's, else the built-in one."""
+    path = path or get_settings().catalogue
+    if path is None:
+        return builtin_catalogue()
+    resolved = Path(path).resolve()
+    key = (str(resolved), resolved.stat().st_mtime_ns if resolved.exists() else 0)
+    if key not in _read:
+        _read[key] = read_catalogue(resolved)
+    return _read[key]
+
+
+def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
     """A JSON-ready view of the catalogue (for the API, the page and the template)."""
-    cat = cat or load_catalogue()
+    first = cat.factors[0]
     return {
         "version": cat.version,
-        "scale": {"min": cat.scale_min, "max": cat.scale_max},
+        "name": cat.name,
+        "title": cat.title,
+        "fingerprint": cat.fingerprint,
+        "scale": {"min": first.scale_min, "max": first.scale_max},
         "themes": {
             t.name: {"label": t.label, "description": t.description} for t in cat.themes.values()
         },
@@ -117,6 +202,12 @@ def catalogue_dict(cat: Catalogue | None = None) -> dict[str, Any]:
                         "name": f.name,
                         "label": f.label,
                         "question": f.question,
+                        "scale": {
+                            "min": f.scale_min,
+                            "max": f.scale_max,
+                            "labels": {str(k): v for k, v in f.labels.items()},
+                        },
+                        "direction": f.direction,
                         "rubric": {str(k): v for k, v in f.rubric.items()},
                         "mitigations": [m.__dict__ for m in f.mitigations],
                     }
@@ -127,7 +218,12 @@ def catalogue_dict(cat: Catalogue | None = None) -> dict[str, Any]:
             for d in cat.dimensions
         ],
         "context": [
-            {k: v for k, v in c.__dict__.items() if v not in (None, ())} for c in cat.context
+            {
+                k: v
+                for k, v in c.__dict__.items()
+                if v not in (None, (), "", {}) and k not in ("column", "log", "direction")
+            }
+            for c in cat.context
         ],
         "outcome": {"name": cat.outcome.name, "description": cat.outcome.description},
         "examples": [{"title": e.title, "proposal": e.proposal} for e in cat.examples],

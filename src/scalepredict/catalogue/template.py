@@ -3,13 +3,14 @@ header and the rubric as Markdown, both rendered from the catalogue."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
-from scalepredict.catalogue import Catalogue, Field, load_catalogue
+from scalepredict.catalogue.types import Catalogue, Factor, Field
 
 
 def _field_rule(f: Field) -> str:
-    if f.type == "category":
+    if f.type == "category" and f.categories:
         return "one of " + ", ".join(f"`{c}`" for c in f.categories)
     bounds = []
     if f.min is not None:
@@ -21,19 +22,37 @@ def _field_rule(f: Field) -> str:
         "integer": "whole number",
         "number": "number",
         "string": "text",
+        "category": "text",
+        "boolean": "true or false",
     }[f.type]
     extra = ", unique" if f.unique else ""
     return f"{rule}{', ' + ', '.join(bounds) if bounds else ''}{extra}"
 
 
-def rubric_markdown(cat: Catalogue | None = None) -> str:
-    cat = cat or load_catalogue()
+def _column(f: Field | Factor) -> str:
+    return f.column or f.name
+
+
+def _levels(f: Factor) -> str:
+    if not f.labels:
+        return f"{f.scale_min}..{f.scale_max}"
+    return ", ".join(f"{k} = {t}" for k, t in f.labels.items())
+
+
+def rubric_markdown(cat: Catalogue) -> str:
+    scales = {(f.scale_min, f.scale_max) for f in cat.factors}
+    if len(scales) == 1 and not any(f.labels for f in cat.factors):
+        lo, hi = next(iter(scales))
+        how = f"Score every factor {lo}..{hi}"
+    else:
+        how = "Score every factor on its own scale (below; a level's label reads as its number)"
+    unknown = ", ".join(f"`{t}`" for t in cat.unknown if t) or "an empty cell"
     lines = [
-        "# ScalePredict assessment rubric",
+        f"# {cat.title or cat.name}: assessment rubric",
         "",
-        f"Score every factor {cat.scale_min}..{cat.scale_max} with the level whose description "
-        "fits the evidence best. Leave the cell empty when you cannot answer: an unknown answer "
-        "is better than a guess.",
+        f"{how} with the level whose description fits the evidence best. Leave the cell empty "
+        f"(or write one of {unknown}) when you cannot answer: an unknown answer is better than "
+        "a guess.",
         "",
         "## Context columns",
         "",
@@ -42,11 +61,15 @@ def rubric_markdown(cat: Catalogue | None = None) -> str:
     ]
     for f in cat.context:
         lines.append(
-            f"| `{f.name}` | {'no' if f.nullable else 'yes'} | {_field_rule(f)} | {f.description} |"
+            f"| `{_column(f)}` | {'no' if f.nullable else 'yes'} | {_field_rule(f)} "
+            f"| {f.description} |"
         )
-    o = cat.outcome
+    m = cat.outcome_map
+    coding = f"success: {', '.join(m.success)}; failure: {', '.join(m.failure)}"
+    if m.not_rated:
+        coding += f"; not rated (left out): {', '.join(m.not_rated)}"
     lines += [
-        f"| `{o.name}` | only for history | 0 or 1 | {o.description} |",
+        f"| `{_column(cat.outcome)}` | only for history | {coding} | {cat.outcome.description} |",
         "",
     ]
     for d in cat.dimensions:
@@ -54,20 +77,48 @@ def rubric_markdown(cat: Catalogue | None = None) -> str:
         for factor in cat.factors:
             if factor.dimension != d.name:
                 continue
-            lines += [f"### `{factor.name}`: {factor.label}", "", f"*{factor.question}*", ""]
-            lines += [f"- **{level}**: {text}" for level, text in factor.rubric.items()]
+            lines += [f"### `{_column(factor)}`: {factor.label}", ""]
+            if factor.question:
+                lines += [f"*{factor.question}*", ""]
+            if factor.rubric:
+                lines += [f"- **{level}**: {text}" for level, text in factor.rubric.items()]
+            else:
+                lines.append(f"- levels: {_levels(factor)}")
             lines.append("")
     return "\n".join(lines)
 
 
-def write_template(out_dir: str | Path, labelled: bool = True) -> list[Path]:
-    """Write `assessments.csv` (header only) and `rubric.md` into `out_dir`."""
-    cat = load_catalogue()
+def write_template(out_dir: str | Path, cat: Catalogue, labelled: bool = True) -> list[Path]:
+    """Write `assessments.csv` (header only, the file's own column names) and `rubric.md`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    columns = cat.labelled_columns() if labelled else cat.assessment_columns()
+    fields = cat.labelled_fields() if labelled else cat.assessment_fields()
     csv_path = out / "assessments.csv"
-    csv_path.write_text(",".join(columns) + "\n", encoding="utf-8")
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerow([_column(f) for f in fields])
     md_path = out / "rubric.md"
     md_path.write_text(rubric_markdown(cat), encoding="utf-8")
     return [csv_path, md_path]
+
+
+def example_proposal(cat: Catalogue) -> dict[str, object]:
+    """A proposal that satisfies every rule of the catalogue (the middle of each range, the
+    first category, every factor at its middle level): a known-good input for smoke tests."""
+    out: dict[str, object] = {}
+    for f in cat.context:
+        if f.type == "category":
+            value: object = f.categories[0] if f.categories else "example"
+        elif f.type == "string":
+            value = "example-1" if f.name == cat.id_column else "example"
+        elif f.type == "boolean":
+            value = False
+        elif f.type == "date":
+            value = str(f.min or "2020-01-01")
+        else:
+            lo = float(f.min) if f.min is not None else 0.0
+            hi = float(f.max) if f.max is not None else lo + 10
+            value = (lo + hi) / 2 if f.type == "number" else int((lo + hi) // 2)
+        out[f.name] = value
+    for factor in cat.factors:
+        out[factor.name] = (factor.scale_min + factor.scale_max) // 2
+    return out

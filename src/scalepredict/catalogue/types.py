@@ -1,19 +1,29 @@
-"""The assessment catalogue's typed, immutable objects: dimensions, factors with their rubric
-and mitigations, context fields, the outcome. Everything else (schemas, generator, features,
-API models, the planner page, the data template) is derived from a `Catalogue`."""
+"""The assessment catalogue's typed, immutable objects: dimensions, factors with their scale,
+labels, direction, rubric and mitigations, context fields, the outcome and its mapping.
+Everything else (schemas, generators, features, API models, the planner page, the data
+template) is derived from the `Catalogue` it is given; the built-in smart-city catalogue is
+only the default."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FieldType = Literal["string", "category", "integer", "number", "date", "score"]
+FieldType = Literal["string", "category", "integer", "number", "date", "boolean", "score"]
 Role = Literal["identifier", "context", "outcome", "truth", "factor"]
-Effort = Literal["low", "medium", "high"]
+Effort = str
+ALL_STAGES = "all"  # the one booster's key when a catalogue has no stage field
 
 
 class CatalogueError(ValueError):
-    """The catalogue file contradicts itself (unknown dimension, missing rubric level, ...)."""
+    """The catalogue contradicts itself; `problems` holds (path in the file, rule) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]] | str, source: str = "catalogue") -> None:
+        self.problems = [(source, problems)] if isinstance(problems, str) else problems
+        lines = [f"{path}: {rule}" for path, rule in self.problems]
+        super().__init__(f"{source}: {len(lines)} problem(s)\n  " + "\n  ".join(lines))
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,19 @@ class Factor:
     question: str
     rubric: dict[int, str]
     mitigations: tuple[Mitigation, ...]
+    scale_min: int = 1
+    scale_max: int = 5
+    labels: dict[int, str] = field(default_factory=dict)  # level -> text, as a file may hold it
+    direction: int = 1  # +1 a higher level helps, -1 it hurts, 0 no known direction
+    column: str = ""  # the column's name in the user's file ("" = the name)
+
+    @property
+    def levels(self) -> list[int]:
+        return list(range(self.scale_min, self.scale_max + 1))
+
+    @property
+    def best(self) -> int:
+        return self.scale_min if self.direction < 0 else self.scale_max
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,41 @@ class Field:
     categories: tuple[str, ...] = ()
     min: float | str | None = None
     max: float | str | None = None
+    column: str = ""
+    log: bool = False
+    direction: int = 0
+    labels: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The outcome column and which of its values mean success (1) and failure (0); values in
+    `not_rated` leave a row out of training, counted."""
+
+    field: Field
+    success: tuple[str, ...]
+    failure: tuple[str, ...]
+    not_rated: tuple[str, ...] = ()
+
+    def code(self, value: str) -> float | None:
+        """1.0, 0.0, NaN for not rated, or None for a value the catalogue does not know."""
+        v = _norm(value)
+        if v in {_norm(s) for s in self.success}:
+            return 1.0
+        if v in {_norm(s) for s in self.failure}:
+            return 0.0
+        if v in {_norm(s) for s in self.not_rated}:
+            return float("nan")
+        return None
+
+
+def _norm(value: Any) -> str:
+    text = str(value).strip()
+    try:  # "1", "1.0" and 1 are the same value
+        number = float(text)
+        return str(int(number)) if number.is_integer() else text.casefold()
+    except ValueError:
+        return text.casefold()
 
 
 @dataclass(frozen=True)
@@ -63,6 +121,17 @@ class Theme:
     name: str
     label: str
     description: str
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """A group the metrics are broken down by: a numeric range or a set of values of a field."""
+
+    name: str
+    field: str
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,16 +145,27 @@ class Example:
 @dataclass(frozen=True)
 class Catalogue:
     version: int
-    scale_min: int
-    scale_max: int
     themes: dict[str, Theme]
     effort_cost: dict[str, int]
     dimensions: tuple[Dimension, ...]
     factors: tuple[Factor, ...]
     context: tuple[Field, ...]
     outcome: Field
-    truth: Field
+    truth: Field | None
+    outcome_map: Outcome
     examples: tuple[Example, ...] = ()
+    name: str = "custom"
+    title: str = ""
+    model_name: str | None = None
+    unknown: tuple[str, ...] = ()
+    identifier: str = ""
+    group: str | None = None
+    stage: str | None = None
+    date: str | None = None
+    default_effort: str = "medium"
+    ignore: tuple[str, ...] = ()
+    subgroups: tuple[Subgroup, ...] = ()
+    source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _factor_index: dict[str, Factor] = field(default_factory=dict, repr=False, compare=False)
 
     # --- names, derived once so callers never rebuild column lists -------------------------
@@ -96,10 +176,6 @@ class Catalogue:
     @property
     def dimension_names(self) -> list[str]:
         return [d.name for d in self.dimensions]
-
-    @property
-    def scores(self) -> list[int]:
-        return list(range(self.scale_min, self.scale_max + 1))
 
     def factor(self, name: str) -> Factor:
         try:
@@ -118,12 +194,18 @@ class Catalogue:
 
     @property
     def id_column(self) -> str:
-        """The unique identifier of an assessment (`initiative_id`)."""
-        return next(f.name for f in self.context if f.unique)
+        """The unique identifier of an assessment (`initiative_id` in the built-in one)."""
+        return self.identifier
 
     @property
     def stages(self) -> tuple[str, ...]:
-        return self.context_field("stage").categories
+        """The stage field's categories, in order; () when the catalogue has no stage."""
+        return self.context_field(self.stage).categories if self.stage else ()
+
+    @property
+    def booster_keys(self) -> tuple[str, ...]:
+        """One booster per stage, or one for all rows."""
+        return self.stages or (ALL_STAGES,)
 
     @property
     def factor_fields(self) -> tuple[Field, ...]:
@@ -136,14 +218,17 @@ class Catalogue:
                 label=f.label,
                 nullable=True,  # an assessor may not know the answer
                 feature=True,
-                min=self.scale_min,
-                max=self.scale_max,
+                min=f.scale_min,
+                max=f.scale_max,
+                column=f.column,
+                labels=f.labels,
+                direction=f.direction,
             )
             for f in self.factors
         )
 
     def assessment_fields(self) -> tuple[Field, ...]:
-        """Columns of a proposal, in file order: context then the 20 factors."""
+        """Columns of a proposal, in file order: context then the factors."""
         return self.context + self.factor_fields
 
     def labelled_fields(self) -> tuple[Field, ...]:
@@ -159,3 +244,20 @@ class Catalogue:
     def feature_context(self) -> list[str]:
         """Context fields the model may use (never identifiers, outcome or truth)."""
         return [f.name for f in self.context if f.feature]
+
+    @property
+    def history_columns(self) -> tuple[str, ...]:
+        """Columns only history has (the outcome, the generator's truth)."""
+        return (self.outcome.name,) + ((self.truth.name,) if self.truth else ())
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """The user's column name -> field name, for every field whose column differs."""
+        fields = (*self.assessment_fields(), self.outcome, *([self.truth] if self.truth else []))
+        return {f.column: f.name for f in fields if f.column and f.column != f.name}
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the whole catalogue as written: a model serves only its own catalogue."""
+        text = json.dumps(self.source, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]

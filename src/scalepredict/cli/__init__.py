@@ -7,6 +7,7 @@ import typer
 
 from scalepredict.cli import data, model, score, serve
 from scalepredict.cli.audit import audit_app
+from scalepredict.cli.catalogue import catalogue_app
 from scalepredict.cli.keys import keys_app
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ for command in (
     serve.settings,
 ):
     app.command()(command)
+app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 

@@ -17,6 +17,7 @@ from scalepredict.data.tables import DataFileError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scalepredict.catalogue import Catalogue
     from scalepredict.inference.predictor import Predictor
 
 EXIT_PROBLEMS = 1
@@ -26,7 +27,14 @@ ModelUri = Annotated[
     str | None,
     typer.Option(
         help="MLflow model URI or a local bundle directory "
-        "[default: models:/MODEL_NAME@champion, MODEL_NAME from the settings]."
+        "[default: the champion of the catalogue's registered model name]."
+    ),
+]
+CatalogueFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalogue",
+        help="Assessment catalogue YAML [default: the catalogue setting, else the built-in one].",
     ),
 ]
 
@@ -36,18 +44,28 @@ def fail(message: str, code: int = EXIT_UNUSABLE) -> typer.Exit:
     return typer.Exit(code)
 
 
-def model_uri_or_champion(uri: str | None) -> str:
-    from scalepredict.tracking.registry import model_uri
+def catalogue_or_fail(path: Path | None) -> Catalogue:
+    """The catalogue to work with, or every problem in it and exit 2."""
+    from scalepredict.catalogue import CatalogueError, load_catalogue
 
-    return uri or model_uri()
+    try:
+        return load_catalogue(path)
+    except CatalogueError as e:
+        raise fail(str(e)) from None
 
 
-def load_valid(path: Path, labelled: bool | None = None) -> pd.DataFrame:
+def model_uri_or_champion(uri: str | None, cat: Catalogue | None = None) -> str:
+    from scalepredict.tracking.registry import CHAMPION, model_name, model_uri
+
+    return uri or model_uri(CHAMPION, model_name(cat))
+
+
+def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.DataFrame:
     """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2."""
     from scalepredict.data.validation import validate_file
 
     try:
-        result = validate_file(path, labelled)
+        result = validate_file(path, labelled, cat)
     except DataFileError as e:
         raise fail(str(e)) from None
     if not result.valid:
@@ -56,11 +74,20 @@ def load_valid(path: Path, labelled: bool | None = None) -> pd.DataFrame:
     return result.frame
 
 
-def load_predictor(uri: str | None) -> Predictor:
+def load_predictor(uri: str | None, catalogue: Path | None) -> Predictor:
+    """The model to use; it speaks its own catalogue, and a --catalogue that differs is refused."""
     from scalepredict.model.bundle import BundleError
     from scalepredict.tracking.registry import load_predictor
 
+    asked = catalogue_or_fail(catalogue)
     try:
-        return load_predictor(model_uri_or_champion(uri))
+        predictor = load_predictor(model_uri_or_champion(uri, asked))
     except BundleError as e:
         raise fail(str(e)) from None
+    own = predictor.bundle.catalogue
+    if catalogue is not None and own.fingerprint != asked.fingerprint:
+        raise fail(
+            f"the model was trained on catalogue {own.name!r} ({own.fingerprint}), "
+            f"not on {catalogue} ({asked.fingerprint})"
+        )
+    return predictor

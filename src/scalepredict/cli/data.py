@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scalepredict.cli.common import EXIT_PROBLEMS, fail
+from scalepredict.cli.common import EXIT_PROBLEMS, CatalogueFile, catalogue_or_fail, fail
 from scalepredict.cli.render import console, err, print_problems, print_summary
 from scalepredict.data.synthetic import DEFAULT_ROWS, DEFAULT_SEED
 from scalepredict.data.tables import DataFileError, write_table
@@ -23,21 +23,23 @@ def validate(
     report: Annotated[Path | None, typer.Option(help="Write every problem to this CSV.")] = None,
     limit: Annotated[int, typer.Option(help="Problems shown on screen.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    catalogue: CatalogueFile = None,
 ) -> None:
     """Check a file against the catalogue's schema; report every problem by row and column.
 
-    A file with an `scaled_up` column is checked as labelled history, otherwise as proposals.
+    A file with the outcome column is checked as labelled history, otherwise as proposals.
     With --quarantine/--out the rows are split (good + bad = input); the input is never touched.
     Exit 0: valid. Exit 1: row problems (reported). Exit 2: the file is unusable."""
     from scalepredict.data.validation import summarize, validate_file
 
+    cat = catalogue_or_fail(catalogue)
     for target in (quarantine, out, report):
         if target is not None and target.resolve() == file.resolve():
             raise fail(f"{target}: refusing to overwrite the input file")
     if out is not None and quarantine is not None and out.resolve() == quarantine.resolve():
         raise fail("--out and --quarantine must be different files")
     try:
-        result = validate_file(file)
+        result = validate_file(file, None, cat)
     except DataFileError as e:
         raise fail(str(e)) from None
     if out is not None or quarantine is not None:
@@ -56,7 +58,7 @@ def validate(
         print_problems(result.problems, limit)
         n_bad = int(result.bad_mask.sum())
         raise fail(f"{file}: {len(result.problems)} problem(s) in {n_bad} row(s)", EXIT_PROBLEMS)
-    summary = summarize(result.frame)
+    summary = summarize(result.good(), cat, int(result.not_rated.sum()))
     if as_json:
         console.print_json(json.dumps(summary))
     else:
@@ -73,25 +75,39 @@ def generate(
     describe: Annotated[
         bool, typer.Option("--describe", help="Print the generator's parameters as JSON and exit.")
     ] = False,
+    catalogue: CatalogueFile = None,
 ) -> None:
-    """Generate synthetic labelled initiatives from the documented causal model."""
+    """Generate synthetic labelled initiatives from a documented causal model: the built-in
+    smart-city generator, or for another catalogue the generic one (a dry run of a framework)."""
+    from scalepredict.catalogue import builtin_catalogue
     from scalepredict.data import synthetic
+    from scalepredict.data.generic import describe_for, generate_for
 
+    cat = catalogue_or_fail(catalogue)
+    builtin = cat.fingerprint == builtin_catalogue().fingerprint
     if describe:
-        console.print_json(json.dumps(synthetic.describe()))
+        params = synthetic.describe() if builtin else describe_for(cat, seed)
+        console.print_json(json.dumps(params))
         return
     if out is None:
         raise fail("--out FILE is required (or use --describe)")
-    df = synthetic.generate(rows, seed, truth=truth, complete=complete)
+    if builtin:
+        df = synthetic.generate(rows, seed, truth=truth, complete=complete)
+    else:
+        df = generate_for(cat, rows, seed, truth=truth, complete=complete)
     write_table(df, out)
-    err.print(f"wrote {len(df)} rows ({df['city'].nunique()} cities) to {out}")
+    group = cat.context_field(cat.group) if cat.group else None
+    groups = f" ({df[group.column or group.name].nunique()} {group.name} values)" if group else ""
+    err.print(f"wrote {len(df)} rows{groups} to {out}")
 
 
 def template(
     out: Annotated[Path, typer.Option(help="Directory for assessments.csv and rubric.md.")],
+    catalogue: CatalogueFile = None,
 ) -> None:
-    """Write an empty assessment CSV (header only) and the scoring rubric as Markdown."""
+    """Write an empty assessment CSV (header only, the file's own column names) and the
+    scoring rubric as Markdown."""
     from scalepredict.catalogue.template import write_template
 
-    for path in write_template(out):
+    for path in write_template(out, catalogue_or_fail(catalogue)):
         console.print(f"wrote {path}")

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from scalepredict.cli.common import EXIT_PROBLEMS, ModelUri, fail, load_valid, model_uri_or_champion
+from scalepredict.cli.common import (
+    EXIT_PROBLEMS,
+    CatalogueFile,
+    ModelUri,
+    catalogue_or_fail,
+    fail,
+    load_valid,
+    model_uri_or_champion,
+)
 from scalepredict.cli.render import (
     console,
     err,
@@ -31,6 +39,7 @@ def train(
         bool,
         typer.Option("--if-missing", help="Do nothing if a usable champion is already registered."),
     ] = False,
+    catalogue: CatalogueFile = None,
 ) -> None:
     """Train, calibrate and test a model; track it in MLflow; register it as champion or challenger.
 
@@ -44,6 +53,7 @@ def train(
     from scalepredict.tracking.registry import usable_champion
     from scalepredict.tracking.run import TrainingDataError, train_and_register
 
+    cat = catalogue_or_fail(catalogue)
     config = config or get_settings().training_config
     try:
         cfg = TrainConfig.from_yaml(config)
@@ -52,7 +62,7 @@ def train(
     if data is None:  # the config's data path is relative to the project
         data = Path(cfg.data) if Path(cfg.data).is_absolute() else project_root() / cfg.data
     if if_missing:
-        version, problem = usable_champion()
+        version, problem = usable_champion(cat)
         if version is not None and problem is None:
             console.print(f"champion is version {version}; nothing to train (--if-missing)")
             return
@@ -80,7 +90,7 @@ def train(
             bar.update(tasks[step], completed=i)  # type: ignore[arg-type]
 
         try:
-            record = train_and_register(data, cfg, config, progress)
+            record = train_and_register(data, cfg, config, progress, cat)
         except (DataFileError, InsufficientDataError) as e:
             raise fail(str(e)) from None
         except TrainingDataError as e:
@@ -96,18 +106,15 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="Labelled CSV/Parquet to evaluate on.")],
     model_uri: ModelUri = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+    catalogue: CatalogueFile = None,
 ) -> None:
-    """Metrics of a model on labelled data, per stage and per city group (small/poor cities)."""
-    from scalepredict.model.bundle import BundleError
+    """Metrics of a model on labelled data, per stage and per subgroup (small/poor cities)."""
+    from scalepredict.cli.common import load_predictor
     from scalepredict.model.fit import evaluate as evaluate_model
-    from scalepredict.tracking.registry import load_bundle
 
-    frame = load_valid(data, labelled=True)
-    uri = model_uri_or_champion(model_uri)
-    try:
-        bundle = load_bundle(uri)
-    except BundleError as e:
-        raise fail(str(e)) from None
+    uri = model_uri_or_champion(model_uri, catalogue_or_fail(catalogue))
+    bundle = load_predictor(uri, catalogue).bundle
+    frame = load_valid(data, bundle.catalogue, labelled=True)
     metrics = evaluate_model(bundle, frame)
     if as_json:
         console.print_json(json.dumps(metrics))
@@ -120,14 +127,16 @@ def promote(
     reason: Annotated[
         str, typer.Option(help="Why the gate is overridden (logged).")
     ] = "manual override",
+    catalogue: CatalogueFile = None,
 ) -> None:
     """Make VERSION the champion deliberately, bypassing the gate; logged as an MLflow run."""
     from mlflow.exceptions import MlflowException
 
+    from scalepredict.tracking.registry import model_name
     from scalepredict.tracking.run import promote as promote_version
 
     try:
-        previous = promote_version(version, reason)
+        previous = promote_version(version, reason, model_name(catalogue_or_fail(catalogue)))
     except MlflowException as e:
         raise fail(f"cannot promote version {version}: {e.message}") from None
     console.print(

@@ -19,15 +19,20 @@ METRIC_COLUMNS = ("roc_auc", "log_loss", "brier", "ece")
 
 
 def print_summary(summary: dict) -> None:
-    t = Table(title=f"{summary['rows']} rows, {summary['cities']} cities", show_header=True)
+    groups = f"{summary['groups']} distinct {summary['group_field']}"
+    t = Table(title=f"{summary['rows']} rows, {groups}", show_header=True)
     t.add_column("stage")
     t.add_column("rows", justify="right")
-    rates = summary.get("scaled_up_rate_by_stage", {})
+    rates: dict[str, float] = next(
+        (v for k, v in summary.items() if k.endswith("_rate_by_stage")), {}
+    )
     if rates:
-        t.add_column("scaled up", justify="right")
+        t.add_column("success rate", justify="right")
     for stage, n in summary["per_stage"].items():
         t.add_row(stage, str(n), *([f"{rates.get(stage, float('nan')):.1%}"] if rates else []))
     console.print(t)
+    if summary.get("not_rated"):
+        console.print(f"{summary['not_rated']} row(s) with a not-rated outcome are left out")
     top = list(summary["missing_by_factor"].items())[:5]
     console.print(
         f"unknown answers: {summary['missing_answer_rate']:.1%} of factor cells; most often "
@@ -52,7 +57,7 @@ def _metric_cells(r: dict[str, Any]) -> list[str]:
 
 def print_training_summary(record: TrainingRecord) -> None:
     m, fitted = record.fit.test_metrics, record.fit
-    t = Table(title=f"Test set ({int(m['n'])} initiatives, cities unseen in training)")
+    t = Table(title=f"Test set ({int(m['n'])} rows, {record.split_note})")
     for col in ("model", "ROC AUC", "log loss", "Brier", "ECE"):
         t.add_column(col, justify="right" if col != "model" else "left")
     rows = {

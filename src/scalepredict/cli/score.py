@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scalepredict.cli.common import ModelUri, fail, load_predictor, load_valid
+from scalepredict.cli.common import CatalogueFile, ModelUri, fail, load_predictor, load_valid
 from scalepredict.cli.render import console, err, print_drivers, print_importance
 from scalepredict.data.tables import write_table
 
@@ -21,16 +21,18 @@ def explain(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {stage: {dimension: mean |SHAP|}}.")
     ] = False,
+    catalogue: CatalogueFile = None,
 ) -> None:
     """Which dimensions and factors drive the predictions, per stage (mean |SHAP|, log-odds)."""
     import pandas as pd
 
-    frame = load_valid(data)
-    predictor = load_predictor(model_uri)
+    predictor = load_predictor(model_uri, catalogue)
+    cat = predictor.bundle.catalogue
+    frame = load_valid(data, cat)
     importance = predictor.importance(frame)
     row = None
     if initiative is not None:
-        row = frame[frame["initiative_id"] == initiative]
+        row = frame[frame[cat.id_column].astype(str) == initiative]
         if row.empty:
             raise fail(f"initiative {initiative!r} is not in {data}")
     if out is not None:
@@ -73,6 +75,7 @@ def score(
     ] = None,
     max_effort: Annotated[float | None, typer.Option(min=0.0, help="Plan effort budget.")] = None,
     model_uri: ModelUri = None,
+    catalogue: CatalogueFile = None,
 ) -> None:
     """Score a batch offline: probability, risk band, 90% statement; optionally why and what."""
     import pandas as pd
@@ -81,8 +84,8 @@ def score(
 
     if out.resolve() == file.resolve():
         raise fail(f"{out}: refusing to overwrite the input file")
-    frame = load_valid(file)
-    predictor = load_predictor(model_uri)
+    predictor = load_predictor(model_uri, catalogue)
+    frame = load_valid(file, predictor.bundle.catalogue)
     records = predictor.assess(
         frame, explain=with_explain, plan=with_plan, target=target, max_effort=max_effort
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from scalepredict.cli.common import CatalogueFile, catalogue_or_fail
 from scalepredict.cli.render import console, err
 
 
@@ -15,8 +16,10 @@ def serve(
         int | None, typer.Option(help="Port on localhost [default: the port setting, 3000].")
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    catalogue: CatalogueFile = None,
 ) -> None:
-    """Start the scoring API (`bentoml serve serving.service:ScalePredict`) with the champion."""
+    """Start the scoring API (`bentoml serve serving.service:ScalePredict`) with the champion
+    of the catalogue's registered model name."""
     import os
     import shutil
     import subprocess
@@ -36,8 +39,12 @@ def serve(
         "--port",
         str(port or get_settings().port),
     ]
+    env = os.environ.copy()
+    if catalogue is not None:
+        catalogue_or_fail(catalogue)  # refuse a broken file before starting anything
+        env["SCALEPREDICT_CATALOGUE"] = str(catalogue.resolve())
     err.print(f"starting: {' '.join(cmd)} (in {root})")
-    raise typer.Exit(subprocess.call(cmd, cwd=root, env=os.environ.copy()))
+    raise typer.Exit(subprocess.call(cmd, cwd=root, env=env))
 
 
 def settings(

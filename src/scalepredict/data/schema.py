@@ -1,18 +1,16 @@
 """Pandera schemas derived from the catalogue (no column list is written here).
 
-Two schemas: an *assessment* (a proposal, no outcome) and a *labelled record* (assessment +
-`scaled_up`). Both are strict: an unknown column (a misspelt factor) is an error, except the
-generator's `true_probability`, which is recognized but optional. The schemas check rules on a
+Two schemas per catalogue: an *assessment* (a proposal, no outcome) and a *labelled record*
+(assessment + the outcome). Both are strict: an unknown column (a misspelt factor) is an error,
+except the generator's truth column, which is recognized but optional. The schemas check rules on a
 frame whose columns already have their catalogue types (see `validation.parse_columns`)."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import pandas as pd
 import pandera.pandas as pa
 
-from scalepredict.catalogue import Catalogue, Field, load_catalogue
+from scalepredict.catalogue import Catalogue, Field
 
 # pandas dtype of each catalogue type once parsed; nullable integers keep "unknown" as <NA>.
 DTYPES: dict[str, str] = {
@@ -22,6 +20,7 @@ DTYPES: dict[str, str] = {
     "score": "Int64",
     "number": "float64",
     "date": "datetime64[ns]",
+    "boolean": "Int64",  # 0 / 1
 }
 
 
@@ -32,13 +31,15 @@ def _bound(f: Field, value: float | str) -> float | pd.Timestamp:
 def rule_checks(f: Field) -> list[pa.Check]:
     """The value rules of one field, each with the message a user reads in a report."""
     checks: list[pa.Check] = []
-    if f.type == "category":
+    if f.type == "category" and f.categories:
         checks.append(pa.Check.isin(f.categories, error=f"one of: {', '.join(f.categories)}"))
     elif f.type == "score":
         checks.append(
             pa.Check.in_range(f.min, f.max, error=f"a whole score {f.min}..{f.max} (or empty)")
         )
-    elif f.type == "string":
+    elif f.type == "boolean":
+        checks.append(pa.Check.isin([0, 1], error="true or false"))
+    elif f.type in ("string", "category"):
         checks.append(pa.Check.str_length(min_value=1, error="not blank"))
     else:
         if f.min is not None:
@@ -63,25 +64,23 @@ def _column(f: Field, required: bool = True) -> pa.Column:
 
 def _schema(fields: tuple[Field, ...], cat: Catalogue, name: str) -> pa.DataFrameSchema:
     columns = {f.name: _column(f) for f in fields}
-    columns[cat.truth.name] = _column(cat.truth, required=False)
+    if cat.truth is not None:
+        columns[cat.truth.name] = _column(cat.truth, required=False)
     return pa.DataFrameSchema(columns, strict=True, ordered=False, name=name)
 
 
-@cache
-def assessment_schema() -> pa.DataFrameSchema:
-    """A proposal: context + factor scores, no outcome."""
-    cat = load_catalogue()
-    return _schema(cat.assessment_fields(), cat, "assessment")
+_SCHEMAS: dict[tuple[str, bool], pa.DataFrameSchema] = {}
 
 
-@cache
-def labelled_schema() -> pa.DataFrameSchema:
-    """A historical record: an assessment plus the observed `scaled_up` outcome."""
-    cat = load_catalogue()
-    return _schema(cat.labelled_fields(), cat, "labelled_record")
+def schema_for(cat: Catalogue, labelled: bool) -> pa.DataFrameSchema:
+    """A proposal (context + factor scores) or a historical record (+ the outcome)."""
+    key = (cat.fingerprint, labelled)
+    if key not in _SCHEMAS:
+        fields = cat.labelled_fields() if labelled else cat.assessment_fields()
+        _SCHEMAS[key] = _schema(fields, cat, "labelled_record" if labelled else "assessment")
+    return _SCHEMAS[key]
 
 
-def fields_by_name(labelled: bool) -> dict[str, Field]:
-    cat = load_catalogue()
+def fields_by_name(cat: Catalogue, labelled: bool) -> dict[str, Field]:
     fields = cat.labelled_fields() if labelled else cat.assessment_fields()
-    return {f.name: f for f in (*fields, cat.truth)}
+    return {f.name: f for f in (*fields, *([cat.truth] if cat.truth else []))}

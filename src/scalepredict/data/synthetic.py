@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.catalogue import Catalogue, builtin_catalogue
 from scalepredict.data.synthetic_parameters import (
     DIMENSION_WEIGHTS,
     FACTOR_MULTIPLIERS,
@@ -37,6 +37,8 @@ from scalepredict.data.synthetic_parameters import (
     Parameters,
 )
 
+SCALE = (1, 5)  # the built-in catalogue's factor scale
+TRUTH = "true_probability"
 # The committed default data set, data/initiatives.csv (tests prove the file equals this output).
 DEFAULT_ROWS = 5000
 DEFAULT_SEED = 2021
@@ -48,7 +50,7 @@ class IncompleteAssessmentError(ValueError):
 
 def coefficients(cat: Catalogue | None = None, params: Parameters = PARAMETERS) -> pd.DataFrame:
     """Log-odds coefficient per score step: stages x factors."""
-    cat = cat or load_catalogue()
+    cat = cat or builtin_catalogue()
     rows = {
         stage: {
             f.name: DIMENSION_WEIGHTS[stage].get(f.dimension, 0.2)
@@ -62,7 +64,7 @@ def coefficients(cat: Catalogue | None = None, params: Parameters = PARAMETERS) 
 
 def describe(params: Parameters = PARAMETERS) -> dict[str, Any]:
     """The generator's parameters as JSON-ready data."""
-    cat = load_catalogue()
+    cat = builtin_catalogue()
     coef = coefficients(cat, params)
     p = params.__dict__
     return {
@@ -111,8 +113,8 @@ TARGET_BASE_RATES = {"proof_of_concept": 0.40, "pilot": 0.275, "rollout": 0.50}
 def measured_base_rates(params: Parameters = PARAMETERS, rows: int = 100_000) -> dict[str, float]:
     """Mean true probability by stage on a fixed-seed sample: the rates the generator implies."""
     df = generate(rows, seed=0, truth=True, complete=True, params=params)
-    rates = df.groupby("stage")[load_catalogue().truth.name].mean()
-    return {s: round(float(rates[s]), 4) for s in load_catalogue().stages}
+    rates = df.groupby("stage")[TRUTH].mean()
+    return {s: round(float(rates[s]), 4) for s in builtin_catalogue().stages}
 
 
 def _log_odds(
@@ -126,7 +128,8 @@ def _log_odds(
     coef = coefficients(cat, params).to_numpy()[stage_idx]  # rows x factors
     intercept = np.array([params.intercepts[s] for s in cat.stages])[stage_idx]
     centred = scores - 3.0
-    scarcity = (cat.scale_max - resources) / (cat.scale_max - cat.scale_min)
+    lo, hi = SCALE
+    scarcity = (hi - resources) / (hi - lo)
     deficit = (coef * np.maximum(0.0, -centred)).sum(axis=1)
     dims = [
         np.array([cat.factor_names.index(n) for n in cat.factors_of(d)])
@@ -153,7 +156,7 @@ def true_probability(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.nd
 
 def true_log_odds(df: pd.DataFrame, params: Parameters = PARAMETERS) -> np.ndarray:
     """The true log-odds (see the module docstring); scores may be fractional (references)."""
-    cat = load_catalogue()
+    cat = builtin_catalogue()
     factors = cat.factor_names
     missing_cols = [c for c in [*factors, "stage", "city_resources", "domain"] if c not in df]
     if missing_cols:
@@ -190,7 +193,7 @@ def generate(
     """Generate `rows` labelled initiatives. Deterministic for (rows, seed, params)."""
     if rows < 1:
         raise ValueError("rows must be >= 1")
-    cat = load_catalogue()
+    cat = builtin_catalogue()
     rng = np.random.default_rng(seed)
     factors = cat.factor_names
     n_cities = max(1, round(rows / params.initiatives_per_city))
@@ -215,7 +218,7 @@ def generate(
         + rng.normal(0, params.factor_noise_sd, (rows, len(factors)))
         + maturity[:, None]
     )
-    scores = np.clip(np.rint(3 + params.score_scale * z), cat.scale_min, cat.scale_max)
+    scores = np.clip(np.rint(3 + params.score_scale * z), *SCALE)
 
     offsets = np.array([params.domain_offsets.get(d, 0.0) for d in domains])[
         pd.Categorical(domain, categories=domains).codes
@@ -263,5 +266,5 @@ def generate(
     out = pd.concat([out, score_frame], axis=1)
     out[cat.outcome.name] = pd.array(scaled_up, dtype="Int64")
     if truth:
-        out[cat.truth.name] = np.round(p_true, 6)
-    return out[[*cat.labelled_columns(), *([cat.truth.name] if truth else [])]]
+        out[TRUTH] = np.round(p_true, 6)
+    return out[[*cat.labelled_columns(), *([TRUTH] if truth else [])]]

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 
-# Cells a person may write for "unknown"; everything else is a value to be checked.
-MISSING_TOKENS = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "unknown", "Unknown", "?"]
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
@@ -66,7 +64,8 @@ def read_table(path: str | Path) -> RawTable:
 
 
 def _read_csv(source: Path | io.BytesIO, head: bytes, label: Path) -> pd.DataFrame:
-    """Every cell as a string (types are checked later, per column); unknown tokens as NA."""
+    """Every cell as a string (types and the catalogue's unknown tokens are read later, per
+    column); only an empty cell is NA here."""
     if _looks_binary(head):
         raise DataFileError(f"{label}: binary content, not a UTF-8 CSV text file")
     try:
@@ -74,7 +73,7 @@ def _read_csv(source: Path | io.BytesIO, head: bytes, label: Path) -> pd.DataFra
             source,
             dtype=str,
             keep_default_na=False,
-            na_values=MISSING_TOKENS,
+            na_values=[""],
             encoding="utf-8",
         )
     except pd.errors.EmptyDataError as e:

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.catalogue import Catalogue
+from scalepredict.data.validation import stage_of
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import (
     DIMENSION_MEAN,
@@ -50,14 +51,15 @@ class Contributions:
 
     values: pd.DataFrame
     base: np.ndarray
+    catalogue: Catalogue
 
     @property
     def margin(self) -> np.ndarray:
         return self.values.sum(axis=1).to_numpy() + self.base
 
     def by_dimension(self) -> pd.DataFrame:
-        """Rows x (the five dimensions, then "context"): sums of their fields' contributions."""
-        cat = load_catalogue()
+        """Rows x (the dimensions, then "context"): sums of their fields' contributions."""
+        cat = self.catalogue
         columns = list(self.values.columns)
         groups = [cat.factors_of(d) for d in cat.dimension_names] + [cat.feature_context]
         membership = np.zeros((len(columns), len(groups)))  # one matrix product for the batch
@@ -109,8 +111,8 @@ def contributions(
     """Exact tree SHAP per catalogue field: context fields and factors (derived dimension
     features credited back to the factors that make them). `x`: the frame's feature matrix,
     if the caller has it already."""
-    cat = load_catalogue()
-    x = feature_matrix(frame) if x is None else x
+    cat = bundle.catalogue
+    x = feature_matrix(frame, cat) if x is None else x
     raw = feature_contributions(bundle, x)
     return Contributions(
         values=pd.DataFrame(
@@ -119,6 +121,7 @@ def contributions(
             index=frame.index,
         ),
         base=raw[:, -1],
+        catalogue=cat,
     )
 
 
@@ -127,7 +130,7 @@ def explain_rows(
 ) -> list[dict]:
     """One explanation per row: base value, per-dimension and per-factor contributions, and the
     top drivers with direction, strength and a probability-scale reading."""
-    cat = load_catalogue()
+    cat = bundle.catalogue
     contrib = contributions(bundle, frame, x)
     names = list(contrib.values.columns)
     values = contrib.values.to_numpy()
@@ -174,14 +177,15 @@ def explain_rows(
 
 
 def global_importance(bundle: ModelBundle, frame: pd.DataFrame) -> dict[str, dict]:
-    """Mean |SHAP| per dimension and per factor, by stage."""
-    cat = load_catalogue()
+    """Mean |SHAP| per dimension and per factor, by stage (one entry, `all`, without stages)."""
+    cat = bundle.catalogue
     contrib = contributions(bundle, frame)
     dims = contrib.by_dimension().abs()
     facs = contrib.values[cat.factor_names].abs()
+    stages = stage_of(frame, cat)
     out: dict[str, dict] = {}
-    for stage in cat.stages:
-        m = (frame["stage"] == stage).to_numpy()
+    for stage in cat.booster_keys:
+        m = (stages == stage).to_numpy()
         if m.any():
             out[stage] = {
                 "n": int(m.sum()),

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalepredict.catalogue import Catalogue, Mitigation, load_catalogue
+from scalepredict.catalogue import Catalogue, Mitigation
 from scalepredict.inference.bands import next_band_target
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import feature_matrix, with_scores
@@ -33,15 +33,23 @@ class WhatIfError(ValueError):
     """A what-if change names a non-factor or an impossible score."""
 
 
+NO_ACTION = (
+    "The catalogue has no action for this factor: agree with the team how to move it one level."
+)
+
+
 def step_mitigation(cat: Catalogue, factor: str, k: int) -> Mitigation:
-    """The mitigation used for the k-th step (0-based) raised on `factor`."""
+    """The mitigation used for the k-th step (0-based) on `factor`; without catalogue actions,
+    one step at the catalogue's default effort that says so."""
     ordered = sorted(cat.factor(factor).mitigations, key=lambda m: cat.effort_cost[m.effort])
+    if not ordered:
+        return Mitigation(NO_ACTION, "", cat.default_effort, 0)
     return ordered[min(k, len(ordered) - 1)]
 
 
 def _step_costs(cat: Catalogue) -> np.ndarray:
     """factors x max steps: the cost of the k-th step on each factor."""
-    span = cat.scale_max - cat.scale_min
+    span = max(f.scale_max - f.scale_min for f in cat.factors)
     return np.array(
         [
             [cat.effort_cost[step_mitigation(cat, f, k).effort] for k in range(span)]
@@ -51,14 +59,24 @@ def _step_costs(cat: Catalogue) -> np.ndarray:
     )
 
 
+def _directions(cat: Catalogue) -> tuple[np.ndarray, np.ndarray]:
+    """Each factor's step (+1 up, -1 down, 0 never moved by a plan) and its best level."""
+    return (
+        np.array([f.direction for f in cat.factors], float),
+        np.array([f.best for f in cat.factors], float),
+    )
+
+
 def default_target(p: float) -> float:
     return next_band_target(p)
 
 
-def _with_factors(base: np.ndarray, rows: np.ndarray, factors: np.ndarray) -> np.ndarray:
+def _with_factors(
+    base: np.ndarray, rows: np.ndarray, factors: np.ndarray, cat: Catalogue
+) -> np.ndarray:
     """Feature matrix: context of `base` rows `rows`, factor scores replaced (and the derived
     dimension scores with them)."""
-    return with_scores(base[rows].copy(), factors)
+    return with_scores(base[rows].copy(), factors, cat)
 
 
 def plan_batch(
@@ -70,10 +88,11 @@ def plan_batch(
 ) -> list[dict[str, Any]]:
     """A mitigation plan per row of a typed assessment frame (`x`: its feature matrix, if the
     caller has it already)."""
-    cat = load_catalogue()
+    cat = bundle.catalogue
     names = cat.factor_names
     n, nf = len(frame), len(names)
-    feats = feature_matrix(frame) if x is None else x
+    feats = feature_matrix(frame, cat) if x is None else x
+    step, best_level = _directions(cat)
     scores = feats[:, -nf:].copy()
     start_scores = scores.copy()
     p0 = bundle.probability_of(feats)
@@ -91,13 +110,14 @@ def plan_batch(
         cand = np.repeat(scores[rows], nf, axis=0)  # each active row x each factor raised
         idx = np.arange(len(rows) * nf)
         fac = np.tile(np.arange(nf), len(rows))
-        cand[idx, fac] += 1
-        p = bundle.probability_of(_with_factors(feats, np.repeat(rows, nf), cand))
+        cand[idx, fac] += step[fac]
+        p = bundle.probability_of(_with_factors(feats, np.repeat(rows, nf), cand, cat))
         gain = p.reshape(len(rows), nf) - p_now[rows, None]
         step_cost = costs[np.arange(nf)[None, :], np.minimum(steps[rows], costs.shape[1] - 1)]
         feasible = (
             ~np.isnan(scores[rows])
-            & (scores[rows] < cat.scale_max)
+            & (step[None, :] != 0)
+            & (scores[rows] != best_level[None, :])
             & (spent[rows, None] + step_cost <= budget + 1e-9)
             & (gain > MIN_GAIN)
         )
@@ -108,7 +128,7 @@ def plan_batch(
             if not np.isfinite(ratio[r_i, j]):
                 active[r] = False
                 continue
-            scores[r, j] += 1
+            scores[r, j] += step[j]
             spent[r] += step_cost[r_i, j]
             steps[r, j] += 1
             order[r].append(j)
@@ -141,10 +161,12 @@ def _cumulative(
     bundle: ModelBundle, feats: np.ndarray, r: int, start: np.ndarray, order: list[int]
 ) -> np.ndarray:
     """Expected probability after each prefix of the steps (index 0 = no step)."""
+    cat = bundle.catalogue
+    step, _ = _directions(cat)
     states = np.repeat(start[None, :], len(order) + 1, axis=0)
     for k, j in enumerate(order):
-        states[k + 1 :, j] += 1
-    return bundle.probability_of(_with_factors(feats, np.full(len(states), r), states))
+        states[k + 1 :, j] += step[j]
+    return bundle.probability_of(_with_factors(feats, np.full(len(states), r), states, cat))
 
 
 def _prune(bundle, feats, r, start, order, target, costs) -> list[int]:
@@ -172,11 +194,12 @@ def _describe(
     bundle, feats, r, start, order, p0, target, budget, costs, cat, row
 ) -> dict[str, Any]:
     names = cat.factor_names
+    step, _ = _directions(cat)
     probs = _cumulative(bundle, feats, r, start, order)
     taken = np.zeros(len(names), int)
     actions, total = [], 0.0
     for k, j in enumerate(order):
-        frm = int(start[j] + taken[j])
+        frm = int(start[j] + step[j] * taken[j])
         m = step_mitigation(cat, names[j], taken[j])
         total += costs[j, min(taken[j], costs.shape[1] - 1)]
         taken[j] += 1
@@ -185,7 +208,7 @@ def _describe(
                 "factor": names[j],
                 "dimension": cat.factor(names[j]).dimension,
                 "from": frm,
-                "to": frm + 1,
+                "to": int(frm + step[j]),
                 "action": m.action,
                 "theme": m.theme,
                 "effort": m.effort,
@@ -210,48 +233,52 @@ def _describe(
 def answer_first(
     bundle: ModelBundle, feats: pd.DataFrame, r: int, row: pd.Series, top: int = 3
 ) -> list[dict[str, Any]]:
-    """Unknown answers whose answer would move the prediction most (range over answers 1..5)."""
-    cat = load_catalogue()
+    """Unknown answers whose answer would move the prediction most (range over the levels)."""
+    cat = bundle.catalogue
     names = cat.factor_names
     nf = len(names)
     unknown = [j for j in range(nf) if np.isnan(feats[r, -nf + j])]
     if not unknown:
         return []
-    levels = np.array(cat.scores, float)
-    states = np.repeat(feats[[r], -nf:], len(unknown) * len(levels), axis=0)
+    levels = [np.array(cat.factors[j].levels, float) for j in unknown]
+    states = np.repeat(feats[[r], -nf:], sum(len(v) for v in levels), axis=0)
+    starts = np.cumsum([0, *(len(v) for v in levels)])
     for u, j in enumerate(unknown):
-        states[u * len(levels) : (u + 1) * len(levels), j] = levels
-    p = bundle.probability_of(_with_factors(feats, np.full(len(states), r), states)).reshape(
-        len(unknown), len(levels)
-    )
-    rank = np.argsort(-(p.max(axis=1) - p.min(axis=1)))[:top]
+        states[starts[u] : starts[u + 1], j] = levels[u]
+    p = bundle.probability_of(_with_factors(feats, np.full(len(states), r), states, cat))
+    parts = [p[starts[u] : starts[u + 1]] for u in range(len(unknown))]
+    rank = np.argsort([-(q.max() - q.min()) for q in parts], kind="stable")[:top]
     return [
         {
             "factor": names[unknown[u]],
             "question": cat.factor(names[unknown[u]]).question,
-            "probability_if_lowest": round(float(p[u, 0]), 4),
-            "probability_if_highest": round(float(p[u, -1]), 4),
+            "probability_if_lowest": round(float(parts[u][0]), 4),
+            "probability_if_highest": round(float(parts[u][-1]), 4),
         }
         for u in rank
     ]
 
 
-def apply_changes(frame: pd.DataFrame, changes: dict[str, int | None]) -> pd.DataFrame:
+def apply_changes(
+    frame: pd.DataFrame, changes: dict[str, int | None], cat: Catalogue
+) -> pd.DataFrame:
     """A copy of `frame` with factor scores set (None = unknown); only factors may change."""
-    cat = load_catalogue()
     problems = []
     for name, value in changes.items():
         if name not in cat.factor_names:
             kind = "a context field" if name in [c.name for c in cat.context] else "not a factor"
-            problems.append(f"{name}: {kind}; only the 20 factor scores can be changed")
-        elif value is not None and (
+            problems.append(
+                f"{name}: {kind}; only the {len(cat.factors)} factor scores can be changed"
+            )
+            continue
+        f = cat.factor(name)
+        if value is not None and (
             isinstance(value, bool)
             or not isinstance(value, int)
-            or not cat.scale_min <= value <= cat.scale_max
+            or not f.scale_min <= value <= f.scale_max
         ):
             problems.append(
-                f"{name}: must be a whole score {cat.scale_min}..{cat.scale_max} or null, "
-                f"got {value!r}"
+                f"{name}: must be a whole score {f.scale_min}..{f.scale_max} or null, got {value!r}"
             )
     if problems:
         raise WhatIfError("; ".join(problems))

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.data.validation import stage_of
 from scalepredict.inference.explain import contributions
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import make_features
@@ -22,13 +22,15 @@ def shap_summary_per_stage(bundle: ModelBundle, frame: pd.DataFrame, out_dir: Pa
     """Beeswarm of exact tree SHAP (XGBoost's pred_contribs) per stage, on the log-odds."""
     import shap
 
+    cat = bundle.catalogue
+    stages = stage_of(frame, cat)
     paths = []
-    for stage in load_catalogue().stages:
-        part = frame[frame["stage"] == stage]
+    for stage in cat.booster_keys:
+        part = frame[(stages == stage).to_numpy()]
         if part.empty:
             continue
         values = contributions(bundle, part).values
-        shown = make_features(part)[list(values.columns)]
+        shown = make_features(part, cat)[list(values.columns)]
         for c in shown:
             if isinstance(shown[c].dtype, pd.CategoricalDtype):
                 shown[c] = shown[c].cat.codes.astype(float)
@@ -51,10 +53,11 @@ def shap_summary_per_stage(bundle: ModelBundle, frame: pd.DataFrame, out_dir: Pa
 
 def dimension_bars(importance: dict[str, dict], path: Path) -> Path:
     """Mean |SHAP| per dimension, grouped by stage."""
-    cat = load_catalogue()
-    stages = [s for s in cat.stages if s in importance]
-    dims = cat.dimension_names
-    colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"]  # colour-blind safe
+    stages = list(importance)
+    dims = list(next(iter(importance.values()))["dimensions"]) if importance else []
+    # Okabe-Ito, colour-blind safe; repeats beyond eight dimensions
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+    colors = [palette[k % len(palette)] for k in range(len(dims))]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     width = 0.8 / len(dims)
     for k, (d, color) in enumerate(zip(dims, colors, strict=False)):
@@ -73,7 +76,7 @@ def waterfall(bundle: ModelBundle, row: pd.DataFrame, path: Path) -> Path:
     import shap
 
     c = contributions(bundle, row)
-    shown = make_features(row)[list(c.values.columns)].iloc[0]
+    shown = make_features(row, bundle.catalogue)[list(c.values.columns)].iloc[0]
     data = np.array([v if not isinstance(v, str) else np.nan for v in shown.astype(object)])
     exp = shap.Explanation(
         values=c.values.iloc[0].to_numpy(),
@@ -83,7 +86,7 @@ def waterfall(bundle: ModelBundle, row: pd.DataFrame, path: Path) -> Path:
     )
     plt.figure()
     shap.plots.waterfall(exp, max_display=12, show=False)
-    plt.title(f"{row.iloc[0][load_catalogue().id_column]} (log-odds)")
+    plt.title(f"{row.iloc[0][bundle.catalogue.id_column]} (log-odds)")
     plt.savefig(path, dpi=100, bbox_inches="tight")
     plt.close("all")
     return path

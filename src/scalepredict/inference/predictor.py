@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalepredict.catalogue import load_catalogue
 from scalepredict.inference.bands import risk_band
 from scalepredict.inference.explain import explain_rows, global_importance
 from scalepredict.inference.plans import apply_changes, plan_batch
@@ -42,7 +41,8 @@ class Predictor:
         alpha = self.bundle.conformal.alpha
         return pd.DataFrame(
             {
-                load_catalogue().id_column: frame[load_catalogue().id_column].to_numpy(),
+                # the identifier, whatever the catalogue calls it
+                "initiative_id": frame[self.bundle.catalogue.id_column].to_numpy(),
                 "probability": np.round(p, 6),
                 "risk_band": [risk_band(x) for x in p],
                 "prediction_set": sets,
@@ -69,7 +69,7 @@ class Predictor:
 
     def whatif(self, frame: pd.DataFrame, changes: dict[str, int | None]) -> list[dict[str, Any]]:
         """Probability and explanation before and after setting factors to given scores."""
-        after_frame = apply_changes(frame, changes)
+        after_frame = apply_changes(frame, changes, self.bundle.catalogue)
         before, after = self.assess(frame, plan=False), self.assess(after_frame, plan=False)
         return [
             {
@@ -90,7 +90,7 @@ class Predictor:
         max_effort: float | None = None,
     ) -> list[dict[str, Any]]:
         """Everything for a batch, as JSON-ready records: score, explanation, plan."""
-        x = feature_matrix(frame)
+        x = feature_matrix(frame, self.bundle.catalogue)
         scored = self.score(frame, x).to_dict("records")
         if explain:
             for rec, ex in zip(scored, self.explain(frame, x=x), strict=True):

@@ -1,5 +1,6 @@
-"""The model bundle: one XGBoost booster per stage, the probability calibrator and the conformal
-threshold, saved as plain JSON files (no pickles: a bundle loads in any process, and a corrupt
+"""The model bundle: the catalogue it was trained with, one XGBoost booster per stage (one for all
+rows when the catalogue has no stage), the probability calibrator and the conformal threshold,
+saved as plain JSON files (no pickles: a bundle loads in any process, and a corrupt
 one fails loudly at load time rather than at the first request).
 
 Each row is scored by the booster of its own stage (the paper: which causes matter depends on
@@ -22,13 +23,13 @@ import pandas as pd
 import xgboost as xgb
 from scipy.special import expit
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.catalogue import Catalogue, CatalogueError, parse_catalogue
 from scalepredict.model.calibration import Calibrator, Conformal
-from scalepredict.model.features import catalogue_fingerprint, feature_matrix, feature_names
+from scalepredict.model.features import feature_fingerprint, feature_matrix, feature_names
 
 BOOSTER_FILE = "booster.json"  # {stage: XGBoost JSON model}
 META_FILE = "bundle.json"
-ROUTE_FIELD = "stage"  # rows are routed by its catalogue code: 0, 1, ... in catalogue order
+CATALOGUE_FILE = "catalogue.json"  # the catalogue the bundle was trained with, as written
 
 
 class BundleError(ValueError):
@@ -37,26 +38,30 @@ class BundleError(ValueError):
 
 @dataclass
 class ModelBundle:
-    boosters: dict[str, xgb.Booster]  # one per stage, in catalogue order
+    catalogue: Catalogue  # the framework it was trained with: it scores only that
+    boosters: dict[str, xgb.Booster]  # one per stage (or one for all), in catalogue order
     calibrator: Calibrator
     conformal: Conformal
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        stages = list(load_catalogue().stages)
-        if sorted(self.boosters) != sorted(stages):
+        keys = list(self.catalogue.booster_keys)
+        if sorted(self.boosters) != sorted(keys):
             raise BundleError(
-                f"a bundle needs one booster per stage {stages}, got {list(self.boosters)}"
+                f"a bundle needs one booster per stage {keys}, got {list(self.boosters)}"
             )
-        self.boosters = {s: self.boosters[s] for s in stages}
+        self.boosters = {s: self.boosters[s] for s in keys}
 
     # --- prediction ---------------------------------------------------------------------
     def routes(self, x: np.ndarray) -> list[tuple[str, xgb.Booster, np.ndarray]]:
         """(stage, its booster, the row indices at that stage) for each stage present in the
         feature matrix `x`; every row goes to exactly one booster."""
-        codes = x[:, feature_names().index(ROUTE_FIELD)]
+        stage = self.catalogue.stage
+        if stage is None:
+            return [(*next(iter(self.boosters.items())), np.arange(len(x)))]
+        codes = x[:, feature_names(self.catalogue).index(stage)]
         if np.isnan(codes).any():
-            raise ValueError(f"rows without a {ROUTE_FIELD} cannot be scored")
+            raise ValueError(f"rows without a {stage} cannot be scored")
         out = []
         for code, (stage, booster) in enumerate(self.boosters.items()):  # catalogue order
             rows = np.flatnonzero(codes == code)
@@ -89,14 +94,14 @@ class ModelBundle:
         return self.calibrator(expit(self.margin_of(x)))
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.margin_of(feature_matrix(frame))
+        return self.margin_of(feature_matrix(frame, self.catalogue))
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
         return expit(self.margin(frame))
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of scaling up, one per row of a typed assessment frame."""
-        return self.probability_of(feature_matrix(frame))
+        return self.probability_of(feature_matrix(frame, self.catalogue))
 
     # --- persistence --------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -104,9 +109,12 @@ class ModelBundle:
         d.mkdir(parents=True, exist_ok=True)
         models = {s: json.loads(b.save_raw("json")) for s, b in self.boosters.items()}
         (d / BOOSTER_FILE).write_text(json.dumps(models))
+        (d / CATALOGUE_FILE).write_text(json.dumps(self.catalogue.source, indent=1))
         meta = {
-            "catalogue_fingerprint": catalogue_fingerprint(),
-            "features": feature_names(),
+            "catalogue": self.catalogue.name,
+            "catalogue_fingerprint": self.catalogue.fingerprint,
+            "feature_fingerprint": feature_fingerprint(self.catalogue),
+            "features": feature_names(self.catalogue),
             "stages": list(self.boosters),
             "calibrator": asdict(self.calibrator),
             "conformal": asdict(self.conformal),
@@ -123,12 +131,17 @@ class ModelBundle:
             models = json.loads((d / BOOSTER_FILE).read_text())
         except (OSError, ValueError) as e:
             raise BundleError(f"{d}: not a loadable model bundle ({type(e).__name__}: {e})") from e
-        if meta.get("catalogue_fingerprint") != catalogue_fingerprint():
+        try:
+            catalogue = parse_catalogue(json.loads((d / CATALOGUE_FILE).read_text()), str(d))
+        except OSError:
             raise BundleError(
-                f"{d}: built for another assessment catalogue (features "
-                f"{meta.get('catalogue_fingerprint')} != {catalogue_fingerprint()}); retrain it"
-            )
-        stages = list(load_catalogue().stages)
+                f"{d}: no {CATALOGUE_FILE} (a bundle from an older version?); retrain it"
+            ) from None
+        except (ValueError, CatalogueError) as e:
+            raise BundleError(f"{d}: its catalogue cannot be read ({e})") from e
+        if meta.get("catalogue_fingerprint") != catalogue.fingerprint:
+            raise BundleError(f"{d}: {CATALOGUE_FILE} does not match the bundle's fingerprint")
+        stages = list(catalogue.booster_keys)
         if not isinstance(models, dict) or list(models) != stages:
             found = list(models)[:5] if isinstance(models, dict) else type(models).__name__
             raise BundleError(
@@ -142,7 +155,7 @@ class ModelBundle:
                 booster.load_model(bytearray(json.dumps(model), "utf-8"))
             except xgb.core.XGBoostError as e:
                 raise BundleError(f"{d}: the {stage} booster is corrupt ({e})") from e
-            if booster.feature_names != feature_names():
+            if booster.feature_names != feature_names(catalogue):
                 raise BundleError(f"{d}: the {stage} booster's features do not match the catalogue")
             boosters[stage] = booster
         try:
@@ -150,4 +163,4 @@ class ModelBundle:
             conformal = Conformal(**meta.pop("conformal"))
         except (KeyError, TypeError) as e:
             raise BundleError(f"{d}: {META_FILE} is incomplete or malformed ({e})") from e
-        return cls(boosters, calibrator, conformal, meta)
+        return cls(catalogue, boosters, calibrator, conformal, meta)

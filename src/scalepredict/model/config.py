@@ -30,6 +30,9 @@ class SplitConfig(_Strict):
 
     test: float = Field(0.20, gt=0, lt=1)
     calibration: float = Field(0.15, gt=0, lt=1, description="calibration + conformal split")
+    by: Literal["group", "time"] = Field(
+        "group", description="group: whole groups (cities) per side; time: latest rows as test"
+    )
 
 
 class SearchConfig(_Strict):

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.calibration import Calibrator, Conformal, choose_calibration
@@ -34,30 +34,43 @@ class FitResult:
     seconds: float
 
 
-def truth_of(frame: pd.DataFrame) -> np.ndarray | None:
-    name = load_catalogue().truth.name
+def truth_of(frame: pd.DataFrame, cat: Catalogue) -> np.ndarray | None:
+    """The generator's true probabilities, when the frame carries them for every row."""
+    if cat.truth is None:
+        return None
+    name = cat.truth.name
     if name in frame and frame[name].notna().all():
         return frame[name].astype(float).to_numpy()
     return None
 
 
+def outcome_of(frame: pd.DataFrame, cat: Catalogue) -> np.ndarray:
+    return frame[cat.outcome.name].astype(int).to_numpy()
+
+
 def fit(
-    frame: pd.DataFrame, cfg: TrainConfig, progress: Callable[[str, int, int], None] | None = None
+    frame: pd.DataFrame,
+    cfg: TrainConfig,
+    progress: Callable[[str, int, int], None] | None = None,
+    cat: Catalogue | None = None,
 ) -> FitResult:
-    """Train, calibrate and test a bundle on a validated labelled frame."""
+    """Train, calibrate and test a bundle on a validated labelled frame of catalogue `cat`
+    (default: the configured catalogue)."""
+    cat = cat or load_catalogue()
     t0 = time.perf_counter()
-    split = split_by_city(frame, cfg.split, cfg.seed)
+    split = split_by_city(frame, cfg.split, cfg.seed, cat)
     boosters, found = train_per_stage(
-        split.dev, cfg, (lambda i, n: progress("search", i, n)) if progress else None
+        split.dev, cfg, cat, (lambda i, n: progress("search", i, n)) if progress else None
     )
-    y_cal = split.calibration["scaled_up"].astype(int).to_numpy()
-    y_test = split.test["scaled_up"].astype(int).to_numpy()
-    raw_cal = ModelBundle(boosters, Calibrator(), Conformal()).raw_probability(split.calibration)
+    y_cal, y_test = outcome_of(split.calibration, cat), outcome_of(split.test, cat)
+    raw_cal = ModelBundle(cat, boosters, Calibrator(), Conformal()).raw_probability(
+        split.calibration
+    )
     calibrator, cal_scores = choose_calibration(raw_cal, y_cal, cfg.calibration_methods, cfg.seed)
     conformal = Conformal.fit(calibrator(raw_cal), y_cal, cfg.conformal_alpha)
-    bundle = ModelBundle(boosters, calibrator, conformal, {})
+    bundle = ModelBundle(cat, boosters, calibrator, conformal, {})
     p_test = bundle.probability(split.test)
-    test_metrics = with_truth(y_test, p_test, truth_of(split.test))
+    test_metrics = with_truth(y_test, p_test, truth_of(split.test, cat))
     covered = [yt in s for yt, s in zip(y_test, conformal.sets(p_test), strict=True)]
     test_metrics["conformal_coverage"] = float(np.mean(covered))
     test_metrics["conformal_mean_set_size"] = float(
@@ -65,9 +78,9 @@ def fit(
     )
     baselines = {
         "logistic_regression": probability_metrics(
-            y_test, logistic_baseline(split.dev)(split.test)
+            y_test, logistic_baseline(split.dev, cat)(split.test)
         ),
-        "checklist": probability_metrics(y_test, checklist_baseline(split.dev)(split.test)),
+        "checklist": probability_metrics(y_test, checklist_baseline(split.dev, cat)(split.test)),
     }
     if progress:
         progress("fit", 1, 1)
@@ -77,10 +90,11 @@ def fit(
 
 
 def evaluate(bundle: ModelBundle, frame: pd.DataFrame) -> dict[str, Any]:
-    """Metrics of a model on labelled data: overall, per stage and per city group."""
-    y = frame["scaled_up"].astype(int).to_numpy()
+    """Metrics of a model on labelled data: overall, per stage and per subgroup."""
+    cat = bundle.catalogue
+    y = outcome_of(frame, cat)
     p = bundle.probability(frame)
-    truth = truth_of(frame)
+    truth = truth_of(frame, cat)
     out: dict[str, Any] = with_truth(y, p, truth)
-    out["by_group"] = breakdown(frame, y, p, truth)
+    out["by_group"] = breakdown(frame, y, p, truth, cat)
     return json.loads(json.dumps(out, default=float))

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from scalepredict.catalogue import Catalogue
+
 ECE_BINS = 15  # equal-width bins over [0, 1]
 
 
@@ -51,25 +53,33 @@ def with_truth(
     return out
 
 
-def city_groups(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """Masks for the groups a funding body asks about: small/medium/large and poor/rich cities."""
-    pop = pd.to_numeric(frame["city_population"], errors="coerce")
-    res = pd.to_numeric(frame["city_resources"], errors="coerce")
-    return {
-        "population_small": pop < 100_000,
-        "population_medium": (pop >= 100_000) & (pop < 1_000_000),
-        "population_large": pop >= 1_000_000,
-        "resources_low": res <= 2,
-        "resources_high": res >= 3,
-    }
+def subgroup_masks(frame: pd.DataFrame, cat: Catalogue) -> dict[str, pd.Series]:
+    """Masks for the groups a funding body asks about (the catalogue's subgroups: small or
+    poor cities, ...): values in a list, or in [min, max)."""
+    out = {}
+    for g in cat.subgroups:
+        if g.values:
+            out[g.name] = frame[g.field].astype("object").isin(g.values)
+            continue
+        v = pd.to_numeric(frame[g.field], errors="coerce")
+        mask = v.notna()
+        if g.min is not None:
+            mask &= v >= g.min
+        if g.max is not None:
+            mask &= v < g.max
+        out[g.name] = mask
+    return out
 
 
 def breakdown(
-    frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, truth: np.ndarray | None
+    frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, truth: np.ndarray | None, cat: Catalogue
 ) -> dict[str, dict[str, float]]:
-    """Metrics per stage and per city group."""
-    groups = {f"stage_{s}": frame["stage"] == s for s in frame["stage"].dropna().unique()}
-    groups.update(city_groups(frame))
+    """Metrics per stage and per subgroup."""
+    groups = {}
+    if cat.stage:
+        stage = frame[cat.stage]
+        groups = {f"stage_{s}": stage == s for s in stage.dropna().unique()}
+    groups.update(subgroup_masks(frame, cat))
     out = {}
     for name, mask in sorted(groups.items()):
         m = np.asarray(mask.fillna(False), bool)

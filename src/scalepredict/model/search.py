@@ -12,15 +12,18 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.catalogue import Catalogue
+from scalepredict.data.validation import groups_of, stage_of
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.features import make_features, monotone_constraints
-from scalepredict.model.split import InsufficientDataError, city_folds
+from scalepredict.model.split import InsufficientDataError, city_folds, group_label
 
 
-def _dmatrix(frame: pd.DataFrame, weight: np.ndarray | None = None) -> xgb.DMatrix:
-    label = frame["scaled_up"].astype(float).to_numpy() if "scaled_up" in frame else None
-    return xgb.DMatrix(make_features(frame), label=label, weight=weight, enable_categorical=True)
+def _dmatrix(frame: pd.DataFrame, cat: Catalogue, weight: np.ndarray | None = None) -> xgb.DMatrix:
+    outcome = cat.outcome.name
+    label = frame[outcome].astype(float).to_numpy() if outcome in frame else None
+    x = make_features(frame, cat)
+    return xgb.DMatrix(x, label=label, weight=weight, enable_categorical=True)
 
 
 def sample_params(
@@ -54,10 +57,10 @@ DEFAULT_TRIAL = {
 }
 
 
-def xgb_params(params: dict[str, Any], seed: int) -> dict[str, Any]:
+def xgb_params(params: dict[str, Any], seed: int, cat: Catalogue) -> dict[str, Any]:
     return {
         **BASE_PARAMS,
-        "monotone_constraints": str(monotone_constraints()),
+        "monotone_constraints": str(monotone_constraints(cat)),
         "seed": seed,
         **params,
     }
@@ -74,6 +77,7 @@ class SearchResult:
 def search(
     dev: pd.DataFrame,
     cfg: TrainConfig,
+    cat: Catalogue,
     progress: Callable[[int, int], None] | None = None,
     max_seconds: float | None = None,
     weight: np.ndarray | None = None,
@@ -88,13 +92,13 @@ def search(
         max_seconds = cfg.search.max_seconds
     max_rounds = cfg.search.max_rounds
     early = cfg.search.early_stopping_rounds
-    folds = city_folds(dev, cfg.search.cv_folds, cfg.seed)
-    ddev = _dmatrix(dev, weight)
+    folds = city_folds(dev, cfg.search.cv_folds, cfg.seed, cat)
+    ddev = _dmatrix(dev, cat, weight)
     start, best, trials = time.perf_counter(), None, []
     for t in range(trials_budget):
         params = dict(DEFAULT_TRIAL) if t == 0 else sample_params(rng, space)
         history: pd.DataFrame = xgb.cv(  # a frame: as_pandas defaults to True
-            xgb_params(params, cfg.seed),
+            xgb_params(params, cfg.seed, cat),
             ddev,
             num_boost_round=max_rounds,
             folds=folds,
@@ -116,44 +120,56 @@ def search(
 
 
 def train_booster(
-    dev: pd.DataFrame, found: SearchResult, seed: int, weight: np.ndarray | None = None
+    dev: pd.DataFrame,
+    found: SearchResult,
+    seed: int,
+    cat: Catalogue,
+    weight: np.ndarray | None = None,
 ) -> xgb.Booster:
     """The final booster: the chosen parameters and rounds, on all development data."""
     return xgb.train(
-        xgb_params(found.params, seed), _dmatrix(dev, weight), num_boost_round=found.rounds
+        xgb_params(found.params, seed, cat),
+        _dmatrix(dev, cat, weight),
+        num_boost_round=found.rounds,
     )
 
 
 def train_per_stage(
-    dev: pd.DataFrame, cfg: TrainConfig, progress: Callable[[int, int], None] | None = None
+    dev: pd.DataFrame,
+    cfg: TrainConfig,
+    cat: Catalogue,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, xgb.Booster], dict[str, SearchResult]]:
     """One booster per stage, each searched and trained on that stage's development rows, so
     that each stage's model (and its explanations) follows that stage's drivers rather than an
     average over stages. With `search.other_stage_weight` w > 0 a stage's booster also learns
     from the other stages' rows at weight w (borrowing strength where a stage has few rows).
-    The time budget is shared equally between the stages."""
-    stages = load_catalogue().stages
+    The time budget is shared equally between the stages. A catalogue without a stage has
+    one booster for all rows."""
+    stages = cat.booster_keys
     folds = cfg.search.cv_folds
-    parts = {s: dev[dev["stage"] == s].reset_index(drop=True) for s in stages}
-    for stage, part in parts.items():
-        if part["city"].nunique() < folds:
+    stage = stage_of(dev, cat)
+    parts = {s: dev[(stage == s).to_numpy()].reset_index(drop=True) for s in stages}
+    for key, part in parts.items():
+        n = groups_of(part, cat).nunique()
+        if n < folds:
             raise InsufficientDataError(
-                f"stage {stage}: the development split has initiatives from "
-                f"{part['city'].nunique()} cities; its model needs at least {folds} (cv_folds)"
+                f"stage {key}: the development split has initiatives from {n} "
+                f"{group_label(cat)}; its model needs at least {folds} (cv_folds)"
             )
     per_stage = cfg.search.trials
     seconds = cfg.search.max_seconds / len(stages)
     borrow = cfg.search.other_stage_weight
     boosters, found = {}, {}
-    for k, (stage, part) in enumerate(parts.items()):
+    for k, (key, part) in enumerate(parts.items()):
         rows, weight = part, None
-        if borrow > 0:
-            rows, weight = dev, np.where(dev["stage"] == stage, 1.0, borrow)
+        if borrow > 0 and len(stages) > 1:
+            rows, weight = dev, np.where(stage == key, 1.0, borrow)
         report = (
             (lambda i, n, k=k: progress(k * per_stage + i, len(stages) * per_stage))
             if progress
             else None
         )
-        found[stage] = search(rows, cfg, report, seconds, weight)
-        boosters[stage] = train_booster(rows, found[stage], cfg.seed, weight)
+        found[key] = search(rows, cfg, cat, report, seconds, weight)
+        boosters[key] = train_booster(rows, found[key], cfg.seed, cat, weight)
     return boosters, found

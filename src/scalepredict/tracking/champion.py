@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.catalogue.template import example_proposal
 from scalepredict.data.validation import typed_records
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.bundle import BundleError, ModelBundle
@@ -31,12 +31,11 @@ def cache_dir() -> Path:
 
 
 def _smoke_test(bundle: ModelBundle) -> None:
-    """A model must score known-good assessments (the catalogue's worked examples) to finite
-    probabilities before it serves."""
-    examples = [e.proposal for e in load_catalogue().examples]
-    if not examples:
-        raise BundleError("the catalogue has no worked example to smoke-test the model with")
-    p = bundle.probability(typed_records(examples))
+    """A model must score known-good assessments (its catalogue's worked examples, else one
+    built from the catalogue's rules) to finite probabilities before it serves."""
+    cat = bundle.catalogue
+    examples = [e.proposal for e in cat.examples] or [example_proposal(cat)]
+    p = bundle.probability(typed_records(examples, cat))
     if p.shape != (len(examples),) or not np.all(np.isfinite(p)) or not np.all((p >= 0) & (p <= 1)):
         raise BundleError("model failed its smoke test (non-finite or out-of-range output)")
 

@@ -12,7 +12,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.pyfunc import PythonModel
 from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.catalogue import Catalogue
 from scalepredict.data.validation import parse_assessments
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.bundle import ModelBundle
@@ -28,6 +28,7 @@ _MLFLOW_TYPES: dict[str, Any] = {
     "integer": AnyType(),
     "score": AnyType(),
     "number": AnyType(),
+    "boolean": AnyType(),
 }
 
 
@@ -39,12 +40,12 @@ class ScalePredictModel(PythonModel):
         self.predictor = Predictor(bundle, {"source": "mlflow"})
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.Series:
-        frame = parse_assessments(pd.DataFrame(model_input), source="pyfunc input")
+        cat = self.predictor.bundle.catalogue  # the model's own catalogue, never a global
+        frame = parse_assessments(pd.DataFrame(model_input), cat, source="pyfunc input")
         return pd.Series(self.predictor.probability(frame), name="probability")
 
 
-def signature() -> ModelSignature:
-    cat = load_catalogue()
+def signature(cat: Catalogue) -> ModelSignature:
     inputs = Schema(
         [
             ColSpec(_MLFLOW_TYPES[f.type], f.name, required=not f.nullable)
@@ -55,11 +56,12 @@ def signature() -> ModelSignature:
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
-def input_example(frame: pd.DataFrame, rows: int = 3) -> pd.DataFrame:
+def input_example(frame: pd.DataFrame, cat: Catalogue, rows: int = 3) -> pd.DataFrame:
     """A raw-looking example: the assessment columns as a CSV reader would give them."""
-    cat = load_catalogue()
     ex = frame[cat.assessment_columns()].head(rows).copy()
-    ex["assessed_on"] = pd.to_datetime(ex["assessed_on"]).dt.strftime("%Y-%m-%d")
+    for f in cat.context:
+        if f.type == "date":
+            ex[f.name] = pd.to_datetime(ex[f.name]).dt.strftime("%Y-%m-%d")
     for c in ex.columns:
         if str(ex[c].dtype) == "Int64":
             ex[c] = ex[c].astype("float64")

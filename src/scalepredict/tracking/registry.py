@@ -13,7 +13,8 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from scalepredict.catalogue import load_catalogue
+from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.data.validation import groups_of, stage_of
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.bundle import BundleError, ModelBundle
 from scalepredict.settings import get_settings
@@ -25,8 +26,10 @@ def tracking_uri() -> str:
     return get_settings().tracking_uri
 
 
-def model_name() -> str:
-    return get_settings().model_name
+def model_name(cat: Catalogue | None = None) -> str:
+    """The setting's model name, else the catalogue's own, else `scalepredict`."""
+    cat = cat or load_catalogue()
+    return get_settings().model_name or cat.model_name or "scalepredict"
 
 
 def _sqlite_path(uri: str) -> Path | None:
@@ -85,9 +88,10 @@ def load_predictor(uri: str) -> Predictor:
     return Predictor(load_bundle(uri), {"uri": uri})
 
 
-def data_fingerprint(path: str | Path | None, frame: pd.DataFrame) -> dict[str, Any]:
+def data_fingerprint(
+    path: str | Path | None, frame: pd.DataFrame, cat: Catalogue
+) -> dict[str, Any]:
     """What a run was trained on: file hash, rows, cities and per-stage counts."""
-    cat = load_catalogue()
     digest = (
         hashlib.sha256(Path(path).read_bytes()).hexdigest()
         if path is not None
@@ -95,25 +99,31 @@ def data_fingerprint(path: str | Path | None, frame: pd.DataFrame) -> dict[str, 
             pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
         ).hexdigest()
     )
-    counts = frame["stage"].value_counts()
+    counts = stage_of(frame, cat).value_counts()
     return {
         "path": str(path) if path is not None else None,
         "sha256": digest,
         "rows": len(frame),
-        "cities": int(frame["city"].nunique()),
-        "per_stage": {s: int(counts.get(s, 0)) for s in cat.stages},
-        "has_truth": cat.truth.name in frame,
+        "groups": int(groups_of(frame, cat).nunique()),
+        "group_field": cat.group,
+        "per_stage": {s: int(counts.get(s, 0)) for s in cat.booster_keys},
+        "has_truth": cat.truth is not None and cat.truth.name in frame,
+        "catalogue": cat.name,
+        "catalogue_fingerprint": cat.fingerprint,
     }
 
 
-def usable_champion() -> tuple[str | None, str | None]:
+def usable_champion(cat: Catalogue) -> tuple[str | None, str | None]:
     """(the champion's version, why it cannot be used): a champion this version cannot load
-    (an older bundle layout, another catalogue) is no champion for `train --if-missing`."""
-    current = version_by_alias(connect(), CHAMPION)
+    (an older bundle layout) or of another catalogue is no champion for `train --if-missing`."""
+    name = model_name(cat)
+    current = version_by_alias(connect(), CHAMPION, name)
     if current is None:
         return None, None
     try:
-        load_bundle(model_uri(CHAMPION))
+        bundle = load_bundle(model_uri(CHAMPION, name))
     except BundleError as e:
         return str(current.version), str(e)
+    if bundle.catalogue.fingerprint != cat.fingerprint:
+        return str(current.version), f"trained on another catalogue ({bundle.catalogue.name})"
     return str(current.version), None

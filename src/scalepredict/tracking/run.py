@@ -17,13 +17,15 @@ import numpy as np
 import pandas as pd
 
 import scalepredict
+from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.plots import shap_summary_per_stage
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
 from scalepredict.model.config import TrainConfig
-from scalepredict.model.fit import FitResult, fit, truth_of
+from scalepredict.model.fit import FitResult, fit, outcome_of, truth_of
 from scalepredict.model.metrics import breakdown, probability_metrics
 from scalepredict.model.reports import calibration_plot, model_report, roc_plot
+from scalepredict.model.split import group_label
 from scalepredict.tracking import registry
 from scalepredict.tracking.gate import GateDecision, gate
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
@@ -50,10 +52,13 @@ class TrainingRecord:
     fit: FitResult
     champion_metrics: dict[str, float] | None
     data_info: dict[str, Any]
+    split_note: str = ""  # what the test set holds out, for people
 
 
-def load_training_data(path: str | Path, cfg: TrainConfig) -> tuple[pd.DataFrame, ValidationResult]:
-    result = validate_file(path, labelled=True)
+def load_training_data(
+    path: str | Path, cfg: TrainConfig, cat: Catalogue
+) -> tuple[pd.DataFrame, ValidationResult]:
+    result = validate_file(path, True, cat)
     if not result.valid and cfg.on_bad_rows != "quarantine":
         raise TrainingDataError(result)
     return result.good(), result
@@ -83,7 +88,7 @@ def _requirements() -> list[str]:
 def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> Path:
     """Calibration, ROC against the baselines and the SHAP summary per stage, on the test set."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    y = result.split.test["scaled_up"].astype(int).to_numpy()
+    y = outcome_of(result.split.test, result.bundle.catalogue)
     p = result.bundle.probability(result.split.test)
     calibration_plot(y, p, out_dir / "calibration.png")
     roc_plot(y, {"model": p, **curves}, out_dir / "roc.png")
@@ -96,15 +101,20 @@ def train_and_register(
     cfg: TrainConfig,
     config_path: str | Path | None = None,
     progress: Progress | None = None,
+    cat: Catalogue | None = None,
 ) -> TrainingRecord:
-    frame, validation = load_training_data(data_path, cfg)
+    """Train on `data_path` in catalogue `cat` (default: the configured one) and register the
+    model under the catalogue's model name (the config or the settings may override it)."""
+    cat = cat or load_catalogue()
+    frame, validation = load_training_data(data_path, cfg, cat)
     client = registry.connect()
     exp_id = registry.experiment_id(client, cfg.registry.experiment)
-    name = cfg.registry.model_name or registry.model_name()
-    data_info = registry.data_fingerprint(data_path, frame)
-    fitted = fit(frame, cfg, progress)
+    name = cfg.registry.model_name or registry.model_name(cat)
+    data_info = registry.data_fingerprint(data_path, frame, cat)
+    data_info["not_rated"] = int(validation.not_rated.sum())
+    fitted = fit(frame, cfg, progress, cat)
     test = fitted.split.test
-    y_test = test["scaled_up"].astype(int).to_numpy()
+    y_test = outcome_of(test, cat)
 
     champion_metrics = None
     current = registry.version_by_alias(client, registry.CHAMPION, name)
@@ -140,7 +150,7 @@ def train_and_register(
             mlflow.log_artifact(str(tmpdir / "quarantined_problems.csv"), "validation")
         metrics = {f"test_{k}": v for k, v in fitted.test_metrics.items()}
         for group, m in breakdown(
-            test, y_test, fitted.bundle.probability(test), truth_of(test)
+            test, y_test, fitted.bundle.probability(test), truth_of(test, cat), cat
         ).items():
             metrics.update(
                 {
@@ -157,10 +167,10 @@ def train_and_register(
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
 
         curves = {
-            "logistic regression": logistic_baseline(fitted.split.dev)(test),
-            "checklist": checklist_baseline(fitted.split.dev)(test),
+            "logistic regression": logistic_baseline(fitted.split.dev, cat)(test),
+            "checklist": checklist_baseline(fitted.split.dev, cat)(test),
         }
-        truth = truth_of(test)
+        truth = truth_of(test, cat)
         if truth is not None:
             curves["true probability"] = truth
         mlflow.log_artifacts(str(_plots(fitted, tmpdir / "plots", curves)), "plots")
@@ -183,8 +193,8 @@ def train_and_register(
             name="model",
             python_model=str(Path(__file__).with_name("mlflow_model.py")),
             artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
-            signature=signature(),
-            input_example=input_example(test),
+            signature=signature(cat),
+            input_example=input_example(test, cat),
             registered_model_name=name,
             pip_requirements=_requirements(),
             code_paths=[str(Path(scalepredict.__file__).parent)],
@@ -197,8 +207,21 @@ def train_and_register(
         mlflow.set_tags(
             {"alias": alias, "model_version": version, "gate": " | ".join(decision.reasons)}
         )
+    held_out = (
+        f"{cat.date} after the training rows'"
+        if cfg.split.by == "time"
+        else f"{group_label(cat)} unseen in training"
+    )
     return TrainingRecord(
-        name, version, alias, decision, run.info.run_id, fitted, champion_metrics, data_info
+        name,
+        version,
+        alias,
+        decision,
+        run.info.run_id,
+        fitted,
+        champion_metrics,
+        data_info,
+        held_out,
     )
 
 

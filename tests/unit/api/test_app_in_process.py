@@ -30,7 +30,7 @@ def service(small_fit, tmp_path: Path, monkeypatch) -> Iterator[tuple[TestClient
         "scorer": {"Authorization": f"Bearer {add_key('funder', 'scorer')}"},
         "admin": {"Authorization": f"Bearer {add_key('ops', 'admin')}"},
     }
-    state = ServiceState()
+    state = ServiceState(small_fit[1].bundle.catalogue)
     state.predictor = Predictor(
         small_fit[1].bundle, {"name": "scalepredict", "version": "7", "source": "registry"}
     )
@@ -88,14 +88,14 @@ def test_every_refusal_has_the_documented_body(service):
     assert client.get("/model", headers=h).json()["version"] == "7"  # still serving
 
 
-def test_readiness_follows_the_model(service):
+def test_readiness_follows_the_model(service, cat):
     client, keys, _ = service
     assert client.get("/readyz").json() == {
         "ready": True,
         "model_version": "7",
         "source": "registry",
     }
-    empty = ServiceState()
+    empty = ServiceState(cat)
     with TestClient(asgi(empty)) as bare:
         assert bare.get("/readyz").status_code == 503
         r = bare.get("/model", headers=keys["scorer"])

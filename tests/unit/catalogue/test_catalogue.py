@@ -52,10 +52,17 @@ def test_identifiers_are_never_features(cat):
         (lambda r: r["factors"][0]["rubric"].pop(3), "every level"),
         (lambda r: r["factors"][0].update(dimension="budget"), "unknown dimension"),
         (lambda r: r["factors"][0]["mitigations"][0].update(theme="hope"), "unknown theme"),
+        (lambda r: r["factors"][0].update(direction=2), r"factors\[0\] \(value_case\)|direction"),
+        (lambda r: r["context"][3].update(direction=1), "monotone direction needs a number"),
+        (lambda r: r["factors"][1].update(column="value_case"), "mapped twice"),
+        (lambda r: r["outcome"].update(values=[0, 1, 2]), "2 is not mapped"),
         (
-            lambda r: r["factors"][0].update(mitigations=r["factors"][0]["mitigations"][:1]),
-            "at least two",
+            lambda r: r["factors"][0].update(
+                scale={"min": 1, "max": 5, "labels": {1: "A", 2: "a"}}
+            ),
+            "label is used twice",
         ),
+        (lambda r: r["dimensions"].append({"name": "extra"}), "needs at least one factor"),
     ],
 )
 def test_inconsistent_catalogue_is_refused(breakage, message):
@@ -74,13 +81,15 @@ def test_json_view_lists_every_factor_once(cat):
 def test_worked_examples_pass_the_schema_and_the_api_model(cat):
     import pandas as pd
 
-    from scalepredict.api.schemas import Proposal
+    from scalepredict.api.schemas import request_models
     from scalepredict.data.validation import parse_assessments
+
+    Proposal = request_models(cat, 1000).Proposal
 
     assert len(cat.examples) >= 2
     for example in cat.examples:
         assert set(example.proposal) == set(cat.assessment_columns()), example.title
         Proposal.model_validate(example.proposal)  # what the page sends to the API
-    frame = parse_assessments(pd.DataFrame([e.proposal for e in cat.examples]), "examples")
+    frame = parse_assessments(pd.DataFrame([e.proposal for e in cat.examples]), cat, "examples")
     assert frame["initiative_id"].is_unique
     assert catalogue_dict(cat)["examples"][0]["proposal"] == cat.examples[0].proposal

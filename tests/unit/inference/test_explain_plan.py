@@ -41,14 +41,14 @@ def test_contributions_plus_base_equal_the_margin(predictor, proposals):
     np.testing.assert_allclose(c.margin, predictor.bundle.margin(proposals), atol=1e-4)
 
 
-def test_native_contributions_equal_shap_tree_explainer(predictor, proposals):
+def test_native_contributions_equal_shap_tree_explainer(predictor, proposals, cat):
     import shap
 
-    native = feature_contributions(predictor.bundle, feature_matrix(proposals))[:, :-1]
+    native = feature_contributions(predictor.bundle, feature_matrix(proposals, cat))[:, :-1]
     for stage, booster in predictor.bundle.boosters.items():
         part = (proposals["stage"] == stage).to_numpy()
         theirs = shap.TreeExplainer(booster).shap_values(
-            xgb.DMatrix(make_features(proposals[part]), enable_categorical=True)
+            xgb.DMatrix(make_features(proposals[part], cat), enable_categorical=True)
         )
         np.testing.assert_allclose(np.asarray(theirs), native[part], atol=1e-4)
 
@@ -56,10 +56,10 @@ def test_native_contributions_equal_shap_tree_explainer(predictor, proposals):
 def test_derived_dimension_features_are_credited_to_their_own_factors(predictor, cat):
     rows = generate(40, seed=321).drop(columns=["scaled_up"])
     rows.loc[0, cat.factors_of("data")] = np.nan  # a dimension with nothing known
-    x = feature_matrix(rows)
+    x = feature_matrix(rows, cat)
     raw = feature_contributions(predictor.bundle, x)
     per_field = contributions(predictor.bundle, rows)
-    names = feature_names()
+    names = feature_names(cat)
     # nothing is lost: per-field contributions sum to the per-feature ones, row by row
     np.testing.assert_allclose(per_field.values.sum(axis=1), raw[:, :-1].sum(axis=1), atol=1e-6)
     # context fields keep exactly their own SHAP values

@@ -36,7 +36,7 @@ def test_one_booster_per_stage_in_catalogue_order(bundle, cat):
 
 
 def test_each_row_is_scored_by_the_booster_of_its_stage(bundle, rows, cat):
-    x = feature_matrix(rows)
+    x = feature_matrix(rows, cat)
     margin = bundle.margin_of(x)
     for stage, booster in bundle.boosters.items():
         m = (rows["stage"] == stage).to_numpy()
@@ -83,7 +83,12 @@ def test_round_trip_gives_the_same_predictions(bundle, rows, tmp_path):
         contributions(loaded, rows).values, contributions(bundle, rows).values
     )
     assert loaded.calibrator == bundle.calibrator and loaded.conformal == bundle.conformal
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["booster.json", "bundle.json"]
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "booster.json",
+        "bundle.json",
+        "catalogue.json",
+    ]
+    assert loaded.catalogue.fingerprint == bundle.catalogue.fingerprint  # it carries its own
 
 
 def _edit_boosters(path, edit) -> None:
@@ -119,12 +124,17 @@ def test_a_missing_stage_or_an_old_single_booster_bundle_is_refused(bundle, tmp_
 
 def test_a_bundle_needs_every_stage(bundle):
     with pytest.raises(BundleError, match="one booster per stage"):
-        ModelBundle({"pilot": bundle.boosters["pilot"]}, bundle.calibrator, bundle.conformal)
+        ModelBundle(
+            bundle.catalogue,
+            {"pilot": bundle.boosters["pilot"]},
+            bundle.calibrator,
+            bundle.conformal,
+        )
 
 
-def test_a_row_without_a_stage_cannot_be_scored(bundle, rows):
-    x = feature_matrix(rows.head(2))
-    x[0, feature_names().index("stage")] = np.nan
+def test_a_row_without_a_stage_cannot_be_scored(bundle, rows, cat):
+    x = feature_matrix(rows.head(2), cat)
+    x[0, feature_names(cat).index("stage")] = np.nan
     with pytest.raises(ValueError, match="without a stage"):
         bundle.margin_of(x)
 
