@@ -10,9 +10,9 @@ DATA := data/initiatives.csv
 # The planner page's end-to-end tests drive Debian's Chromium (Playwright cannot download its own).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-CODE := src tests benchmarks serving
+CODE := src tests benchmarks serving examples
 
-.PHONY: help run test test-fast install browser data lint typecheck docs format clean bento
+.PHONY: help run test test-fast install browser data lint typecheck docs format clean bento example-ieg
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,15 @@ run: install data ## Validate the data, train a champion if none, serve on :3000
 	$(BIN)/scalepredict train --if-missing
 	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|admin (printed once)"
 	$(BIN)/scalepredict serve --port 3000
+
+# The real-data example: the World Bank IEG ratings, read as published, under their own model name.
+IEG := examples/world-bank-ieg
+IEG_PORT ?= 3001
+example-ieg: install ## Real data: validate the IEG ratings, train + register their model, serve on :3001
+	$(BIN)/scalepredict validate --catalogue $(IEG)/catalogue.yaml \
+		$(IEG)/data/ieg_world_bank_project_performance_ratings_01-17-2026.csv
+	$(BIN)/scalepredict train --catalogue $(IEG)/catalogue.yaml --config $(IEG)/train.yaml --if-missing
+	$(BIN)/scalepredict serve --catalogue $(IEG)/catalogue.yaml --port $(IEG_PORT)
 
 test: install browser lint typecheck docs ## Lint, type-check, build the docs, run the whole suite
 	$(BIN)/pytest -n 2

@@ -29,9 +29,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def trained_service_env(root: Path) -> dict[str, str]:
-    """Train and register a small champion under `root`; add a scorer and an admin key.
-    Keys starting with `_` are for the tests (the keys themselves, paths), not the server."""
+def trained_service_env(
+    root: Path, catalogue: Path | None = None, data: Path | None = None
+) -> dict[str, str]:
+    """Train and register a small champion under `root` (on `data` in `catalogue`, default: the
+    built-in one on generated data); add a scorer and an admin key. Keys starting with `_` are
+    for the tests (the keys themselves, paths), not the server."""
     env = {
         "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db",
         "SCALEPREDICT_KEYS_FILE": str(root / "keys.json"),
@@ -40,8 +43,11 @@ def trained_service_env(root: Path) -> dict[str, str]:
         "SCALEPREDICT_MAX_BODY_BYTES": str(3_000_000),
         "BENTOML_HOME": str(root / "bentoml"),
     }
-    data = root / "train.csv"
-    generate(2000, seed=21, truth=True).to_csv(data, index=False, date_format="%Y-%m-%d")
+    if catalogue is not None:
+        env["SCALEPREDICT_CATALOGUE"] = str(catalogue)
+    if data is None:
+        data = root / "train.csv"
+        generate(2000, seed=21, truth=True).to_csv(data, index=False, date_format="%Y-%m-%d")
     config = root / "small.yaml"
     config.write_text(yaml.safe_dump(SMALL_CONFIG))
     subprocess.run(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from scalepredict.catalogue import Catalogue, Factor
 from scalepredict.catalogue import Field as CatalogueField
@@ -40,21 +40,25 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
 def _factor_field(factor: Factor) -> tuple[Any, Any]:
     """A whole level in the factor's range, or (where the catalogue has them) its label."""
     rubric = " ".join(f"{k}: {v}" for k, v in (factor.rubric or factor.labels).items())
-    typ: Any = int
-    if factor.labels:
-        typ = int | Literal[tuple(factor.labels.values())]
-    return (
-        typ | None,
-        Field(
-            None,
-            ge=factor.scale_min if not factor.labels else None,
-            le=factor.scale_max if not factor.labels else None,
-            strict=True,
-            title=factor.label,
-            description=f"[{factor.dimension}] {factor.question} "
-            f"Levels {factor.scale_min}..{factor.scale_max}. {rubric} null = unknown answer.",
-        ),
-    )
+    doc: dict[str, Any] = {
+        "title": factor.label,
+        "description": f"[{factor.dimension}] {factor.question} "
+        f"Levels {factor.scale_min}..{factor.scale_max}. {rubric} null = unknown answer.",
+    }
+    bounds: dict[str, Any] = {"ge": factor.scale_min, "le": factor.scale_max, "strict": True}
+    if not factor.labels:
+        return int | None, Field(None, **doc, **bounds)
+    by_text = {t.strip().casefold(): k for k, t in factor.labels.items()}
+    words = ", ".join(f'"{t}"' for t in factor.labels.values())
+
+    def to_level(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().casefold() in by_text:
+            return by_text[value.strip().casefold()]
+        raise ValueError(f"one of {words} or a whole level {factor.scale_min}..{factor.scale_max}")
+
+    return Annotated[int | None, BeforeValidator(to_level)], Field(None, **doc, **bounds)
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,12 @@ class Plan(BaseModel):
     answer_first: list[Question]
 
 
+# An identifier field may be a number (`type: integer`); the API always answers it as text.
+IDENTIFIER = ConfigDict(coerce_numbers_to_str=True)
+
+
 class Assessment(BaseModel):
+    model_config = IDENTIFIER
     initiative_id: str
     probability: float = Field(description="calibrated probability of scaling to the next stage")
     risk_band: Literal["high", "elevated", "moderate", "low"]
@@ -206,6 +215,7 @@ class WhatIfResponse(BaseModel):
 
 
 class PlanResponse(BaseModel):
+    model_config = IDENTIFIER
     request_id: str
     model: ModelRef
     initiative_id: str

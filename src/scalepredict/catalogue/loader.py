@@ -125,6 +125,8 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
             tuple(str(v) for v in o.success),
             tuple(str(v) for v in o.failure),
             tuple(str(v) for v in o.not_rated),
+            o.success_text,
+            o.failure_text,
         ),
         examples=tuple(Example(e.title, dict(e.proposal)) for e in spec.examples),
         name=spec.name,
@@ -226,5 +228,18 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
             for c in cat.context
         ],
         "outcome": {"name": cat.outcome.name, "description": cat.outcome.description},
-        "examples": [{"title": e.title, "proposal": e.proposal} for e in cat.examples],
+        "examples": [
+            {"title": e.title, "proposal": _levels(e.proposal, cat)} for e in cat.examples
+        ],
     }
+
+
+def _levels(proposal: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
+    """A proposal with every factor's label text as its level (the page's controls hold levels)."""
+    out = dict(proposal)
+    for f in cat.factors:
+        by_text = {t.casefold(): k for k, t in f.labels.items()}
+        value = out.get(f.name)
+        if isinstance(value, str) and value.strip().casefold() in by_text:
+            out[f.name] = by_text[value.strip().casefold()]
+    return out

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 2
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# The model's derived features (`model.features`): each dimension's mean score and the weakest
+# of them. No field may take their names, and "context" is the explanations' key for the
+# context fields' share, so no dimension may take it.
+DIMENSION_MEAN, WEAKEST, CONTEXT = "mean_{}", "weakest_dimension", "context"
 # Cells that mean "unknown" unless a catalogue says otherwise.
 DEFAULT_UNKNOWN = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "unknown", "Unknown", "?"]
 FieldType = Literal["string", "category", "integer", "number", "date", "boolean"]
@@ -89,6 +93,8 @@ class OutcomeSpec(_Spec):
     failure: list[str | int] = Field(min_length=1)
     not_rated: list[str | int] = Field(default_factory=list)
     values: list[str | int] | None = Field(None, description="every value the column may hold")
+    success_text: str = Field("succeeds", description="how statements say success")
+    failure_text: str = Field("does not succeed", description="how statements say failure")
 
 
 class ThemeSpec(_Spec):
@@ -157,6 +163,11 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
     for i, d in enumerate(spec.dimensions):
         if not any(f.dimension == d.name for f in spec.factors):
             out.append((f"dimensions[{i}] ({d.name})", "a dimension needs at least one factor"))
+        if dims.index(d.name) != i:
+            out.append((f"dimensions[{i}].name", f"dimension {d.name!r} is listed twice"))
+        if d.name == CONTEXT or set(d.name) & set("[]<"):
+            out.append((f"dimensions[{i}].name", "not 'context', and no [, ] or < in it"))
+    derived = {WEAKEST, *(DIMENSION_MEAN.format(d) for d in dims)}
     names: dict[str, str] = {}
     columns: dict[str, str] = {}
 
@@ -165,6 +176,8 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
             out.append((f"{path}.name", "lower-case letters, digits and _ (a Python name)"))
         if name in names:
             out.append((f"{path}.name", f"name {name!r} is used twice (also {names[name]})"))
+        if name in derived:
+            out.append((f"{path}.name", f"{name!r} is the name of a derived model feature"))
         names.setdefault(name, path)
         col = column or name
         if col in columns:
@@ -189,6 +202,9 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
         texts = [t.strip().casefold() for t in scale.labels.values()]
         if len(texts) != len(set(texts)):
             out.append((f"{path}.scale.labels", "a level label is used twice"))
+        # a file may hold the labels or the numbers: label "2" on level 1 makes a 2 ambiguous
+        if any(t.strip().isdigit() and int(t) != k for k, t in scale.labels.items()):
+            out.append((f"{path}.scale.labels", "a label that is a number must be its level"))
         if f.rubric and set(f.rubric) != levels:
             out.append((f"{path}.rubric", f"describe every level {scale.min}..{scale.max} or none"))
         for k, m in enumerate(f.mitigations):
@@ -245,6 +261,8 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
             out.append((key, f"{ref!r} needs its closed list of categories"))
         elif key == "stage" and not context[ref].feature:
             out.append((key, f"{ref!r} must be a model feature (feature: true) to route rows"))
+        elif key == "stage" and context[ref].nullable:
+            out.append((key, f"{ref!r} routes every row to its model: it cannot be nullable"))
     if spec.identifier is None and not any(c.unique for c in spec.context):
         out.append(("identifier", "name the identifier field (or mark one context field unique)"))
     if spec.default_effort not in spec.efforts:

@@ -94,6 +94,8 @@ class Outcome:
     success: tuple[str, ...]
     failure: tuple[str, ...]
     not_rated: tuple[str, ...] = ()
+    success_text: str = "succeeds"  # "90% confident it <success_text>"
+    failure_text: str = "does not succeed"
 
     def code(self, value: str) -> float | None:
         """1.0, 0.0, NaN for not rated, or None for a value the catalogue does not know."""

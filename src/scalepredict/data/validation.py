@@ -169,7 +169,11 @@ def validate_table(
                 problems.append(_problems(raw, empty, name, "required (empty)"))
         else:
             cells = raw.frame[name]
-            cells = cells.mask(cells.astype("object").isin(cat.unknown))
+            unknown = cells.astype("object").isin(cat.unknown)
+            if f.labels:  # a level's own label ("None") is an answer, not an unknown token
+                texts = {t.strip().casefold() for t in f.labels.values()}
+                unknown &= ~cells.astype("str").str.strip().str.casefold().isin(texts)
+            cells = cells.mask(unknown)
             col, wrong = _parse_one(cells, f)
             rule = _type_rule(f)
         typed[name] = col

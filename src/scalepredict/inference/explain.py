@@ -150,12 +150,17 @@ def explain_rows(
         drivers = []
         for j in order[i]:
             value, c = shown[i, j], float(values[i, j])
-            value = None if pd.isna(value) else value
+            if pd.isna(value):
+                value = None
+            elif isinstance(value, pd.Timestamp):  # a date feature: shown as the date it is
+                value = value.strftime("%Y-%m-%d")
+            elif not isinstance(value, str):
+                value = float(value)
             drivers.append(
                 {
                     "field": names[j],
                     "dimension": dimension_of.get(names[j], "context"),
-                    "value": value if value is None or isinstance(value, str) else float(value),
+                    "value": value,
                     "contribution": round(c, 4),
                     "direction": "raises" if c > 0 else "lowers",
                     "strength": strength(c),

@@ -16,12 +16,17 @@ from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import feature_matrix
 
 
-def uncertainty_statement(prediction_set: list[int], alpha: float) -> str:
+def uncertainty_statement(
+    prediction_set: list[int],
+    alpha: float,
+    said: tuple[str, str] = ("succeeds", "does not succeed"),
+) -> str:
+    """The conformal set in words; `said`: how the catalogue says success and failure."""
     level = f"{1 - alpha:.0%}"
     if prediction_set == [1]:
-        return f"{level} confident it scales up"
+        return f"{level} confident it {said[0]}"
     if prediction_set == [0]:
-        return f"{level} confident it does not scale up"
+        return f"{level} confident it {said[1]}"
     return f"uncertain at {level}: either outcome is plausible"
 
 
@@ -39,6 +44,8 @@ class Predictor:
         p = self.probability(frame) if x is None else self.bundle.probability_of(x)
         sets = self.bundle.conformal.sets(p)
         alpha = self.bundle.conformal.alpha
+        m = self.bundle.catalogue.outcome_map
+        said = (m.success_text, m.failure_text)
         return pd.DataFrame(
             {
                 # the identifier, whatever the catalogue calls it
@@ -46,7 +53,7 @@ class Predictor:
                 "probability": np.round(p, 6),
                 "risk_band": [risk_band(x) for x in p],
                 "prediction_set": sets,
-                "uncertainty": [uncertainty_statement(s, alpha) for s in sets],
+                "uncertainty": [uncertainty_statement(s, alpha, said) for s in sets],
             }
         )
 

@@ -22,8 +22,9 @@ import pandas as pd
 
 from scalepredict.catalogue import Catalogue
 
-DIMENSION_MEAN = "mean_{}"  # one per dimension
-WEAKEST = "weakest_dimension"
+# The derived features' names live with the catalogue, which keeps every field off them.
+from scalepredict.catalogue.spec import DIMENSION_MEAN as DIMENSION_MEAN
+from scalepredict.catalogue.spec import WEAKEST as WEAKEST
 
 
 def derived_names(cat: Catalogue) -> list[str]:

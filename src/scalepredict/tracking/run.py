@@ -208,7 +208,7 @@ def train_and_register(
             {"alias": alias, "model_version": version, "gate": " | ".join(decision.reasons)}
         )
     held_out = (
-        f"{cat.date} after the training rows'"
+        f"later {cat.date} than the training rows"
         if cfg.split.by == "time"
         else f"{group_label(cat)} unseen in training"
     )

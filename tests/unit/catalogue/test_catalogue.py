@@ -63,6 +63,16 @@ def test_identifiers_are_never_features(cat):
             "label is used twice",
         ),
         (lambda r: r["dimensions"].append({"name": "extra"}), "needs at least one factor"),
+        (lambda r: r["dimensions"].append(dict(r["dimensions"][0])), "listed twice"),
+        (lambda r: r["dimensions"][0].update(name="context"), "not 'context'"),
+        (lambda r: r["dimensions"][0].update(name="a<b"), "no \\[, \\] or <"),
+        (lambda r: r["factors"][0].update(name="mean_data"), "derived model feature"),
+        (lambda r: r["context"][5].update(name="weakest_dimension"), "derived model feature"),
+        (
+            lambda r: r["factors"][0].update(scale={"min": 1, "max": 5, "labels": {1: "2"}}),
+            "a number must be its level",
+        ),
+        (lambda r: r["context"][3].update(nullable=True), "cannot be nullable"),
     ],
 )
 def test_inconsistent_catalogue_is_refused(breakage, message):

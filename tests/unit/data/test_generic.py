@@ -27,7 +27,7 @@ SATISFACTION = [
 INLINE = {
     "name": "project-review",
     "scale": {"min": 1, "max": 5},
-    "dimensions": [{"name": "delivery"}, {"name": "context"}],
+    "dimensions": [{"name": "delivery"}, {"name": "setting"}],
     "factors": [
         {
             "name": "satisfaction",
@@ -36,8 +36,8 @@ INLINE = {
             "scale": {"min": 1, "max": 6, "labels": dict(enumerate(SATISFACTION, start=1))},
         },
         {"name": "complexity", "dimension": "delivery", "direction": -1, "column": "Complexity"},
-        {"name": "readiness", "dimension": "context", "scale": {"min": 0, "max": 10}},
-        {"name": "weather", "dimension": "context", "direction": 0},
+        {"name": "readiness", "dimension": "setting", "scale": {"min": 0, "max": 10}},
+        {"name": "weather", "dimension": "setting", "direction": 0},
     ],
     "context": [
         {"name": "project_id", "type": "string", "role": "identifier", "unique": True},

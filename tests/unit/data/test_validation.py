@@ -224,3 +224,30 @@ def test_huge_whole_numbers_are_named_not_a_crash(small_csv, tmp_path):
     )
     problems = validate_file(bad).problems
     assert problems[["row", "column"]].values.tolist() == [[4, "security"], [5, "partners"]]
+
+
+def test_a_level_labelled_like_an_unknown_token_is_that_level(tmp_path):
+    """`None` is an unknown token, but on a scale labelled None/Some/All it is level 1."""
+    from scalepredict.catalogue import parse_catalogue
+
+    cat = parse_catalogue(
+        {
+            "dimensions": [{"name": "d"}],
+            "factors": [
+                {
+                    "name": "share",
+                    "dimension": "d",
+                    "scale": {"min": 1, "max": 3, "labels": {1: "None", 2: "Some", 3: "All"}},
+                },
+                {"name": "other", "dimension": "d", "scale": {"min": 1, "max": 3}},
+            ],
+            "context": [{"name": "ref", "type": "string", "unique": True}],
+            "outcome": {"name": "ok", "success": ["yes"], "failure": ["no"]},
+        }
+    )
+    path = tmp_path / "labels.csv"
+    path.write_text("ref,share,other\na,None,None\nb, some ,2\nc,NA,3\nd,,1\n")
+    result = validate_file(path, labelled=False, cat=cat)
+    assert result.valid, result.problems
+    assert result.frame["share"].tolist() == [1, 2, pd.NA, pd.NA]
+    assert result.frame["other"].tolist() == [pd.NA, 2, 3, 1]  # no labels: None is unknown

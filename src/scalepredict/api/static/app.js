@@ -165,6 +165,8 @@ function forgetResult() {
 function setCatalogue(catalogue) {
   if (state.catalogue) return; // built once per page
   state.catalogue = catalogue;
+  // the served catalogue names the assessment (the built-in one: smart-city initiatives)
+  if (catalogue.title && catalogue.name !== "smart-city") $("tagline").textContent = `${catalogue.title}: will it succeed, why, and what to do about it.`;
   for (const d of catalogue.dimensions) {
     state.labels[d.name] = d.label;
     for (const f of d.factors) {
@@ -205,10 +207,14 @@ function fieldWrap(name, labelText, hint, control) {
 function contextInput(f) {
   const id = `c-${f.name}`;
   let control;
-  if (f.type === "category") {
+  if (f.type === "category" && f.categories && f.categories.length) {
     control = el("select", { id, name: f.name });
     control.append(el("option", { value: "", text: "Choose\u2026" }));
     for (const c of f.categories) control.append(el("option", { value: c, text: humanize(c) }));
+  } else if (f.type === "boolean") {
+    control = el("select", { id, name: f.name });
+    control.append(el("option", { value: "", text: "Choose\u2026" }));
+    control.append(el("option", { value: "true", text: "Yes" }), el("option", { value: "false", text: "No" }));
   } else {
     const type = { date: "date", integer: "number", number: "number" }[f.type] || "text";
     control = el("input", {
@@ -228,21 +234,30 @@ function contextInput(f) {
   return fieldWrap(f.name, `${f.label || humanize(f.name)}${f.nullable ? " (optional)" : ""}`, f.description, control);
 }
 
-function factorInput(f, scale) {
+// Each factor has its own scale (a catalogue may mix 1-6 ratings with a 1-4 one); a level
+// shows its rubric text, else its label (for example "Moderately Satisfactory").
+function factorInput(f, fallback) {
+  const scale = f.scale || fallback;
+  const labels = scale.labels || {};
+  const meaning = (s) => f.rubric[s] || labels[s] || "";
   const id = `f-${f.name}`;
   const control = el("select", { id, name: f.name });
   control.dataset.factor = "1";
   control.append(el("option", { value: "", text: "Unknown" }));
   for (let s = scale.min; s <= scale.max; s++) {
-    control.append(el("option", { value: s, text: `${s} \u2013 ${f.rubric[s]}` }));
+    const text = meaning(s);
+    control.append(el("option", { value: s, text: text ? `${s} \u2013 ${text}` : String(s) }));
   }
-  const rubric = el("dl", { class: "rubric" });
-  for (let s = scale.min; s <= scale.max; s++) {
-    rubric.append(el("dt", { text: `Score ${s}` }), el("dd", { text: f.rubric[s] }));
-  }
-  const wrap = fieldWrap(f.name, f.label, f.question, control);
+  const wrap = fieldWrap(f.name, f.label, f.question || label(f.dimension), control);
   wrap.classList.add("factor");
-  wrap.append(el("details", {}, el("summary", { text: `What do scores ${scale.min}\u2013${scale.max} mean?` }), rubric));
+  if (Object.keys(f.rubric).length || Object.keys(labels).length) {
+    const rubric = el("dl", { class: "rubric" });
+    for (let s = scale.min; s <= scale.max; s++) {
+      rubric.append(el("dt", { text: `Score ${s}` }), el("dd", { text: meaning(s) }));
+    }
+    const summary = `What do scores ${scale.min}\u2013${scale.max} mean?`;
+    wrap.append(el("details", {}, el("summary", { text: summary }), rubric));
+  }
   return wrap;
 }
 
@@ -257,6 +272,7 @@ function readProposal() {
     if (v === "") proposal[c.name] = null;
     else if (c.dataset.factor || c.dataset.kind === "integer" || c.dataset.kind === "number")
       proposal[c.name] = Number(v);
+    else if (c.dataset.kind === "boolean") proposal[c.name] = v === "true";
     else proposal[c.name] = v;
   }
   return proposal;
