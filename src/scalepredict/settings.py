@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -78,6 +78,31 @@ class Settings(BaseSettings):
         validation_alias="SCALEPREDICT_MAX_PROPOSALS",
         description="Most proposals in one /score request or /portfolio CSV (413 above).",
     )
+    max_columns: int = Field(
+        1000,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_COLUMNS",
+        description="Widest CSV header read (a file or an upload); wider is refused at once.",
+    )
+    max_inflight_proposals: int = Field(
+        4000,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_INFLIGHT_PROPOSALS",
+        description="Proposals being scored at once (about 16 s of work on 2 cores); a request "
+        "that would go over is refused with 503 + Retry-After before any work starts.",
+    )
+    request_timeout: int = Field(
+        60,
+        gt=0,
+        validation_alias="SCALEPREDICT_REQUEST_TIMEOUT",
+        description="Seconds a request may take; an answer later than this is not audited.",
+    )
+    audit_wait_ms: int = Field(
+        1500,
+        gt=0,
+        validation_alias="SCALEPREDICT_AUDIT_WAIT_MS",
+        description="How long a write waits for a locked audit store before answering 503.",
+    )
     training_config: Path = Field(
         default_factory=lambda: project_root() / "training" / "default.yaml",
         validation_alias="SCALEPREDICT_TRAINING_CONFIG",
@@ -86,6 +111,27 @@ class Settings(BaseSettings):
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
+
+    @model_validator(mode="after")
+    def _absolute(self) -> Settings:
+        """Relative paths are the user's, from where they ran the command: made absolute now,
+        so a server started from the project root reads the same files as the command."""
+        for name in ("keys_file", "model_cache", "training_config", "catalogue"):
+            value = getattr(self, name)
+            if value is not None and not value.is_absolute():
+                setattr(self, name, value.resolve())
+        for name in ("tracking_uri", "audit_url"):
+            setattr(self, name, _absolute_sqlite(getattr(self, name)))
+        return self
+
+    def as_environment(self) -> dict[str, str]:
+        """Every setting as the environment variable that sets it (for a child process)."""
+        sources = self.sources()
+        return {
+            sources[name]: str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }
 
     def masked(self) -> dict[str, Any]:
         """Effective values for people: passwords inside URLs replaced by ***."""
@@ -100,6 +146,13 @@ class Settings(BaseSettings):
                 str(alias.choices[0]) if isinstance(alias, AliasChoices) else str(alias or name)
             )
         return out
+
+
+def _absolute_sqlite(url: str) -> str:
+    """`sqlite:///relative.db` -> `sqlite:////abs/relative.db` (four slashes: absolute)."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        return f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
+    return url
 
 
 def _mask(value: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from scalepredict.cli.serve import stop_tree
 from scalepredict.data.synthetic import generate
 from scalepredict.store.keys import add_key
 from tests.conftest import ROOT, SMALL_CONFIG
@@ -110,11 +111,9 @@ class Server:
         raise TimeoutError(self.log.read_text()[-3000:])
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        """The server and every process it started (BentoML's workers have groups of their own)."""
+        stop_tree(self.proc.pid)
+        self.proc.wait(5)
 
 
 def proposals_json(n: int, seed: int = 9) -> list[dict]:

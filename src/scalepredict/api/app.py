@@ -5,6 +5,7 @@ process with `asgi(state)` and Starlette's TestClient. The routes stay thin: HTT
 error mapping; all model work is the `Predictor` the CLI and the MLflow pyfunc use too."""
 
 import tempfile
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -12,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from scalepredict.api.errors import documented, echo, error, install_handlers
+from scalepredict.api.errors import SafeJSONResponse, documented, echo, error, install_handlers
 from scalepredict.api.guard import GuardMiddleware
 from scalepredict.api.schemas import PlanResponse, ScoreResponse, WhatIfResponse, request_models
 from scalepredict.api.state import ReloadRefused, ServiceState, log
@@ -35,6 +36,9 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# Statuses each kind of route can answer, all with the documented error body.
+SIGNED_IN = (401, 403, 503)  # no or wrong key, wrong role; keys or model unavailable
+SCORING = (*SIGNED_IN, 400, 413, 415, 422)  # + unreadable, too large, wrong type, invalid
 PORTFOLIO_BODY = {
     "requestBody": {
         "required": True,
@@ -53,6 +57,20 @@ def _frame(proposals: list, cat: Catalogue) -> pd.DataFrame:
 
 def _identity(request: Request) -> Identity:
     return request.scope["state"]["identity"]
+
+
+def _started(request: Request) -> float:
+    """When the guard let the request in (monotonic clock)."""
+    return float(request.scope.get("state", {}).get("started", time.monotonic()))
+
+
+class PageFiles(StaticFiles):
+    """The planner page's files, with the page's own security headers on every one."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(PAGE_HEADERS)
+        return response
 
 
 def _too_many(n: int, what: str) -> Response | None:
@@ -81,7 +99,13 @@ def _duplicates(ids: list[str], id_column: str) -> Response | None:
 def create_app(state: ServiceState) -> FastAPI:
     """The routes over `state`, with request models of the state's catalogue (not yet guarded:
     see `asgi`)."""
-    app = FastAPI(title="ScalePredict", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="ScalePredict",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        default_response_class=SafeJSONResponse,
+    )
     install_handlers(app)
     cat = state.catalogue
     models = request_models(cat, get_settings().max_proposals)
@@ -96,13 +120,13 @@ def create_app(state: ServiceState) -> FastAPI:
         """The planner page (plain HTML, CSS and JS; it signs in with an API key)."""
         return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
-    @app.get("/docs")
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs() -> Any:
         from fastapi.openapi.docs import get_redoc_html
 
         return get_redoc_html(openapi_url="/docs.json", title="ScalePredict API")
 
-    @app.post("/score", response_model=ScoreResponse, responses=documented(401, 403, 413, 422))
+    @app.post("/score", response_model=ScoreResponse, responses=documented(*SCORING))
     def score(body: ScoreRequest, request: Request) -> Any:
         """Score 1..1,000 proposals: probability, risk band, 90% statement, drivers, plan."""
         refused = _too_many(len(body.proposals), "") or _duplicates(
@@ -111,9 +135,11 @@ def create_app(state: ServiceState) -> FastAPI:
         if refused is not None:
             return refused
         predictor, model = state.model()
-        results = predictor.assess(_frame(body.proposals, cat))
+        with state.admitted(len(body.proposals)):
+            results = predictor.assess(_frame(body.proposals, cat))
         request_id = uuid.uuid4().hex
-        state.audit.record(
+        state.record(
+            _started(request),
             request_id,
             "score",
             _identity(request).name,
@@ -125,14 +151,16 @@ def create_app(state: ServiceState) -> FastAPI:
         )
         return {"request_id": request_id, "model": model, "results": results}
 
-    @app.post("/whatif", response_model=WhatIfResponse, responses=documented(422))
+    @app.post("/whatif", response_model=WhatIfResponse, responses=documented(*SCORING))
     def whatif(body: WhatIfRequest, request: Request) -> Any:
         """Probability and explanation before and after setting factors to given scores."""
         predictor, model = state.model()
-        out = predictor.whatif(_frame([body.proposal], cat), body.changes)[0]
+        with state.admitted(2):  # before and after
+            out = predictor.whatif(_frame([body.proposal], cat), body.changes)[0]
         request_id = uuid.uuid4().hex
         inputs = {"proposal": body.proposal.model_dump(mode="json"), "changes": body.changes}
-        state.audit.record(
+        state.record(
+            _started(request),
             request_id,
             "whatif",
             _identity(request).name,
@@ -141,14 +169,16 @@ def create_app(state: ServiceState) -> FastAPI:
         )
         return {"request_id": request_id, "model": model, **out}
 
-    @app.post("/plan", response_model=PlanResponse, responses=documented(422))
+    @app.post("/plan", response_model=PlanResponse, responses=documented(*SCORING))
     def plan(body: PlanRequest, request: Request) -> Any:
         """The cheapest set of mitigation steps that reaches the target probability."""
         predictor, model = state.model()
         frame = _frame([body.proposal], cat)
-        result = predictor.plan(frame, body.target_probability, body.max_effort)[0]
+        with state.admitted(1):
+            result = predictor.plan(frame, body.target_probability, body.max_effort)[0]
         request_id = uuid.uuid4().hex
-        state.audit.record(
+        state.record(
+            _started(request),
             request_id,
             "plan",
             _identity(request).name,
@@ -165,7 +195,7 @@ def create_app(state: ServiceState) -> FastAPI:
     @app.post(
         "/portfolio",
         response_model=ScoreResponse,
-        responses=documented(401, 403, 413, 415, 422),
+        responses=documented(*SCORING),
         openapi_extra=PORTFOLIO_BODY,
     )
     async def portfolio(request: Request, filename: str = "portfolio.csv") -> Any:
@@ -175,20 +205,21 @@ def create_app(state: ServiceState) -> FastAPI:
         `filename` only names the file in messages."""
         body = await request.body()
         name = Path(filename[:200]).name or "portfolio.csv"
-        return await run_in_threadpool(_portfolio, state, body, name, _identity(request).name)
+        who, started = _identity(request).name, _started(request)
+        return await run_in_threadpool(_portfolio, state, body, name, who, started)
 
-    @app.get("/catalogue")
+    @app.get("/catalogue", responses=documented(*SIGNED_IN))
     def catalogue() -> dict:
         """Dimensions, factors with their rubric, context fields, mitigations."""
         return catalogue_dict(cat)
 
-    @app.get("/model")
+    @app.get("/model", responses=documented(*SIGNED_IN))
     def model() -> dict:
         """The model being served: version, alias, data fingerprint, metrics, source."""
         predictor, _ = state.model()
         return predictor.info
 
-    @app.post("/admin/reload")
+    @app.post("/admin/reload", responses=documented(*SIGNED_IN, 409))
     def reload(request: Request) -> Any:
         """Load the current champion; in-flight requests finish on the model they started with."""
         try:
@@ -207,7 +238,14 @@ def create_app(state: ServiceState) -> FastAPI:
             "source": candidate.info["source"],
         }
 
-    @app.get("/admin/audit")
+    @app.get(
+        "/admin/audit",
+        responses={
+            200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+            **documented(*SIGNED_IN),
+        },
+        response_class=Response,
+    )
     def audit_export() -> Any:
         """The audit trail as CSV (admin only)."""
         with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
@@ -215,11 +253,13 @@ def create_app(state: ServiceState) -> FastAPI:
             data = Path(tmp.name).read_bytes()
         return Response(data, media_type="text/csv")
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", PageFiles(directory=STATIC), name="static")
     return app
 
 
-def _portfolio(state: ServiceState, body: bytes, filename: str, key_name: str) -> Any:
+def _portfolio(
+    state: ServiceState, body: bytes, filename: str, key_name: str, started: float
+) -> Any:
     cat = state.catalogue
     try:
         raw = in_catalogue_names(read_csv_bytes(body, filename), cat)
@@ -248,10 +288,12 @@ def _portfolio(state: ServiceState, body: bytes, filename: str, key_name: str) -
             ],
         )
     predictor, model = state.model()
-    results = predictor.assess(result.frame, plan=False)
+    with state.admitted(len(result.frame)):
+        results = predictor.assess(result.frame, plan=False)
     request_id = uuid.uuid4().hex
     rows = result.raw.frame.astype(object).where(result.raw.frame.notna(), None)
-    state.audit.record(
+    state.record(
+        started,
         request_id,
         "portfolio",
         key_name,

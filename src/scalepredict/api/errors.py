@@ -3,6 +3,8 @@ and the exception handlers that produce it for every failure a route can meet.""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 from typing import Any
 
@@ -10,31 +12,67 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from scalepredict.api.schemas import ErrorBody
 from scalepredict.data.validation import InvalidAssessmentError
 from scalepredict.inference.plans import WhatIfError
+
+log = logging.getLogger("scalepredict.api")
 
 
 class NotReady(Exception):
     """No model is loaded yet (503)."""
 
 
+class AtCapacity(Exception):
+    """Scoring this request now would queue work past the timeout (503 + Retry-After)."""
+
+
+class AuditUnavailable(Exception):
+    """The audit store cannot be written: nothing is answered that is not recorded (503)."""
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that any string can travel in: non-ASCII (a lone surrogate included) is escaped,
+    so echoing a hostile value can never fail the response itself."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        return text.encode("ascii")
+
+
 def error(
-    status: int, message: str, problems: list[dict] | None = None, **extra: Any
+    status: int,
+    message: str,
+    problems: list[dict] | None = None,
+    retry_after: int | None = None,
+    allow: str | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    return JSONResponse({"error": message, "problems": problems or [], **extra}, status_code=status)
+    """The one error body of the API: {"error": ..., "problems": [...], ...}; `retry_after`
+    and `allow` become the Retry-After and Allow headers."""
+    headers = {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if allow is not None:
+        headers["Allow"] = allow
+    body = {"error": echo(message, 2000), "problems": problems or [], **extra}
+    return SafeJSONResponse(body, status_code=status, headers=headers or None)
 
 
-def echo(value: Any) -> Any:
-    """An offending value as JSON can carry it (no containers, no inf/NaN, bounded length)."""
+def echo(value: Any, limit: int = 200) -> Any:
+    """An offending value as JSON can carry it (no containers, no inf/NaN, bounded length,
+    no lone surrogate)."""
     if isinstance(value, dict | list):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return str(value)[:40]
-    return value if not isinstance(value, str) else value[:200]
+    if isinstance(value, str):
+        return value[:limit].encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -76,7 +114,28 @@ async def _invalid_whatif(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _not_ready(_: Request, __: Exception) -> JSONResponse:
-    return error(503, "no model loaded; see /readyz")
+    return error(503, "no model loaded; see /readyz", retry_after=5)
+
+
+async def _at_capacity(_: Request, exc: Exception) -> JSONResponse:
+    return error(503, f"at capacity: {exc}; retry shortly", retry_after=1)
+
+
+async def _audit_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return error(
+        503, f"the audit store cannot be written ({exc}); nothing was scored", retry_after=5
+    )
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    """404, 405, a body that cannot be parsed (invalid UTF-8, gzip, too deep): the same body."""
+    assert isinstance(exc, HTTPException)
+    return error(exc.status_code, str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error(500, f"internal error ({type(exc).__name__}); it is logged")
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -84,3 +143,7 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidAssessmentError, _invalid_assessment)
     app.add_exception_handler(WhatIfError, _invalid_whatif)
     app.add_exception_handler(NotReady, _not_ready)
+    app.add_exception_handler(AuditUnavailable, _audit_unavailable)
+    app.add_exception_handler(AtCapacity, _at_capacity)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

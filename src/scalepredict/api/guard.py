@@ -1,23 +1,30 @@
 """The guard in front of every route: body-size limit (413), Bearer auth with roles (401/403),
-media types (415) and a JSON /readyz. Raw ASGI rather than BaseHTTPMiddleware so that streaming
-and BentoML's own routes are untouched."""
+media types (415), a JSON /readyz, an admin-only /metrics
+with bounded labels. Raw ASGI rather than BaseHTTPMiddleware so that streaming and BentoML's
+own routes are untouched."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from scalepredict.api.errors import error
+from scalepredict.api.metrics import ROUTES, Metrics, route_of
 from scalepredict.api.state import ServiceState
 from scalepredict.settings import get_settings
-from scalepredict.store.keys import KeyStore
+from scalepredict.store.keys import Identity, KeyFileError, KeyStore
+
+log = logging.getLogger("scalepredict.api")
 
 # Which role may call what; anything not listed (and not open) is admin-only.
-OPEN_PATHS = {"/livez", "/healthz", "/metrics", "/docs.json", "/schema.json", "/docs", "/"}
+OPEN_PATHS = {"/livez", "/healthz", "/docs.json", "/schema.json", "/docs", "/"}
 SCORER_PATHS = {"/score", "/whatif", "/plan", "/portfolio", "/catalogue", "/model"}
-# POST bodies and the media type each accepts (anything else: 415)
+# POST bodies and the media types each accepts (anything else: 415)
 BODY_TYPES = {"/score": "json", "/whatif": "json", "/plan": "json", "/portfolio": "csv"}
+MEDIA = {"json": "application/json", "csv": "text/csv"}
 
 
 def readyz(state: ServiceState) -> JSONResponse:
@@ -25,6 +32,10 @@ def readyz(state: ServiceState) -> JSONResponse:
     if predictor is None:
         reason = f"no model loaded: {state.refused}" if state.refused else "no model loaded"
         return JSONResponse({"ready": False, "reason": reason}, status_code=503)
+    audit_problem = state.audit_problem()
+    if audit_problem:
+        body = {"ready": False, "reason": f"the audit store cannot be written: {audit_problem}"}
+        return JSONResponse(body, status_code=503)
     info = predictor.info
     warning = (
         {"warning": "registry unreachable at start; serving the cached last-known-good model"}
@@ -36,20 +47,53 @@ def readyz(state: ServiceState) -> JSONResponse:
     )
 
 
+def accepts(kind: str, content_type: str) -> bool:
+    """The media type itself (parameters such as charset aside), not a substring of it."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if kind == "json":
+        return media == "application/json" or (
+            media.startswith("application/") and media.endswith("+json")
+        )
+    return media in ("text/csv", "application/csv")
+
+
 class GuardMiddleware:
     def __init__(self, app: Any, state: ServiceState) -> None:
         self.app = app
         self.state = state
         self.keys = KeyStore()
-        self.max_body = get_settings().max_body_bytes
+        settings = get_settings()
+        self.max_body = settings.max_body_bytes
+        self.metrics = Metrics()
+        state.on_shed = self.metrics.shed.inc
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), [0]
+
+        async def counted(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
         path = scope["path"].rstrip("/") or "/"
+        scope.setdefault("state", {})["started"] = time.monotonic()
+        try:
+            await self._guarded(scope, receive, counted, path)
+        finally:
+            self.metrics.observe(path, scope["method"], status[0], time.perf_counter() - started)
+
+    async def _guarded(self, scope: dict, receive: Any, send: Any, path: str) -> None:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
+        route = route_of(path)
+        if route != "other" and scope["method"] not in ROUTES[route]:
+            allowed = ", ".join(sorted(ROUTES[route]))
+            return await error(
+                405, f"{scope['method']} is not allowed on {path}; use {allowed}", allow=allowed
+            )(scope, receive, send)
         if path == "/readyz":
             return await readyz(self.state)(scope, receive, send)
         length = headers.get("content-length")
@@ -61,26 +105,28 @@ class GuardMiddleware:
             )(scope, receive, send)
         if path in OPEN_PATHS or path.startswith("/static/"):
             return await self.app(scope, receive, send)
-        auth = headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        identity = self.keys.identify(token) if token else None
+        identity = await self._identify(headers, scope, receive, send)
         if identity is None:
-            msg = "missing Bearer token" if not token else "invalid API key"
-            return await error(401, msg)(scope, receive, send)
+            return None
         if identity.role != "admin" and path not in SCORER_PATHS:
             return await error(
                 403,
                 f"key {identity.name!r} (role {identity.role}) may not "
                 f"call {path}; admin role required",
             )(scope, receive, send)
-        scope.setdefault("state", {})["identity"] = identity
-        ctype = headers.get("content-type", "")
+        if route == "other":  # past the guard BentoML would answer in plain text
+            return await error(404, f"no such path: {path[:200]}")(scope, receive, send)
+        if path == "/metrics":
+            return await Response(self.metrics.render(), media_type="text/plain")(
+                scope, receive, send
+            )
+        scope["state"]["identity"] = identity
         wanted = BODY_TYPES.get(path)
-        if scope["method"] == "POST" and wanted and wanted not in ctype.lower():
-            example = "application/json" if wanted == "json" else "text/csv"
+        ctype = headers.get("content-type", "")
+        if scope["method"] == "POST" and wanted and not accepts(wanted, ctype):
             return await error(
                 415,
-                f"send {wanted.upper()} (Content-Type: {example}), "
+                f"send {wanted.upper()} (Content-Type: {MEDIA[wanted]}), "
                 f"not {ctype or 'no content type'}",
             )(scope, receive, send)
         if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
@@ -88,6 +134,21 @@ class GuardMiddleware:
             if receive is None:
                 return None
         return await self.app(scope, receive, send)
+
+    async def _identify(self, headers: dict, scope: dict, receive: Any, send: Any) -> Any:
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        identity: Identity | None = None
+        try:
+            identity = self.keys.identify(token) if token else None
+        except KeyFileError as e:  # refuse at once, and say which file, rather than hang
+            log.error("API keys unavailable: %s", e)
+            await error(503, f"API keys unavailable: {e}", retry_after=5)(scope, receive, send)
+            return None
+        if identity is None:
+            msg = "missing Bearer token" if not token else "invalid API key"
+            await error(401, msg)(scope, receive, send)
+        return identity
 
     async def _limited(self, receive: Any, scope: dict, send: Any) -> Any:
         """Chunked bodies have no Content-Length: read up to the limit, then replay."""

@@ -8,10 +8,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, create_model
 
 from scalepredict.catalogue import Catalogue, Factor
 from scalepredict.catalogue import Field as CatalogueField
+from scalepredict.data.schema import TEXT_MAX
 
 
 def _context_field(f: CatalogueField) -> tuple[Any, Any]:
@@ -19,7 +20,7 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
     if f.type == "category" and f.categories:
         typ: Any = Literal[tuple(f.categories)]
     elif f.type in ("string", "category"):
-        typ, bounds = str, {"min_length": 1, "max_length": 128}
+        typ, bounds = str, {"min_length": 1, "max_length": TEXT_MAX}
     elif f.type == "boolean":
         typ = bool
     elif f.type == "date":
@@ -30,7 +31,7 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
             bounds["le"] = dt.date.fromisoformat(str(f.max))
     else:
         typ = int if f.type == "integer" else float
-        bounds = {"ge": f.min, "le": f.max, "strict": f.type == "integer"}
+        bounds = {"ge": f.min, "le": f.max, "strict": True}  # 3.0 for an integer, or true: refused
     doc: dict[str, Any] = {"title": f.label or None, "description": f.description}
     if f.nullable:
         return typ | None, Field(None, **doc, **bounds)
@@ -76,7 +77,8 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     fields.update({factor.name: _factor_field(factor) for factor in cat.factors})
     proposal: Any = create_model(
         "Proposal",
-        __config__=ConfigDict(extra="forbid", title="Proposal"),
+        # stripped before any check: " a" and "a" are one id, "   " is empty
+        __config__=ConfigDict(extra="forbid", title="Proposal", str_strip_whitespace=True),
         __doc__=f"One assessment: context and the {len(cat.factors)} factor scores "
         "(null = unknown).",
         **fields,
@@ -99,7 +101,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
         __config__=strict,
         proposal=(proposal, ...),
         changes=(
-            dict[str, int | None],
+            dict[str, StrictInt | None],
             Field(
                 ...,
                 min_length=1,
@@ -114,11 +116,23 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
         # inclusive bounds: BentoML publishes OpenAPI 3.0, where exclusive bounds are booleans
         target_probability=(
             float | None,
-            Field(None, ge=0.01, le=0.99, description="Default: the next risk band up (or +0.15)."),
+            Field(
+                None,
+                ge=0.01,
+                le=0.99,
+                strict=True,
+                description="Default: the next risk band up (or +0.15).",
+            ),
         ),
         max_effort=(
             float | None,
-            Field(None, ge=1, le=100, description="Effort budget (catalogue costs per step)."),
+            Field(
+                None,
+                ge=1,
+                le=100,
+                strict=True,
+                description="Effort budget (catalogue costs per step).",
+            ),
         ),
     )
     return RequestModels(proposal, score, whatif, plan)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from scalepredict.api.errors import NotReady
+from scalepredict.api.errors import AtCapacity, AuditUnavailable, NotReady
 from scalepredict.catalogue import Catalogue
 from scalepredict.inference.predictor import Predictor
+from scalepredict.settings import get_settings
 from scalepredict.store.audit import AuditLog
 from scalepredict.tracking import champion
 
@@ -37,6 +41,10 @@ class ServiceState:
         self.catalogue = catalogue
         self.predictor: Predictor | None = None
         self.refused: str | None = None  # why the registry's champion is not served
+        self._audit_checked: tuple[float, str | None] = (0.0, None)  # (when, problem)
+        self._inflight = 0  # proposals being scored now, across the worker's threads
+        self._inflight_lock = threading.Lock()
+        self.on_shed: Callable[[], None] = lambda: None  # the guard counts refusals
         self._audit: AuditLog | None = None
         self._reload_lock = threading.Lock()
 
@@ -73,7 +81,57 @@ class ServiceState:
 
     @property
     def ready(self) -> bool:
-        return self.predictor is not None
+        return self.predictor is not None and self.audit_problem() is None
+
+    def audit_problem(self) -> str | None:
+        """Why the audit cannot be written now (checked at most once a second), or None."""
+        when, problem = self._audit_checked
+        if time.monotonic() - when > 1.0:
+            problem = self.audit.writable()
+            self._audit_checked = (time.monotonic(), problem)
+        return problem
+
+    @contextmanager
+    def admitted(self, proposals: int) -> Iterator[None]:
+        """Score `proposals` only if the work in progress leaves room: past the budget a
+        request would wait beyond the client's timeout and be scored (and audited) for
+        nobody, so it is refused (503 + Retry-After) before any work starts."""
+        budget = get_settings().max_inflight_proposals
+        with self._inflight_lock:
+            if self._inflight and self._inflight + proposals > budget:
+                self.on_shed()
+                raise AtCapacity(f"{self._inflight} proposals in progress, budget {budget}")
+            self._inflight += proposals
+        try:
+            yield
+        finally:
+            with self._inflight_lock:
+                self._inflight -= proposals
+
+    def record(
+        self,
+        started: float,
+        request_id: str,
+        endpoint: str,
+        key_name: str,
+        model_version: str,
+        items: list[tuple[str, dict, dict]],
+    ) -> None:
+        """Audit an answer about to be sent. An answer later than the request timeout reaches
+        nobody (the client has had its timeout), so it is refused, not audited; a store that
+        cannot be written refuses the answer too (503): every answer sent has its rows."""
+        timeout = get_settings().request_timeout
+        if time.monotonic() - started > timeout:
+            log.warning(
+                "%s %s answered after %d s: not audited, not sent", endpoint, request_id, timeout
+            )
+            raise AuditUnavailable(f"the answer took longer than {timeout} s")
+        try:
+            self.audit.record(request_id, endpoint, key_name, model_version, items)
+        except Exception as e:
+            self._audit_checked = (time.monotonic(), f"{type(e).__name__}")
+            log.error("audit write failed: %s: %s", type(e).__name__, str(e)[:300])
+            raise AuditUnavailable(type(e).__name__) from e
 
     def model(self) -> tuple[Predictor, dict[str, Any]]:
         predictor = self.predictor  # one read per request: a reload never changes it midway

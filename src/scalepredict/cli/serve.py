@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,15 +21,15 @@ def serve(
     catalogue: CatalogueFile = None,
 ) -> None:
     """Start the scoring API (`bentoml serve serving.service:ScalePredict`) with the champion
-    of the catalogue's registered model name."""
+    of the catalogue's registered model name. SIGTERM or Ctrl+C stops the whole server."""
     import os
     import shutil
-    import subprocess
     import sys
     from pathlib import Path
 
     from scalepredict.settings import get_settings, project_root
 
+    settings = get_settings()
     bentoml_bin = shutil.which("bentoml") or str(Path(sys.executable).parent / "bentoml")
     root = project_root()
     cmd = [
@@ -37,14 +39,55 @@ def serve(
         "--host",
         host,
         "--port",
-        str(port or get_settings().port),
+        str(port or settings.port),
     ]
-    env = os.environ.copy()
+    # The server runs from the project root: hand it every setting as an absolute value, so
+    # it reads the same key file, stores and catalogue as this command would.
+    env = {**os.environ, **settings.as_environment()}
     if catalogue is not None:
         catalogue_or_fail(catalogue)  # refuse a broken file before starting anything
         env["SCALEPREDICT_CATALOGUE"] = str(catalogue.resolve())
     err.print(f"starting: {' '.join(cmd)} (in {root})")
-    raise typer.Exit(subprocess.call(cmd, cwd=root, env=env))
+    raise typer.Exit(run_until_stopped(cmd, root, env))
+
+
+def run_until_stopped(cmd: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """Run the server and forward SIGTERM / SIGINT / SIGHUP to it. BentoML's workers live in
+    process groups of their own, so stopping only the parent would leave them serving on the
+    port: the whole tree is stopped, and killed if it has not gone after a grace period."""
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, start_new_session=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        stop_tree(proc.pid)
+        raise typer.Exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        return proc.wait()
+    finally:
+        stop_tree(proc.pid)
+
+
+def stop_tree(pid: int, grace: float = 20.0) -> None:
+    """SIGTERM a process and every descendant; SIGKILL whatever is left after `grace` s."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        tree = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for p in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+    _, alive = psutil.wait_procs(tree, timeout=grace)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
 
 
 def settings(

@@ -12,6 +12,7 @@ import pandera.pandas as pa
 
 from scalepredict.catalogue import Catalogue, Field
 
+TEXT_MAX = 256  # characters in a text cell or field, on every input path
 # pandas dtype of each catalogue type once parsed; nullable integers keep "unknown" as <NA>.
 DTYPES: dict[str, str] = {
     "string": "str",
@@ -41,6 +42,10 @@ def rule_checks(f: Field) -> list[pa.Check]:
         checks.append(pa.Check.isin([0, 1], error="true or false"))
     elif f.type in ("string", "category"):
         checks.append(pa.Check.str_length(min_value=1, error="not blank"))
+        # the same bound as the API's, on every path (a 3 MB id would be a 9 MB audit row)
+        checks.append(
+            pa.Check.str_length(max_value=TEXT_MAX, error=f"at most {TEXT_MAX} characters")
+        )
     else:
         if f.min is not None:
             checks.append(pa.Check.ge(_bound(f, f.min), error=f">= {f.min}"))

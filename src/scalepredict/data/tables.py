@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from scalepredict.settings import get_settings
+
+MAX_HEADER_BYTES = 16 * 2**20  # a header longer than this is counted by its first 16 MiB
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
@@ -58,9 +61,24 @@ def read_table(path: str | Path) -> RawTable:
             raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
         first_row = 1
     else:
-        frame = _read_csv(path, path.open("rb").read(65536), path)
+        with path.open("rb") as fh:
+            head, first = fh.read(65536), (fh.seek(0), fh.readline(MAX_HEADER_BYTES))[1]
+        _check_width(first, path)
+        frame = _read_csv(path, head, path)
         first_row = 2
     return _finish(frame, path, first_row)
+
+
+def _check_width(first_line: bytes, label: Path) -> None:
+    """Refuse a header wider than any catalogue before parsing it: the cost of reading and
+    checking a file grows with its columns, so a 100,000-column header must not get that far."""
+    limit = get_settings().max_columns
+    try:
+        n = len(next(csv.reader([first_line.decode("utf-8", errors="replace")]), []))
+    except csv.Error:  # NUL bytes and the like: the binary check names the problem
+        return
+    if n > limit:
+        raise DataFileError(f"{label}: the header has {n} columns; at most {limit} are read")
 
 
 def _read_csv(source: Path | io.BytesIO, head: bytes, label: Path) -> pd.DataFrame:
@@ -104,6 +122,7 @@ def read_csv_bytes(data: bytes, name: str = "upload.csv") -> RawTable:
     label = Path(name)
     if not data:
         raise DataFileError(f"{label}: the file is empty (0 bytes)")
+    _check_width(data.split(b"\n", 1)[0][:MAX_HEADER_BYTES], label)
     return _finish(_read_csv(io.BytesIO(data), data[:65536], label), label, first_row=2)
 
 

@@ -5,6 +5,7 @@ initiative_id, column, rule, offending value."""
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +19,8 @@ from scalepredict.data.schema import DTYPES, fields_by_name, schema_for
 from scalepredict.data.tables import DataFileError, RawTable, read_table
 
 PROBLEM_COLUMNS = ["row", "initiative_id", "column", "rule", "value"]
+ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"  # a date, maybe a time
+HINTS = 10  # columns named in a message (and "did you mean" lookups): bounded work and text
 _PANDERA_RULES = {
     "not_nullable": "required (empty)",
     "field_uniqueness": "unique (duplicate value)",
@@ -66,7 +69,11 @@ def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
         typed = raw.astype("str").str.strip().where(present)
         return typed.astype(DTYPES[f.type]), pd.Series(False, index=raw.index)
     if f.type == "date":
-        typed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+        # a calendar date as written in ISO 8601, nothing pandas would also guess ("now", "2026")
+        text = raw.astype("str").str.strip()
+        typed = pd.to_datetime(
+            text.where(text.str.fullmatch(ISO_DATE)), errors="coerce", format="ISO8601"
+        )
         if typed.dt.tz is not None:
             typed = typed.dt.tz_localize(None)
         # dates pandas cannot hold in nanoseconds (year 214) are not plausible dates either
@@ -98,20 +105,23 @@ def check_columns(columns: Iterable[str], labelled: bool, cat: Catalogue) -> Non
     fields = fields_by_name(cat, labelled)
     shown = {name: col for col, name in cat.renames.items()}
     columns = list(columns)
+    present = set(columns)
     truth = cat.truth.name if cat.truth else None
     required = [n for n in fields if n != truth]
-    missing = [n for n in required if n not in columns]
+    missing = [n for n in required if n not in present]
     unknown = [c for c in columns if c not in fields]
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    dupes = sorted(c for c, n in Counter(columns).items() if n > 1)[:HINTS]
     parts = []
     if missing:
         parts.append(f"missing required column(s): {', '.join(shown.get(n, n) for n in missing)}")
     if unknown:
+        known = [shown.get(n, n) for n in fields]
         hints = []
-        for c in unknown:
-            near = difflib.get_close_matches(c, [shown.get(n, n) for n in fields], n=1)
+        for c in unknown[:HINTS]:
+            near = difflib.get_close_matches(c, known, n=1)
             hints.append(f"{c} (did you mean {near[0]}?)" if near else c)
-        parts.append(f"unknown column(s): {', '.join(hints)}")
+        more = f" and {len(unknown) - HINTS} more" if len(unknown) > HINTS else ""
+        parts.append(f"unknown column(s): {', '.join(hints)}{more}")
     if dupes:
         parts.append(f"duplicate column(s): {', '.join(dupes)}")
     if parts:

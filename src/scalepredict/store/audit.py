@@ -50,19 +50,30 @@ def audit_url() -> str:
 def engine(url: str | None = None) -> Engine:
     url = url or audit_url()
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)  # inputs and outputs: readable by the owner only
     eng = create_engine(url, pool_pre_ping=True)
     if url.startswith("sqlite"):
+        wait_ms = get_settings().audit_wait_ms
 
         @event.listens_for(eng, "connect")
         def _sqlite_pragmas(conn: Any, _: Any) -> None:
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-            cur.execute("PRAGMA busy_timeout=10000")  # concurrent writers wait, never fail
+            # concurrent writers wait this long, then fail (503) rather than hang the request
+            cur.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
             cur.close()
 
     metadata.create_all(eng)
     return eng
+
+
+def _safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (=, +, -, @, tab, CR first)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 class AuditLog:
@@ -95,6 +106,20 @@ class AuditLog:
         with self.engine.begin() as conn:
             conn.execute(records.insert(), rows)
 
+    def writable(self) -> str | None:
+        """Why a write would fail now (locked, read-only, unreachable), or None: a write
+        transaction is opened and rolled back, so nothing is stored."""
+        try:
+            with self.engine.connect() as conn:
+                if self.engine.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    conn.exec_driver_sql("ROLLBACK")
+                else:
+                    conn.execute(select(1))
+        except Exception as e:
+            return f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        return None
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
@@ -109,6 +134,6 @@ class AuditLog:
             cols = [c.name for c in records.columns]
             writer.writerow(cols)
             for row in conn.execute(select(records).order_by(records.c.id)):
-                writer.writerow([row._mapping[c] for c in cols])
+                writer.writerow([_safe_cell(row._mapping[c]) for c in cols])
                 n += 1
         return n

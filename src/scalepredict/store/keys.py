@@ -37,8 +37,22 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class KeyFileError(RuntimeError):
+    """The key file exists but cannot be read or is not a key file; the message names it."""
+
+
 def _read(path: Path) -> dict[str, dict]:
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        keys = json.loads(path.read_text())
+        if not isinstance(keys, dict) or not all(
+            isinstance(k, dict) and {"sha256", "role"} <= set(k) for k in keys.values()
+        ):
+            raise ValueError("not a mapping of names to {sha256, role, created}")
+    except (OSError, ValueError) as e:
+        raise KeyFileError(f"{path}: cannot be read as a key file ({type(e).__name__}: {e})") from e
+    return keys
 
 
 def _write(path: Path, keys: dict[str, dict]) -> None:

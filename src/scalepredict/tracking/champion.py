@@ -61,7 +61,7 @@ def from_registry() -> Predictor:
     """The current champion from MLflow, smoke-tested and copied to the cache."""
     import mlflow
 
-    client = registry.connect()
+    client = registry.connect(create=False)
     version = registry.version_by_alias(client, registry.CHAMPION)
     if version is None:
         raise BundleError(f"no {registry.CHAMPION} registered at {registry.tracking_uri()}")

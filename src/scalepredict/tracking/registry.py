@@ -36,11 +36,18 @@ def _sqlite_path(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
-def connect() -> MlflowClient:
-    """Point MLflow at the tracking store (creating the embedded SQLite folder if needed)."""
+class MissingStore(BundleError):
+    """The tracking URI names an embedded store that does not exist."""
+
+
+def connect(create: bool = True) -> MlflowClient:
+    """Point MLflow at the tracking store. Training creates the embedded SQLite store; a reader
+    (the service, scoring) is told that it is missing, not handed a new empty one."""
     uri = tracking_uri()
     db = _sqlite_path(uri)
     if db is not None:
+        if not create and not db.exists():
+            raise MissingStore(f"no MLflow store at {db} (MLFLOW_TRACKING_URI={uri})")
         db.parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -75,7 +82,7 @@ def load_bundle(uri: str) -> ModelBundle:
     """A bundle from an MLflow URI (`models:/...`, `runs:/...`) or a local bundle directory."""
     if "://" not in uri and "models:/" not in uri and "runs:/" not in uri:
         return ModelBundle.load(uri)
-    connect()
+    connect(create=False)
     try:
         model = mlflow.pyfunc.load_model(uri)
     except MlflowException as e:

@@ -1,0 +1,70 @@
+"""Prometheus metrics with bounded labels. BentoML's own instrumentation labels every request
+by its raw path, so a stream of random paths grows memory and /metrics without bound; here a
+request is counted under the route it matched (a fixed list) or `other`."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+# Every route the service answers and its methods (anything else: 404 / 405 from the guard).
+GET = frozenset({"GET", "HEAD"})
+POST = frozenset({"POST"})
+ROUTES: dict[str, frozenset[str]] = {
+    "/": GET,
+    "/score": POST,
+    "/whatif": POST,
+    "/plan": POST,
+    "/portfolio": POST,
+    "/catalogue": GET,
+    "/model": GET,
+    "/admin/reload": POST,
+    "/admin/audit": GET,
+    "/livez": GET,
+    "/readyz": GET,
+    "/healthz": GET,
+    "/docs": GET,
+    "/docs.json": GET,
+    "/metrics": GET,
+    "/static": GET,
+}
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def route_of(path: str) -> str:
+    """The route a path belongs to, or `other` (any number of unknown paths: one label)."""
+    if path.startswith("/static/"):
+        return "/static"
+    return path if path in ROUTES else "other"
+
+
+class Metrics:
+    """Request counts and latency by route, method and status class."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "scalepredict_requests",
+            "HTTP requests answered, by route, method and status class",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "scalepredict_request_seconds",
+            "Seconds from request to the end of the response, by route",
+            ["route"],
+            registry=self.registry,
+        )
+        self.shed = Counter(
+            "scalepredict_shed_requests",
+            "Scoring requests refused with 503 because the server was at capacity",
+            registry=self.registry,
+        )
+
+    def observe(self, path: str, method: str, status: int, seconds: float) -> None:
+        route = route_of(path)
+        method = method if method in METHODS else "OTHER"
+        self.requests.labels(route, method, f"{status // 100}xx").inc()
+        self.latency.labels(route).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
