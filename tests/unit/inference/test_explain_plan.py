@@ -84,8 +84,8 @@ def test_dimensions_are_sums_of_their_factors(predictor, proposals, cat):
     for e in ex:
         assert abs(sum(e["dimensions"].values()) + e["base_value"] - e["margin"]) < 1e-3
         assert all(d["strength"] in {"strong", "moderate", "weak"} for d in e["top_drivers"])
-        assert [abs(d["contribution"]) for d in e["top_drivers"]] == sorted(
-            (abs(d["contribution"]) for d in e["top_drivers"]), reverse=True
+        assert [abs(d["points"]) for d in e["top_drivers"]] == sorted(
+            (abs(d["points"]) for d in e["top_drivers"]), reverse=True
         )
 
 
