@@ -177,7 +177,12 @@ class Action(BaseModel):
     theme: str
     effort: str
     months: int
-    expected_probability: float
+    expected_probability: float = Field(
+        description="the chance after this step, the model's gain discounted for estimation error"
+    )
+    model_probability: float | None = Field(
+        None, description="the model's own figure after this step (what a what-if shows)"
+    )
 
 
 class Question(BaseModel):
@@ -191,8 +196,12 @@ class Plan(BaseModel):
     probability: float
     target_probability: float
     reached: bool
-    expected_probability: float
+    expected_probability: float = Field(description="after the plan, gains discounted")
     expected_gain: float
+    model_probability: float | None = Field(None, description="the model's own figure")
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        None, description="by the discounted gain: >= 5 points high, >= 2 medium, else low"
+    )
     total_effort: float
     max_effort: float
     actions: list[Action]

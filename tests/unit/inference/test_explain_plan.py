@@ -111,8 +111,9 @@ def test_plans_touch_only_factors_and_every_step_helps(predictor, proposals, cat
             assert a["to"] == a["from"] + 1 <= 5
             assert a["theme"] in cat.themes and a["effort"] in cat.effort_cost
             # never down; flat only where the calibrator is flat and the next step needs it
-            assert a["expected_probability"] >= prev
-            prev = a["expected_probability"]
+            assert a["model_probability"] >= prev
+            assert a["expected_probability"] <= a["model_probability"]
+            prev = a["model_probability"]
         if plan["actions"]:
             assert plan["expected_probability"] > plan["probability"]
         after = _apply(row, plan)
@@ -120,9 +121,11 @@ def test_plans_touch_only_factors_and_every_step_helps(predictor, proposals, cat
         pd.testing.assert_frame_equal(after[context], row[context])
         assert plan["total_effort"] <= plan["max_effort"]
         # the plan's final figure is what the model says after all its steps
-        assert abs(predictor.probability(after)[0] - plan["expected_probability"]) < 1e-3
+        assert abs(predictor.probability(after)[0] - plan["model_probability"]) < 1e-3
+        # expected gains are the model's, discounted: never above it, never below the start
+        assert plan["probability"] <= plan["expected_probability"] <= plan["model_probability"]
         if plan["reached"]:
-            assert plan["expected_probability"] >= plan["target_probability"] - 1e-9
+            assert plan["model_probability"] >= plan["target_probability"] - 1e-9
 
 
 def test_unreachable_target_returns_best_plan_flagged(predictor, proposals):
@@ -283,7 +286,7 @@ def test_no_step_left_out_would_make_a_better_plan(predictor, cat):
                 if plan["reached"]:
                     better = p >= plan["target_probability"] and cost(trial) < plan["total_effort"]
                 else:
-                    better = p > plan["expected_probability"] + 1e-3
+                    better = p > plan["model_probability"] + 1e-3
                 assert not better, (i, t, u, p, plan)
 
 
