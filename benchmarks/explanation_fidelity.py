@@ -91,7 +91,7 @@ def apply_plan(row: pd.DataFrame, plan: dict) -> pd.DataFrame:
     return after
 
 
-def optimal_gap(bundle, predictor: Predictor, rows: pd.DataFrame, limit: int = 400_000) -> None:
+def optimal_gap(bundle, predictor: Predictor, rows: pd.DataFrame, limit: int = 2_000_000) -> None:
     """The plan's effort against the cheapest plan on the model found by trying every step
     combination within the budget (the target missed: its chance against the best chance)."""
     cat = bundle.catalogue
