@@ -91,8 +91,7 @@ def main() -> None:
         print(
             "Top drivers: "
             + "; ".join(
-                f"{d['field']} = {d['value']} {d['direction']} the chance "
-                f"({d['probability_points']:+.1f} pts)"
+                f"{d['field']} = {d['value']} {d['direction']} the chance ({d['points']:+.1f} pts)"
                 for d in rec["explanation"]["top_drivers"][:4]
             )
             + ".\n"

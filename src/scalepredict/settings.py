@@ -85,10 +85,10 @@ class Settings(BaseSettings):
         description="Widest CSV header read (a file or an upload); wider is refused at once.",
     )
     max_inflight_proposals: int = Field(
-        4000,
+        2000,
         gt=0,
         validation_alias="SCALEPREDICT_MAX_INFLIGHT_PROPOSALS",
-        description="Proposals being scored at once (about 16 s of work on 2 cores); a request "
+        description="Proposals being scored at once (about 50 s of work on 2 cores); a request "
         "that would go over is refused with 503 + Retry-After before any work starts.",
     )
     request_timeout: int = Field(

@@ -356,3 +356,64 @@ def test_a_key_revoked_mid_session_signs_the_page_out(planner, env):
     expect(page.locator("#app")).to_be_hidden()
     assert page.evaluate("sessionStorage.length") == 0
     planner.shot("key-revoked")
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def test_points_add_up_scenarios_survive_a_reload_and_the_report_prints(planner, env, tmp_path):
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    planner.assess_example(0)
+    # the waterfall in percentage points adds up on screen: typical + shares = this chance
+    values = page.locator("#waterfall svg text").evaluate_all("ts => ts.map(t => t.textContent)")
+    typical, end = float(values[1].rstrip("%")), float(values[-1].rstrip("%"))
+    shares = [
+        float(m.group(1).replace("\u2212", "-").replace("\u00b1", ""))
+        for v in values
+        if (m := re.search(r"([+\u2212\u00b1][\d.]+) pts$", v))
+    ]
+    assert len(shares) == 6
+    assert abs(typical + sum(shares) - end) < 0.051
+    exact = planner.probability() * 100
+    assert abs(end - exact) <= 0.051
+    expect(page.locator("#context-drivers li").first).to_be_visible()
+    expect(page.locator("#drivers li").first).to_contain_text("points")
+    planner.shot("points")
+
+    # a what-if saved as a named scenario, beside the assessment and each plan step
+    factor = page.locator("select[data-factor]").first
+    before = planner.probability()
+    planner.after_change(factor, "5" if factor.input_value() != "5" else "1", before)
+    page.get_by_label("Name of this what-if").fill("Best value case")
+    page.get_by_role("button", name="Save as a scenario").click()
+    rows = page.locator("#scenario-table tbody tr")
+    steps = page.locator("#plan-steps li").count()
+    expect(rows).to_have_count(1 + steps + 1)
+    expect(rows.last).to_contain_text("Best value case")
+    chances = page.locator("#scenario-table tbody td:nth-child(2)").all_inner_texts()
+    assert all(re.match(r"^\d+\.\d%$", c) for c in chances)
+    planner.shot("scenarios")
+
+    page.reload()  # the assessment and its scenarios survive, in this tab only
+    expect(page.locator("#result-body")).to_be_visible()
+    expect(page.locator("#scenario-table tbody tr")).to_have_count(1 + steps + 1)
+    expect(page.locator("#scenario-table")).to_contain_text("Best value case")
+    planner.shot("after-reload")
+
+    # the report for the council: at most two A4 pages, the headline, plan and model on page 1
+    page.get_by_role("button", name="Undo the changes").click()
+    expect(page.get_by_role("button", name="Download PDF")).to_be_visible()
+    pdf = page.pdf(format="A4", print_background=True)
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    assert 1 <= _pdf_pages(pdf) <= 2
+    page.emulate_media(media="print")
+    first_page = 297 / 25.4 * 96 - 2 * 14 / 25.4 * 96  # A4 height less the margins, in px
+    for sel in ("#headline", "#plan-steps", "#report-meta"):
+        box = page.locator(sel).bounding_box()
+        assert box is not None and box["y"] < first_page, sel
+    expect(page.locator("#report-meta")).to_contain_text("scalepredict v1")
+    expect(page.locator("#assess-form")).to_be_hidden()
+    planner.shot("print")
+    page.emulate_media(media="screen")

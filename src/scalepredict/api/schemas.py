@@ -144,8 +144,17 @@ class Driver(BaseModel):
     value: float | str | None
     contribution: float = Field(description="log-odds contribution (exact tree SHAP)")
     direction: Literal["raises", "lowers"]
-    strength: Literal["strong", "moderate", "weak"]
-    probability_points: float = Field(description="leave-one-out effect in percentage points")
+    strength: Literal["strong", "moderate", "weak"] = Field(
+        description="of `points`: |points| >= 5 strong, >= 2 moderate, else weak"
+    )
+    probability_points: float = Field(
+        description="leave-one-out effect in percentage points (does not add up; see points)"
+    )
+    points: float = Field(
+        description="share of the change from the typical chance to this one, in percentage "
+        "points (Owen value on the probability scale; all fields add up exactly)"
+    )
+    actionable: bool = Field(description="a factor the team can act on, not the context")
 
 
 class Explanation(BaseModel):
@@ -157,7 +166,19 @@ class Explanation(BaseModel):
     dimensions: dict[str, float]
     factors: dict[str, float]
     context: dict[str, float]
-    top_drivers: list[Driver]
+    top_drivers: list[Driver] = Field(description="the fields moving the chance most (points)")
+    typical_probability: float = Field(
+        description="the chance of a typical initiative (the base value), where points start"
+    )
+    probability: float = Field(description="this initiative's chance, where the points end")
+    dimension_points: dict[str, float] = Field(
+        description="percentage points per dimension and for the context; they add up to "
+        "100 x (probability - typical_probability)"
+    )
+    factor_points: dict[str, float]
+    context_points: dict[str, float]
+    actionable_drivers: list[Driver] = Field(description="the factors moving the chance most")
+    context_drivers: list[Driver] = Field(description="the context, which a plan cannot change")
 
 
 class Action(BaseModel):
@@ -170,7 +191,12 @@ class Action(BaseModel):
     theme: str
     effort: str
     months: int
-    expected_probability: float
+    expected_probability: float = Field(
+        description="the chance after this step, the model's gain discounted for estimation error"
+    )
+    model_probability: float | None = Field(
+        None, description="the model's own figure after this step (what a what-if shows)"
+    )
 
 
 class Question(BaseModel):
@@ -184,8 +210,12 @@ class Plan(BaseModel):
     probability: float
     target_probability: float
     reached: bool
-    expected_probability: float
+    expected_probability: float = Field(description="after the plan, gains discounted")
     expected_gain: float
+    model_probability: float | None = Field(None, description="the model's own figure")
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        None, description="by the discounted gain: >= 5 points high, >= 2 medium, else low"
+    )
     total_effort: float
     max_effort: float
     actions: list[Action]

@@ -122,5 +122,5 @@ def print_drivers(initiative: str, assessed: dict[str, Any]) -> None:
     for drv in assessed["explanation"]["top_drivers"]:
         console.print(
             f"  {drv['field']} = {drv['value']}: {drv['direction']} ({drv['strength']}, "
-            f"{drv['probability_points']:+.1f} points)"
+            f"{drv['points']:+.1f} points)"
         )

@@ -10,13 +10,14 @@ row's margin (additivity, exact per row). The
 stage's effect is mostly in the base value, which differs by stage; what is left in the stage's
 own contribution is small (0 for boosters trained on their stage's rows only).
 
-Strength labels, on the log-odds scale: |c| >= 0.5 strong, >= 0.2 moderate, else weak
-(near p = 0.5, 0.5 log-odds moves the probability by about 12 points, 0.2 by about 5).
+For people, every contribution is also given in percentage points of the chance (`points.py`):
+an order-independent split of the change from the typical initiative's chance (the stage's
+base value) to this one's that adds up exactly. Strength words describe those points, the
+numbers people see: |points| >= 5 strong, >= 2 moderate, else weak. (`strength` keeps the
+log-odds reading for callers of the log-odds figures: |c| >= 0.5 strong, >= 0.2 moderate.)
 
-Probability reading for people: a driver's effect in probability points is
-    p(margin) - p(margin - contribution),
-i.e. how much the calibrated probability would change if that factor were at its average
-effect (contribution 0). These leave-one-out effects do not add up to the total exactly."""
+`probability_points` on a driver is the older leave-one-out reading,
+p(margin) - p(margin - contribution); it does not add up and is kept for API clients."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.data.validation import stage_of
+from scalepredict.inference.points import owen_points
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import (
     DIMENSION_MEAN,
@@ -37,12 +39,18 @@ from scalepredict.model.features import (
     feature_names,
 )
 
-STRONG, MODERATE = 0.5, 0.2
+STRONG, MODERATE = 0.5, 0.2  # log-odds
+STRONG_POINTS, MODERATE_POINTS = 5.0, 2.0  # percentage points
 
 
 def strength(c: float) -> str:
     a = abs(c)
     return "strong" if a >= STRONG else "moderate" if a >= MODERATE else "weak"
+
+
+def points_strength(points: float) -> str:
+    a = abs(points)
+    return "strong" if a >= STRONG_POINTS else "moderate" if a >= MODERATE_POINTS else "weak"
 
 
 @dataclass
@@ -125,49 +133,87 @@ def contributions(
     )
 
 
+def field_points(bundle: ModelBundle, contrib: Contributions) -> np.ndarray:
+    """rows x fields (as `contrib.values`): percentage points of the chance, adding up exactly
+    to 100 x (p(margin) - p(base)) per row (`points.owen_points`)."""
+    cat = bundle.catalogue
+    names = list(contrib.values.columns)
+    groups = [[names.index(f) for f in cat.factors_of(d)] for d in cat.dimension_names]
+    groups.append([names.index(f) for f in cat.feature_context])
+    groups = [g for g in groups if g]
+
+    def chance(m: np.ndarray) -> np.ndarray:
+        return np.asarray(bundle.calibrator(expit(m)))
+
+    return 100 * owen_points(chance, contrib.base, contrib.values.to_numpy(), groups)
+
+
+def _driver(name, value, c, pts, loo, dimension) -> dict:
+    pts = round(pts, 2)  # words and sign describe the number shown
+    if pd.isna(value):
+        value = None
+    elif isinstance(value, pd.Timestamp):  # a date feature: shown as the date it is
+        value = value.strftime("%Y-%m-%d")
+    elif not isinstance(value, str):
+        value = float(value)
+    return {
+        "field": name,
+        "dimension": dimension,
+        "value": value,
+        "contribution": round(c, 4),
+        "direction": "raises" if pts > 0 or (pts == 0 and c > 0) else "lowers",
+        "strength": points_strength(pts),
+        "probability_points": round(loo * 100, 1),
+        "points": pts,
+        "actionable": dimension != "context",
+    }
+
+
 def explain_rows(
     bundle: ModelBundle, frame: pd.DataFrame, top: int = 5, x: np.ndarray | None = None
 ) -> list[dict]:
-    """One explanation per row: base value, per-dimension and per-factor contributions, and the
-    top drivers with direction, strength and a probability-scale reading."""
+    """One explanation per row: base value, per-dimension and per-factor contributions (log-odds
+    and percentage points), the typical and this initiative's chance, and the top drivers with
+    direction, strength and their points: all fields, the factors people can act on, and the
+    context they cannot change."""
     cat = bundle.catalogue
     contrib = contributions(bundle, frame, x)
     names = list(contrib.values.columns)
     values = contrib.values.to_numpy()
     dims = contrib.by_dimension()
     dim_names, dim_values = list(dims.columns), np.round(dims.to_numpy(), 4).tolist()
+    pts = field_points(bundle, contrib)
     margin = contrib.margin
     calibrated = bundle.calibrator(expit(margin))
+    typical = bundle.calibrator(expit(contrib.base))
     # leave-one-out probability effect of every field, through the calibrator, all rows at once
     without = bundle.calibrator(expit(margin[:, None] - values).ravel()).reshape(values.shape)
     effect = calibrated[:, None] - without
-    order = np.argsort(-np.abs(values), axis=1)[:, :top]
+    order = np.argsort(-np.abs(pts), axis=1, kind="stable")
     dimension_of = {f: cat.factor(f).dimension for f in cat.factor_names}
     shown = frame[names].to_numpy(dtype=object)  # as given; unknown answers are NA
     n_factors = len(cat.factor_names)
+    n_context = len(names) - n_factors
     out = []
     for i in range(len(frame)):
-        drivers = []
-        for j in order[i]:
-            value, c = shown[i, j], float(values[i, j])
-            if pd.isna(value):
-                value = None
-            elif isinstance(value, pd.Timestamp):  # a date feature: shown as the date it is
-                value = value.strftime("%Y-%m-%d")
-            elif not isinstance(value, str):
-                value = float(value)
-            drivers.append(
-                {
-                    "field": names[j],
-                    "dimension": dimension_of.get(names[j], "context"),
-                    "value": value,
-                    "contribution": round(c, 4),
-                    "direction": "raises" if c > 0 else "lowers",
-                    "strength": strength(c),
-                    "probability_points": round(float(effect[i, j]) * 100, 1),
-                }
+        drivers = [
+            _driver(
+                names[j],
+                shown[i, j],
+                float(values[i, j]),
+                float(pts[i, j]),
+                float(effect[i, j]),
+                dimension_of.get(names[j], "context"),
             )
+            for j in order[i]
+        ]
         row = np.round(values[i], 4).tolist()
+        prow = np.round(pts[i], 3).tolist()
+        dim_points = {
+            d: round(float(pts[i, [names.index(f) for f in cat.factors_of(d)]].sum()), 3)
+            for d in cat.dimension_names
+        }
+        dim_points["context"] = round(float(pts[i, :n_context].sum()), 3)
         out.append(
             {
                 "base_value": round(float(contrib.base[i]), 4),
@@ -175,7 +221,14 @@ def explain_rows(
                 "dimensions": dict(zip(dim_names, dim_values[i], strict=True)),
                 "factors": dict(zip(names[-n_factors:], row[-n_factors:], strict=True)),
                 "context": dict(zip(names[:-n_factors], row[:-n_factors], strict=True)),
-                "top_drivers": drivers,
+                "top_drivers": drivers[:top],
+                "typical_probability": round(float(typical[i]), 6),
+                "probability": round(float(calibrated[i]), 6),
+                "dimension_points": dim_points,
+                "factor_points": dict(zip(names[-n_factors:], prow[-n_factors:], strict=True)),
+                "context_points": dict(zip(names[:-n_factors], prow[:-n_factors], strict=True)),
+                "actionable_drivers": [d for d in drivers if d["actionable"]][:top],
+                "context_drivers": [d for d in drivers if not d["actionable"]][:top],
             }
         )
     return out

@@ -84,8 +84,8 @@ def test_dimensions_are_sums_of_their_factors(predictor, proposals, cat):
     for e in ex:
         assert abs(sum(e["dimensions"].values()) + e["base_value"] - e["margin"]) < 1e-3
         assert all(d["strength"] in {"strong", "moderate", "weak"} for d in e["top_drivers"])
-        assert [abs(d["contribution"]) for d in e["top_drivers"]] == sorted(
-            (abs(d["contribution"]) for d in e["top_drivers"]), reverse=True
+        assert [abs(d["points"]) for d in e["top_drivers"]] == sorted(
+            (abs(d["points"]) for d in e["top_drivers"]), reverse=True
         )
 
 
@@ -110,16 +110,22 @@ def test_plans_touch_only_factors_and_every_step_helps(predictor, proposals, cat
             assert a["factor"] in cat.factor_names
             assert a["to"] == a["from"] + 1 <= 5
             assert a["theme"] in cat.themes and a["effort"] in cat.effort_cost
-            assert a["expected_probability"] > prev
-            prev = a["expected_probability"]
+            # never down; flat only where the calibrator is flat and the next step needs it
+            assert a["model_probability"] >= prev
+            assert a["expected_probability"] <= a["model_probability"]
+            prev = a["model_probability"]
+        if plan["actions"]:
+            assert plan["expected_probability"] > plan["probability"]
         after = _apply(row, plan)
         context = [c.name for c in cat.context]
         pd.testing.assert_frame_equal(after[context], row[context])
         assert plan["total_effort"] <= plan["max_effort"]
         # the plan's final figure is what the model says after all its steps
-        assert abs(predictor.probability(after)[0] - plan["expected_probability"]) < 1e-3
+        assert abs(predictor.probability(after)[0] - plan["model_probability"]) < 1e-3
+        # expected gains are the model's, discounted: never above it, never below the start
+        assert plan["probability"] <= plan["expected_probability"] <= plan["model_probability"]
         if plan["reached"]:
-            assert plan["expected_probability"] >= plan["target_probability"] - 1e-9
+            assert plan["model_probability"] >= plan["target_probability"] - 1e-9
 
 
 def test_unreachable_target_returns_best_plan_flagged(predictor, proposals):
@@ -249,3 +255,43 @@ def test_default_target_is_the_next_band_or_plus_015():
 def test_whatif_refuses_huge_numbers(predictor, proposals):
     with pytest.raises(WhatIfError, match="whole score"):
         predictor.whatif(proposals.head(1), {"security": 10**400})
+
+
+def test_no_step_left_out_would_make_a_better_plan(predictor, cat):
+    """The obvious step is taken: swapping any step of the plan for one it left out (within the
+    budget) never reaches the target for less effort or, short of it, raises the chance."""
+    from scalepredict.inference.plans import DEFAULT_MAX_EFFORT, _step_costs
+
+    rows = generate(25, seed=909, complete=True).drop(columns=["scaled_up"])
+    costs = _step_costs(cat)
+    for i, plan in enumerate(predictor.plan(rows)):
+        row = rows.iloc[[i]]
+        taken = {a["factor"]: a["to"] for a in plan["actions"]}
+        start = {f: int(row[f].iloc[0]) for f in cat.factor_names}
+
+        def cost(levels, start=start):
+            return sum(
+                costs[cat.factor_names.index(f), : levels[f] - start[f]].sum() for f in levels
+            )
+
+        now = {**start, **taken}
+        for t in taken:
+            for u in cat.factor_names:
+                if u == t or now[u] >= 5:
+                    continue
+                trial = {**now, t: now[t] - 1, u: now[u] + 1}
+                if cost(trial) > DEFAULT_MAX_EFFORT:
+                    continue
+                p = predictor.probability(row.assign(**trial))[0]
+                if plan["reached"]:
+                    better = p >= plan["target_probability"] and cost(trial) < plan["total_effort"]
+                else:
+                    better = p > plan["model_probability"] + 1e-3
+                assert not better, (i, t, u, p, plan)
+
+
+def test_answer_first_lists_only_unknowns_that_move_the_chance_a_point(predictor, cat):
+    rows = generate(30, seed=5).drop(columns=["scaled_up"])
+    for plan in predictor.plan(rows):
+        for q in plan["answer_first"]:
+            assert abs(q["probability_if_highest"] - q["probability_if_lowest"]) >= 0.0099

@@ -113,7 +113,8 @@ async function signIn(key, remembered) {
     $("app").hidden = false;
     $("session").hidden = false;
     $("api-key").value = "";
-    if (!remembered) $("main").focus();
+    if (remembered) restoreSession();
+    else $("main").focus();
   } catch (err) {
     sessionStorage.removeItem(KEY_STORAGE);
     error.textContent =
@@ -133,6 +134,7 @@ function signOut({ problem = "", note = "" } = {}) {
   state.whatifSeq++; // answers still in flight belong to the old session
   state.portfolioSeq++;
   forgetResult();
+  sessionStorage.removeItem(SAVED_STORAGE);
   if (state.catalogue) fillForm({});
   state.portfolio = [];
   $("portfolio-result").hidden = true;
@@ -154,6 +156,7 @@ function forgetResult() {
   state.assessment = null;
   state.shown = null;
   state.planFor = null;
+  state.ownScenarios = [];
   markChanged({});
   $("result-body").hidden = true;
   $("result-placeholder").hidden = false;
@@ -333,6 +336,8 @@ async function assess(event) {
     const data = await api("/score", { method: "POST", json: { proposals: [proposal] } });
     state.scored = proposal;
     state.assessment = data.results[0];
+    state.ownScenarios = state.importedScenarios || [];
+    state.importedScenarios = null;
     state.whatifSeq++; // any what-if still in flight is about the old proposal
     markChanged({});
     render(state.assessment, null);
@@ -441,42 +446,63 @@ function render(assessment, whatif) {
     `${whatif ? ` (what-if ${points(roundedDelta(whatif))})` : ""} \u2013 see the result`;
   sticky.hidden = false;
   renderWaterfall(assessment.explanation, assessment.probability);
-  renderDrivers(assessment.explanation.top_drivers);
+  renderDrivers(assessment.explanation);
   if (state.planFor !== state.assessment) {
     renderPlan(state.assessment.plan); // rebuilt only for a new assessment: focus stays put
     state.planFor = state.assessment;
   }
   $("plan-note").hidden = !whatif;
+  renderScenarios();
+  renderReport();
 }
 
+const pct1 = (p) => `${(p * 100).toFixed(1)}%`;
+const pts1 = (v) => `${v > 0 ? "+" : v < 0 ? "\u2212" : "\u00b1"}${Math.abs(v).toFixed(1)}`;
+
+// Each value rounded to 0.1 so that the rounded values add up exactly to `total` rounded to
+// 0.1 (largest remainder): the waterfall's numbers add up on screen.
+function roundToTotal(values, total) {
+  const scaled = values.map((v) => v * 10);
+  const out = scaled.map(Math.floor);
+  let left = Math.round(total * 10) - out.reduce((a, b) => a + b, 0);
+  const order = scaled.map((v, i) => [v - out[i], i]).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; left > 0 && k < order.length; k++, left--) out[order[k][1]] += 1;
+  for (let k = order.length - 1; left < 0 && k >= 0; k--, left++) out[order[k][1]] -= 1;
+  return out.map((v) => v / 10);
+}
+
+// The waterfall in percentage points: from the typical initiative's chance, each dimension's
+// share, then the context (which no plan changes), to this initiative's chance.
 function renderWaterfall(explanation, probability) {
   const host = $("waterfall");
-  const rows = [
-    ...state.catalogue.dimensions.map((d) => [d.name, explanation.dimensions[d.name]]),
-    ["context", explanation.dimensions.context],
-  ];
+  const names = [...state.catalogue.dimensions.map((d) => d.name), "context"];
+  const typical = Math.round(explanation.typical_probability * 1000) / 10;
+  const end = Math.round(probability * 1000) / 10;
+  const shown = roundToTotal(names.map((n) => explanation.dimension_points[n]), end - typical);
+  const rows = names.map((n, i) => [n, shown[i]]);
+  $("typical-chance").textContent = `${typical.toFixed(1)}%`;
   const width = Math.max(260, Math.min(720, host.clientWidth || 600));
   // narrow screens: each label on its own line above its bar, so no label is cut off
   const stacked = width < 520;
   const labelW = stacked ? 0 : 190;
-  const valueW = 64;
+  const valueW = 84;
   const rowH = stacked ? 42 : 30;
   const barY = stacked ? 20 : 6; // bar top within its row
   const height = rowH * (rows.length + 2) + 8;
-  let lo = Math.min(0, explanation.base_value);
-  let hi = Math.max(0, explanation.base_value);
-  let run = explanation.base_value;
+  let lo = Math.min(typical, end);
+  let hi = Math.max(typical, end);
+  let run = typical;
   for (const [, v] of rows) {
     run += v;
     lo = Math.min(lo, run);
     hi = Math.max(hi, run);
   }
-  const pad = (hi - lo) * 0.05 || 0.5;
-  lo -= pad;
-  hi += pad;
+  const pad = (hi - lo) * 0.05 || 1;
+  lo = Math.max(0, lo - pad);
+  hi = Math.min(100, hi + pad);
   const x0 = stacked ? 2 : labelW + 8;
   const x1 = width - valueW;
-  const x = (v) => x0 + ((v - lo) / (hi - lo)) * (x1 - x0);
+  const x = (v) => x0 + ((v - lo) / (hi - lo || 1)) * (x1 - x0);
   const chart = svg("svg", {
     viewBox: `0 0 ${width} ${height}`,
     width,
@@ -486,9 +512,8 @@ function renderWaterfall(explanation, probability) {
     class: "waterfall",
   });
   chart.append(
-    svg("title", { id: "waterfall-svg-title" }, "Dimension contributions to this initiative's predicted chance"),
+    svg("title", { id: "waterfall-svg-title" }, "How each dimension moves the chance, in percentage points"),
   );
-  chart.append(svg("line", { x1: x(0), x2: x(0), y1: 4, y2: height - 4, class: "axis" }));
   const name = (y, text, cls = "") =>
     stacked
       ? svg("text", { x: 0, y: y + 14, class: cls }, text)
@@ -497,47 +522,59 @@ function renderWaterfall(explanation, probability) {
     svg("text", { x: width - 2, y: y + barY + 13, "text-anchor": "end", class: cls }, text);
   const mark = (y, at) => svg("rect", { x: x(at) - 2, y: y + barY, width: 4, height: 18, class: "mark" });
   let y = 4;
-  chart.append(name(y, "Typical initiative", "strong"), mark(y, explanation.base_value));
+  chart.append(
+    name(y, "Typical initiative", "strong"),
+    mark(y, typical),
+    value(y, `${typical.toFixed(1)}%`, "strong"),
+  );
   y += rowH;
-  run = explanation.base_value;
+  run = typical;
   const described = [];
   for (const [field, v] of rows) {
     const a = x(run);
     const b = x(run + v);
     const bar = { x: Math.min(a, b), y: y + barY, width: Math.max(2, Math.abs(b - a)), height: 18 };
+    const text = field === "context" ? "Context (cannot change)" : label(field);
     chart.append(
-      name(y, label(field)),
-      svg("rect", { ...bar, class: v >= 0 ? "up" : "down" }),
-      value(y, `${v >= 0 ? "\u25B2" : "\u25BC"} ${signed(v)}`),
+      name(y, text, field === "context" ? "context-row" : ""),
+      svg("rect", { ...bar, class: `${v >= 0 ? "up" : "down"}${field === "context" ? " context" : ""}` }),
+      value(y, `${v > 0 ? "\u25B2" : v < 0 ? "\u25BC" : ""} ${pts1(v)} pts`),
     );
-    described.push(`${label(field)} ${v >= 0 ? "raises" : "lowers"} it by ${Math.abs(v).toFixed(2)}`);
+    described.push(`${text} ${v >= 0 ? "adds" : "takes away"} ${Math.abs(v).toFixed(1)} points`);
     run += v;
     y += rowH;
   }
-  chart.append(name(y, "This initiative", "strong"), mark(y, run), value(y, pct(probability), "strong"));
+  chart.append(name(y, "This initiative", "strong"), mark(y, end), value(y, `${end.toFixed(1)}%`, "strong"));
   const note = el("p", {
     class: "visually-hidden",
-    text: `On the model's log-odds scale: ${described.join("; ")}.`,
+    text: `From a typical initiative's ${typical.toFixed(1)}%: ${described.join("; ")}; this initiative: ${end.toFixed(1)}%.`,
   });
   host.replaceChildren(chart, note);
 }
 
-function renderDrivers(drivers) {
-  const list = $("drivers");
-  list.replaceChildren();
-  for (const d of drivers) {
-    const value = d.value === null ? "unknown" : state.factorDimension[d.field] ? `${d.value} of 5` : formatValue(d.value);
-    const dim = d.dimension === "context" ? "context" : label(d.dimension);
-    list.append(
-      el(
-        "li",
-        { class: d.direction === "raises" ? "raises" : "lowers" },
-        el("span", { class: "arrow", "aria-hidden": "true", text: d.direction === "raises" ? "\u25B2" : "\u25BC" }),
-        el("strong", { text: label(d.field) }),
-        ` (${dim}) is ${value}: ${d.direction} the chance, ${d.strength} (${points(d.probability_points / 100)})`,
-      ),
-    );
-  }
+function driverItem(d) {
+  const f = factorOf(d.field);
+  const value =
+    d.value === null ? "unknown" : f ? `${d.value} of ${(f.scale || state.catalogue.scale).max}` : formatValue(d.value);
+  const dim = d.dimension === "context" ? "context" : label(d.dimension);
+  const verb = d.points > 0 ? "raises the chance by" : d.points < 0 ? "lowers the chance by" : "hardly moves the chance:";
+  return el(
+    "li",
+    { class: d.points >= 0 ? "raises" : "lowers" },
+    el("span", { class: "arrow", "aria-hidden": "true", text: d.points >= 0 ? "\u25B2" : "\u25BC" }),
+    el("strong", { text: label(d.field) }),
+    ` (${dim}) is ${value}: ${verb} ${Math.abs(d.points).toFixed(1)} points (${d.strength})`,
+  );
+}
+
+function factorOf(name) {
+  for (const d of state.catalogue.dimensions) for (const f of d.factors) if (f.name === name) return f;
+  return null;
+}
+
+function renderDrivers(explanation) {
+  $("drivers").replaceChildren(...explanation.actionable_drivers.map(driverItem));
+  $("context-drivers").replaceChildren(...explanation.context_drivers.slice(0, 3).map(driverItem));
 }
 
 function formatValue(v) {
@@ -554,13 +591,18 @@ function renderPlan(plan) {
       ? `Already at or above the target of ${pct(plan.target_probability)}: no action needed.`
       : `No step within the effort budget (${plan.max_effort}) raises the chance.`;
   } else {
-    summary.textContent = plan.reached
-      ? `${plan.actions.length} step(s) raise the chance from ${pct(plan.probability)} to ` +
-        `${pct(plan.expected_probability)}, reaching the target of ${pct(plan.target_probability)}, ` +
-        `for an effort of ${plan.total_effort}.`
-      : `The target of ${pct(plan.target_probability)} is out of reach within the effort budget ` +
-        `(${plan.max_effort}); the best plan within it raises the chance from ${pct(plan.probability)} ` +
-        `to ${pct(plan.expected_probability)}.`;
+    const model = plan.model_probability ?? plan.expected_probability;
+    const sure = { high: "fairly sure", medium: "moderately sure", low: "not sure" }[plan.confidence];
+    summary.textContent =
+      (plan.reached
+        ? `${plan.actions.length} step(s) raise the chance from ${pct(plan.probability)} to ` +
+          `${pct(model)}, reaching the target of ${pct(plan.target_probability)}, ` +
+          `for an effort of ${plan.total_effort}.`
+        : `The target of ${pct(plan.target_probability)} is out of reach within the effort budget ` +
+          `(${plan.max_effort}); the best plan within it raises the chance from ${pct(plan.probability)} ` +
+          `to ${pct(model)}.`) +
+      ` Allowing for the model's estimation error, expect about ${pct1(plan.expected_probability)}` +
+      `${sure ? ` (${sure} of a gain of ${pts1(plan.expected_gain * 100)} points)` : ""}.`;
   }
   plan.actions.forEach((a, i) => {
     const theme = state.labels[a.theme] || humanize(a.theme);
@@ -575,7 +617,8 @@ function renderPlan(plan) {
           { class: "meta" },
           el("span", { class: `theme theme-${a.theme}`, text: theme }),
           ` Effort: ${a.effort} \u00b7 about ${a.months} months \u00b7 `,
-          el("strong", { text: `chance after this step: ${pct(a.expected_probability)}` }),
+          el("strong", { text: `chance after this step: ${pct(a.model_probability ?? a.expected_probability)}` }),
+          ` (expect about ${pct1(a.expected_probability)})`,
         ),
         el("button", {
           type: "button",
@@ -594,7 +637,7 @@ function renderPlan(plan) {
         "li",
         {},
         el("strong", { text: label(q.factor) }),
-        `: ${q.question} The answer could put the chance anywhere from ${pct(q.probability_if_lowest)} to ${pct(q.probability_if_highest)}.`,
+        `: ${q.question} The answer could put the chance anywhere from ${pct1(q.probability_if_lowest)} to ${pct1(q.probability_if_highest)}.`,
       ),
     );
   }

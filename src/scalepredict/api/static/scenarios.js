@@ -1,0 +1,133 @@
+// Scenarios and the council report: the assessment survives a reload (sessionStorage, like the
+// key), named scenarios sit side by side with their chance, effort and changed answers, and an
+// assessment with its scenarios travels as a JSON file. Shares app.js's globals.
+"use strict";
+
+const SAVED_STORAGE = "scalepredict.assessment";
+
+function saveSession() {
+  if (!state.scored || !state.assessment) {
+    sessionStorage.removeItem(SAVED_STORAGE);
+    return;
+  }
+  const saved = { proposal: state.scored, form: readProposal(), assessment: state.assessment, own: state.ownScenarios };
+  sessionStorage.setItem(SAVED_STORAGE, JSON.stringify(saved));
+}
+
+// After sign-in: the assessment of this tab, as it was before the reload.
+function restoreSession() {
+  const raw = sessionStorage.getItem(SAVED_STORAGE);
+  if (!raw) return;
+  try {
+    const saved = JSON.parse(raw);
+    fillForm(saved.form);
+    state.scored = saved.proposal;
+    state.assessment = saved.assessment;
+    state.ownScenarios = saved.own || [];
+    render(state.assessment, null);
+    onFormChange(); // a what-if on screen before the reload comes back too
+  } catch (err) {
+    sessionStorage.removeItem(SAVED_STORAGE);
+  }
+}
+
+// As assessed, then each plan step (cumulative), then the planner's own what-ifs.
+function scenarios() {
+  if (!state.assessment) return [];
+  const out = [{ name: "As assessed", probability: state.assessment.probability, effort: 0, changes: {} }];
+  const changes = {};
+  let effort = 0;
+  const costs = state.catalogue.efforts || {};
+  state.assessment.plan.actions.forEach((a, i) => {
+    changes[a.factor] = a.to;
+    effort += costs[a.effort] || 0;
+    out.push({ name: `Plan step ${i + 1}`, probability: a.model_probability ?? a.expected_probability, effort, changes: { ...changes } });
+  });
+  return [...out, ...state.ownScenarios];
+}
+
+function changedText(changes) {
+  const list = Object.entries(changes).map(([f, v]) => `${label(f)} ${state.scored[f] ?? "unknown"} \u2192 ${v ?? "unknown"}`);
+  return list.length ? list.join("; ") : "none";
+}
+
+function renderScenarios() {
+  const body = $("scenario-table").querySelector("tbody");
+  body.replaceChildren(
+    ...scenarios().map((s) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row", text: s.name }),
+        el("td", { class: "num", text: pct1(s.probability) }),
+        el("td", { class: "num", text: s.effort === null ? "\u2013" : String(s.effort) }),
+        el("td", { text: changedText(s.changes) }),
+      ),
+    ),
+  );
+  saveSession();
+}
+
+function saveScenario(event) {
+  event.preventDefault();
+  const shown = state.shown;
+  if (!shown || !shown.whatif) {
+    $("scenario-status").textContent = "Change an answer first: a scenario is a what-if.";
+    return;
+  }
+  const name = $("scenario-name").value.trim() || `What-if ${state.ownScenarios.length + 1}`;
+  state.ownScenarios.push({ name, probability: shown.assessment.probability, effort: null, changes: { ...shown.whatif.changes } });
+  $("scenario-name").value = "";
+  $("scenario-status").textContent = `Saved \u201c${name}\u201d.`;
+  renderScenarios();
+}
+
+function exportAssessment() {
+  const body = { format: "scalepredict-assessment", version: 1, proposal: state.scored, scenarios: state.ownScenarios };
+  const url = URL.createObjectURL(new Blob([JSON.stringify(body, null, 1)], { type: "application/json" }));
+  const a = el("a", { href: url, download: `${state.assessment.initiative_id || "assessment"}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function importAssessment() {
+  const file = $("import-file").files[0];
+  if (!file) return;
+  try {
+    const data = JSON.parse(await file.text());
+    if (data.format !== "scalepredict-assessment" || !data.proposal) throw new Error("not an assessment file");
+    fillForm(data.proposal);
+    state.importedScenarios = data.scenarios || [];
+    $("assess-form").requestSubmit();
+  } catch (err) {
+    $("scenario-status").textContent = `Could not import ${file.name}: ${err.message}.`;
+  }
+}
+
+// The council report: what the printout carries besides the result cards.
+function renderReport() {
+  const a = state.assessment;
+  const rows = [];
+  for (const f of state.catalogue.context) rows.push([f.label || humanize(f.name), state.scored[f.name]]);
+  for (const d of state.catalogue.dimensions)
+    for (const f of d.factors) rows.push([`${f.label} (${d.label})`, state.scored[f.name]]);
+  $("answers-table").querySelector("tbody").replaceChildren(
+    ...rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: k }), el("td", { text: v === null || v === undefined ? "unknown" : String(v) }))),
+  );
+  const id = a.initiative_id || "";
+  $("report-meta").textContent =
+    `${id ? `${id} \u00b7 ` : ""}${$("model-info").textContent} \u00b7 printed ${new Date().toISOString().slice(0, 10)}` +
+    ` \u00b7 ${pct(a.probability)}, ${BAND_TEXT[a.risk_band].toLowerCase()}`;
+}
+
+function initScenarios() {
+  state.ownScenarios = [];
+  $("scenario-form").addEventListener("submit", saveScenario);
+  $("export-json").addEventListener("click", exportAssessment);
+  $("import-file").addEventListener("change", importAssessment);
+  $("download-pdf").addEventListener("click", () => window.print());
+}
+
+document.addEventListener("DOMContentLoaded", initScenarios);

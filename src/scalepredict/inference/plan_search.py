@@ -1,0 +1,183 @@
+"""The search behind a plan: which factor steps, within the effort budget, reach the target for
+the least effort (or, where the target is out of reach, raise the chance most).
+
+1. Greedy by gain per effort on the log-odds scale. The probability scale is flat far from
+   50% (at a 2% chance every step gains a fraction of a point) and the isotonic calibrator is
+   flat in places, so ranking steps by probability gained hides the step that matters; the
+   log-odds are where the model's effects add up, and they keep their order through the
+   (monotone) calibrator.
+2. Exchange: from the greedy plan, repeatedly take the best of every plan one move away (drop
+   a step; drop one or two steps and add another; add one), judged by the objective: the
+   target reached at the least effort (ties: the higher chance), else the highest chance
+   within the budget. It stops when no move improves the plan, so no single step left out
+   could replace one taken (or two) and do better, the greedy plan's blind spot.
+
+`benchmarks/explanation_fidelity.py` compares the result with the exhaustive optimum on a
+sample of initiatives (see the benchmarks page)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.features import with_scores
+
+EXCHANGE_ROUNDS = 12  # moves per plan at most; each one strictly improves the objective
+TINY = 1e-9
+
+
+def margins(
+    bundle: ModelBundle, feats: np.ndarray, r: int, start: np.ndarray, counts: np.ndarray, step
+) -> np.ndarray:
+    """Log-odds of row r with each row of `counts` (steps per factor) applied."""
+    states = start[None, :] + counts * step[None, :]
+    x = with_scores(np.repeat(feats[[r]], len(states), axis=0), states, bundle.catalogue)
+    return bundle.margin_of(x)
+
+
+def plan_cost(counts: np.ndarray, cum: np.ndarray) -> np.ndarray:
+    """Effort of each row of `counts`; `cum[j, k]`: the effort of the first k steps on j."""
+    return cum[np.arange(cum.shape[0])[None, :], counts].sum(axis=1)
+
+
+def greedy(
+    bundle: ModelBundle,
+    feats: np.ndarray,
+    movable: np.ndarray,
+    room: np.ndarray,
+    step: np.ndarray,
+    costs: np.ndarray,
+    target_margin: np.ndarray,
+    budget: float,
+) -> np.ndarray:
+    """rows x factors: steps chosen greedily by log-odds gain per effort, for the whole batch
+    at once, until each row reaches its target (on the log-odds scale) or nothing fits."""
+    n, nf = movable.shape
+    scores = feats[:, -nf:].copy()
+    counts = np.zeros((n, nf), int)
+    spent = np.zeros(n)
+    m_now = bundle.margin_of(feats)
+    active = m_now < target_margin
+    while active.any():
+        rows = np.flatnonzero(active)
+        cand = np.repeat(scores[rows], nf, axis=0)
+        fac = np.tile(np.arange(nf), len(rows))
+        cand[np.arange(len(cand)), fac] += step[fac]
+        x = with_scores(np.repeat(feats[rows], nf, axis=0), cand, bundle.catalogue)
+        gain = bundle.margin_of(x).reshape(len(rows), nf) - m_now[rows, None]
+        cost = costs[np.arange(nf)[None, :], np.minimum(counts[rows], costs.shape[1] - 1)]
+        ok = (
+            movable[rows]
+            & (counts[rows] < room[rows])
+            & (spent[rows, None] + cost <= budget + TINY)
+        )
+        ratio = np.where(ok & (gain > TINY), gain / cost, -np.inf)
+        best = ratio.argmax(axis=1)
+        for i, r in enumerate(rows.tolist()):
+            j = int(best[i])
+            if not np.isfinite(ratio[i, j]):
+                active[r] = False
+                continue
+            scores[r, j] += step[j]
+            counts[r, j] += 1
+            spent[r] += cost[i, j]
+            m_now[r] += gain[i, j]
+            active[r] = m_now[r] < target_margin[r]
+    return counts
+
+
+def _moves(counts: np.ndarray, can_add: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Every plan one move away: drop a step, drop one or two and add one, add one."""
+    taken = [j for j in range(len(counts)) if counts[j] > 0]
+    drops = [(), *((j,) for j in taken), *itertools.combinations(taken, 2)]
+    out = []
+    for drop in drops:
+        base = counts.copy()
+        for j in drop:
+            base[j] -= 1
+        if drop:
+            out.append(base)
+        for u in np.flatnonzero(can_add(base)):
+            if u in drop:
+                continue
+            moved = base.copy()
+            moved[u] += 1
+            out.append(moved)
+    return np.array(out, int).reshape(-1, len(counts))
+
+
+def exchange(
+    bundle: ModelBundle,
+    feats: np.ndarray,
+    r: int,
+    counts: np.ndarray,
+    movable: np.ndarray,
+    room: np.ndarray,
+    step: np.ndarray,
+    cum: np.ndarray,
+    target_margin: float,
+    budget: float,
+) -> np.ndarray:
+    """Improve row r's plan by single moves until none helps (see the module's docstring)."""
+    nf = len(counts)
+    start = feats[r, -nf:]
+
+    def can_add(c: np.ndarray) -> np.ndarray:
+        return movable & (c < room)
+
+    current = counts.copy()
+    m_cur = margins(bundle, feats, r, start, current[None, :], step)[0]
+    cost_cur = plan_cost(current[None, :], cum)[0]
+    for _ in range(EXCHANGE_ROUNDS):
+        cand = _moves(current, can_add)
+        if not len(cand):
+            break
+        cost = plan_cost(cand, cum)
+        cand, cost = cand[cost <= budget + TINY], cost[cost <= budget + TINY]
+        if not len(cand):
+            break
+        m = margins(bundle, feats, r, start, cand, step)
+        if m_cur >= target_margin:  # reached: the least effort that still reaches, then chance
+            ok = m >= target_margin
+            better = ok & (
+                (cost < cost_cur - TINY) | ((np.abs(cost - cost_cur) <= TINY) & (m > m_cur + TINY))
+            )
+            key = np.where(better, -cost * 1e6 + m, -np.inf)
+        else:  # not reached: the highest chance (reaching counts first), then less effort
+            better = (m > m_cur + TINY) | ((m >= m_cur - TINY) & (cost < cost_cur - TINY))
+            key = np.where(better, m - cost * 1e-6, -np.inf)
+        k = int(np.argmax(key))
+        if not np.isfinite(key[k]):
+            break
+        current, m_cur, cost_cur = cand[k], m[k], cost[k]
+    return current
+
+
+def ordered_steps(
+    bundle: ModelBundle,
+    feats: np.ndarray,
+    r: int,
+    counts: np.ndarray,
+    step: np.ndarray,
+    costs: np.ndarray,
+) -> list[int]:
+    """The chosen steps as a sequence: at each point the remaining step with the best log-odds
+    gain per effort, so the plan reads from the most worthwhile step down."""
+    nf = len(counts)
+    start = feats[r, -nf:]
+    done = np.zeros(nf, int)
+    order: list[int] = []
+    m_now = margins(bundle, feats, r, start, done[None, :], step)[0]
+    while (left := np.flatnonzero(done < counts)).size:
+        cand = np.repeat(done[None, :], len(left), axis=0)
+        cand[np.arange(len(left)), left] += 1
+        m = margins(bundle, feats, r, start, cand, step)
+        cost = costs[left, np.minimum(done[left], costs.shape[1] - 1)]
+        k = int(np.argmax((m - m_now) / cost))
+        order.append(int(left[k]))
+        done[left[k]] += 1
+        m_now = m[k]
+    return order
