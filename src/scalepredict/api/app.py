@@ -24,7 +24,6 @@ from scalepredict.api.state import ReloadRefused, ServiceState, log
 from scalepredict.catalogue import Catalogue, catalogue_dict
 from scalepredict.data.tables import DataFileError, read_csv_bytes
 from scalepredict.data.validation import in_catalogue_names, typed_records, validate_table
-from scalepredict.settings import get_settings
 from scalepredict.store.keys import Identity
 
 STATIC = Path(__file__).parent / "static"
@@ -73,8 +72,7 @@ class PageFiles(StaticFiles):
         return response
 
 
-def _too_many(n: int, what: str) -> Response | None:
-    limit = get_settings().max_proposals
+def _too_many(n: int, what: str, limit: int) -> Response | None:
     if n <= limit:
         return None
     return error(413, f"too many proposals: {n}{what} > limit {limit}", limit_proposals=limit)
@@ -108,7 +106,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     install_handlers(app)
     cat = state.catalogue
-    models = request_models(cat, get_settings().max_proposals)
+    models = request_models(cat, state.settings.max_proposals)
     ScoreRequest, WhatIfRequest, PlanRequest = (
         models.ScoreRequest,
         models.WhatIfRequest,
@@ -129,7 +127,7 @@ def create_app(state: ServiceState) -> FastAPI:
     @app.post("/score", response_model=ScoreResponse, responses=documented(*SCORING))
     def score(body: ScoreRequest, request: Request) -> Any:
         """Score 1..1,000 proposals: probability, risk band, 90% statement, drivers, plan."""
-        refused = _too_many(len(body.proposals), "") or _duplicates(
+        refused = _too_many(len(body.proposals), "", state.settings.max_proposals) or _duplicates(
             [getattr(p, cat.id_column) for p in body.proposals], cat.id_column
         )
         if refused is not None:
@@ -265,7 +263,7 @@ def _portfolio(
         raw = in_catalogue_names(read_csv_bytes(body, filename), cat)
         history = [c for c in cat.history_columns if c in raw.frame.columns]
         raw = replace(raw, frame=raw.frame.drop(columns=history))
-        refused = _too_many(len(raw.frame), " rows")
+        refused = _too_many(len(raw.frame), " rows", state.settings.max_proposals)
         if refused is not None:
             return refused
         result = validate_table(raw, False, cat)

@@ -39,6 +39,7 @@ class ServiceState:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
+        self.settings = get_settings()  # read once: the request path reads limits from here
         self.predictor: Predictor | None = None
         self.refused: str | None = None  # why the registry's champion is not served
         self._audit_checked: tuple[float, str | None] = (0.0, None)  # (when, problem)
@@ -96,7 +97,7 @@ class ServiceState:
         """Score `proposals` only if the work in progress leaves room: past the budget a
         request would wait beyond the client's timeout and be scored (and audited) for
         nobody, so it is refused (503 + Retry-After) before any work starts."""
-        budget = get_settings().max_inflight_proposals
+        budget = self.settings.max_inflight_proposals
         with self._inflight_lock:
             if self._inflight and self._inflight + proposals > budget:
                 self.on_shed()
@@ -120,7 +121,7 @@ class ServiceState:
         """Audit an answer about to be sent. An answer later than the request timeout reaches
         nobody (the client has had its timeout), so it is refused, not audited; a store that
         cannot be written refuses the answer too (503): every answer sent has its rows."""
-        timeout = get_settings().request_timeout
+        timeout = self.settings.request_timeout
         if time.monotonic() - started > timeout:
             log.warning(
                 "%s %s answered after %d s: not audited, not sent", endpoint, request_id, timeout
