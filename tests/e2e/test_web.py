@@ -417,3 +417,29 @@ def test_points_add_up_scenarios_survive_a_reload_and_the_report_prints(planner,
     expect(page.locator("#assess-form")).to_be_hidden()
     planner.shot("print")
     page.emulate_media(media="screen")
+
+
+def test_the_api_reference_is_served_from_here(browser, server):
+    planner, context = _open(browser, server, "desktop")
+    try:
+        page = planner.page
+        page.get_by_role("link", name="API documentation").click()
+        expect(page).to_have_url(f"{server.url}/docs")
+        score = page.locator(
+            "section.operation", has=page.get_by_role("heading", name="POST /score")
+        )
+        expect(score).to_be_visible()
+        expect(score.get_by_role("row", name=re.compile(r"^proposals list"))).to_be_visible()
+        expect(score.get_by_role("row", name=re.compile(r"^proposals\[\]\.stage"))).to_contain_text(
+            "One of:"
+        )
+        expect(score).to_contain_text("422")
+        expect(page.get_by_role("status")).to_contain_text("operations")
+        planner.shot("api-reference")
+        axe = Axe().run(page)
+        assert axe.violations_count == 0, axe.generate_report()
+        origin = urlparse(server.url).netloc
+        assert planner.requests and all(urlparse(r.url).netloc == origin for r in planner.requests)
+        assert planner.unexpected_errors() == []
+    finally:
+        context.close()
