@@ -443,3 +443,38 @@ def test_the_api_reference_is_served_from_here(browser, server):
         assert planner.unexpected_errors() == []
     finally:
         context.close()
+
+
+def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    upload = tmp_path / "semicolons.csv"
+    generate(30, seed=405).drop(columns="scaled_up").to_csv(
+        upload, sep=";", index=False, date_format="%Y-%m-%d"
+    )
+    page.get_by_role("tab", name="Portfolio").click()
+    page.get_by_label("CSV file of proposals").set_input_files(upload)
+    page.get_by_role("button", name="Score the portfolio").click()
+    expect(page.locator("#portfolio-table tbody tr")).to_have_count(30)
+    chances = page.locator("#portfolio-table td[data-probability]")
+    for p, text in zip(
+        chances.evaluate_all("cs => cs.map(c => Number(c.dataset.probability))"),
+        chances.all_inner_texts(),
+        strict=True,
+    ):
+        assert text == "<1%" if p < 0.005 else text == f"{round(p * 100)}%"
+    bands = page.locator("#portfolio-table tbody .band").all_inner_texts()
+    for chart in ("by-band", "by-weakest"):
+        drawn = page.locator(f"#{chart} svg text.count")
+        listed = page.locator(f"#{chart}-table td")
+        keys = drawn.evaluate_all("ts => ts.map(t => t.dataset.key + '=' + t.textContent)")
+        assert keys == listed.evaluate_all("ts => ts.map(t => t.dataset.key + '=' + t.textContent)")
+        assert sum(int(k.split("=")[1]) for k in keys) == 30
+    names = page.locator("#by-band-table tbody th").all_inner_texts()
+    counts = [int(n) for n in page.locator("#by-band-table td").all_inner_texts()]
+    assert {n: c for n, c in zip(names, counts, strict=True) if c} == {
+        b: bands.count(b) for b in set(bands)
+    }
+    result = Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()
+    planner.shot("portfolio-overview")

@@ -684,12 +684,14 @@ async function scorePortfolio(event) {
         probability: r.probability,
         risk_band: r.risk_band,
         weakest: label(w.name),
+        weakest_name: w.name,
         weakest_contribution: w.value,
         uncertainty: r.uncertainty,
       };
     });
     state.sort = { key: null, ascending: true };
     renderPortfolio();
+    renderOverview();
     $("portfolio-summary").textContent =
       `${state.portfolio.length} proposals from ${file.name} scored with model v${data.model.version}.`;
     $("portfolio-result").hidden = false;
@@ -733,7 +735,7 @@ function renderPortfolio() {
         "tr",
         {},
         el("th", { scope: "row", text: r.initiative_id }),
-        el("td", { class: "num", "data-probability": r.probability, text: pct(r.probability) }),
+        el("td", { class: "num", "data-probability": r.probability, text: r.probability < 0.01 ? "<1%" : pct(r.probability) }),
         el("td", {}, el("span", { class: `band band-${r.risk_band}`, text: BAND_TEXT[r.risk_band] })),
         el("td", { text: `${r.weakest} (${signed(r.weakest_contribution)})` }),
         el("td", { text: r.uncertainty }),
