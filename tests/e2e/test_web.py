@@ -478,3 +478,30 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
     result = Axe().run(page)
     assert result.violations_count == 0, result.generate_report()
     planner.shot("portfolio-overview")
+
+    # a row opens in the assessment view, with its explanation and plan; the export keeps it
+    rows = page.locator("#portfolio-table tbody tr")
+    opened = []
+    for k, how in ((2, "click"), (3, "Enter")):
+        row = rows.nth(k)
+        ident = row.get_attribute("data-id")
+        chance = float(row.locator("td[data-probability]").get_attribute("data-probability"))
+        if how == "click":
+            row.locator("td").nth(1).click()  # anywhere on the row
+        else:
+            row.get_by_role("button").press("Enter")
+        page.wait_for_function(
+            "id => state.assessment && state.assessment.initiative_id === id", arg=ident
+        )
+        expect(page.locator("#panel-assess")).to_be_visible()
+        expect(page.get_by_label("Initiative ID")).to_have_value(ident)
+        assert abs(planner.probability() - chance) < 1e-6
+        expect(page.locator("#plan-summary")).not_to_be_empty()
+        opened.append((ident, page.locator("#plan-summary").inner_text()))
+        planner.shot(f"portfolio-opened-{how.lower()}")
+        page.get_by_role("tab", name="Portfolio").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export as CSV").click()
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    summaries = {r["initiative_id"]: r["plan_summary"] for r in exported if r["plan_summary"]}
+    assert summaries == dict(opened)

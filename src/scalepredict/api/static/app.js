@@ -677,6 +677,7 @@ async function scorePortfolio(event) {
       contentType: "text/csv",
     });
     if (seq !== state.portfolioSeq) return;
+    rememberRows(body);
     state.portfolio = data.results.map((r) => {
       const w = weakestDimension(r.explanation);
       return {
@@ -733,8 +734,8 @@ function renderPortfolio() {
     ...state.portfolio.map((r) =>
       el(
         "tr",
-        {},
-        el("th", { scope: "row", text: r.initiative_id }),
+        { "data-id": r.initiative_id, class: "openable" },
+        el("th", { scope: "row" }, el("button", { type: "button", class: "link", title: "Open its explanation and plan", text: r.initiative_id })),
         el("td", { class: "num", "data-probability": r.probability, text: r.probability < 0.01 ? "<1%" : pct(r.probability) }),
         el("td", {}, el("span", { class: `band band-${r.risk_band}`, text: BAND_TEXT[r.risk_band] })),
         el("td", { text: `${r.weakest} (${signed(r.weakest_contribution)})` }),
@@ -761,9 +762,9 @@ function download(name, text) {
 }
 
 function exportPortfolio() {
-  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty"];
+  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty", "plan_summary"];
   const lines = state.portfolio.map((r) =>
-    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty]
+    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty, r.plan_summary || ""]
       .map(csvCell)
       .join(","),
   );
@@ -825,6 +826,8 @@ function init() {
     if (button) tryPlanUpTo(Number(button.dataset.step));
   });
   $("portfolio-form").addEventListener("submit", scorePortfolio);
+  $("portfolio-table").querySelector("tbody").addEventListener("click", onPortfolioRow);
+  $("portfolio-table").querySelector("tbody").addEventListener("keydown", onPortfolioRow);
   $("export-csv").addEventListener("click", exportPortfolio);
   $("download-template").addEventListener("click", downloadTemplate);
   $("portfolio-table").querySelector("thead").addEventListener("click", (e) => {

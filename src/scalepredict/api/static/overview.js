@@ -61,3 +61,61 @@ function renderOverview() {
     barChart("by-weakest", "Proposals by weakest dimension", dims, (k) => label(k), () => "bar"),
   );
 }
+
+// --- opening one row in the assessment view ---------------------------------------------------
+// The uploaded file is read here too (comma, semicolon or tab, as the server reads it), so a
+// row's answers can fill the form; only an opened row is scored with its plan.
+function parseCsv(text) {
+  const header = text.split("\n", 1)[0];
+  const count = (d) => header.split(d).length - 1;
+  const sep = count(",") === 0 && (count(";") || count("\t")) ? (count(";") >= count("\t") ? ";" : "\t") : ",";
+  const rows = [];
+  let row = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === sep) row.push(cell), (cell = "");
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell);
+      rows.push(row);
+      (row = []), (cell = "");
+    } else cell += c;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows.filter((r) => r.some((c) => c !== ""));
+}
+
+function rememberRows(buffer) {
+  const rows = parseCsv(new TextDecoder().decode(buffer).replace(/^\ufeff/, ""));
+  const names = (rows.shift() || []).map((n) => n.trim());
+  state.portfolioRows = rows.map((r) => Object.fromEntries(names.map((n, i) => [n, (r[i] ?? "").trim()])));
+}
+
+async function openRow(id) {
+  const rows = state.portfolioRows || [];
+  const named = state.catalogue.identifier;
+  const record = rows.find((r) => named && r[named] === id) || rows.find((r) => Object.values(r).includes(id));
+  if (!record) return;
+  fillForm(record);
+  selectTab($("tab-assess"));
+  await assess({ preventDefault() {} });
+  const row = state.portfolio.find((r) => r.initiative_id === id);
+  if (row && state.assessment && state.assessment.initiative_id === id) {
+    row.plan_summary = $("plan-summary").textContent;
+  }
+  $("result").scrollIntoView();
+}
+
+function onPortfolioRow(event) {
+  const tr = event.target.closest("tbody tr");
+  if (!tr || (event.type === "keydown" && event.key !== "Enter")) return;
+  if (event.type === "keydown" && event.target.tagName === "BUTTON") return; // its click follows
+  openRow(tr.dataset.id);
+}
