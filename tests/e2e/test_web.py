@@ -449,9 +449,8 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
     page = planner.page
     planner.sign_in(env["_scorer"])
     upload = tmp_path / "semicolons.csv"
-    generate(30, seed=405).drop(columns="scaled_up").to_csv(
-        upload, sep=";", index=False, date_format="%Y-%m-%d"
-    )
+    frame = generate(30, seed=405).drop(columns="scaled_up")
+    frame.to_csv(upload, sep=";", index=False, date_format="%Y-%m-%d")
     page.get_by_role("tab", name="Portfolio").click()
     page.get_by_label("CSV file of proposals").set_input_files(upload)
     page.get_by_role("button", name="Score the portfolio").click()
@@ -505,3 +504,20 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
     exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     summaries = {r["initiative_id"]: r["plan_summary"] for r in exported if r["plan_summary"]}
     assert summaries == dict(opened)
+
+    # filters by the catalogue's category fields and its grouping field
+    for name in ("Stage", "Domain", "City"):
+        expect(page.locator("#portfolio-filters").get_by_label(name, exact=True)).to_be_visible()
+    stage = frame["stage"].mode()[0]
+    page.locator("#filter-stage").select_option(stage)
+    expected = int((frame["stage"] == stage).sum())
+    expect(rows).to_have_count(expected)
+    expect(page.locator("#portfolio-filter-status")).to_have_text(
+        f"Showing {expected} of 30 proposals."
+    )
+    for chart in ("by-band", "by-weakest"):
+        counts = page.locator(f"#{chart} svg text.count").all_text_contents()
+        assert sum(int(c) for c in counts) == expected
+    planner.shot("portfolio-filtered")
+    result = Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()

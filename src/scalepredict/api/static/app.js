@@ -682,6 +682,7 @@ async function scorePortfolio(event) {
       const w = weakestDimension(r.explanation);
       return {
         initiative_id: r.initiative_id,
+        record: recordFor(r.initiative_id),
         probability: r.probability,
         risk_band: r.risk_band,
         weakest: label(w.name),
@@ -691,6 +692,7 @@ async function scorePortfolio(event) {
       };
     });
     state.sort = { key: null, ascending: true };
+    renderFilters();
     renderPortfolio();
     renderOverview();
     $("portfolio-summary").textContent =
@@ -731,7 +733,7 @@ function renderPortfolio() {
   }
   const body = $("portfolio-table").querySelector("tbody");
   body.replaceChildren(
-    ...state.portfolio.map((r) =>
+    ...visiblePortfolio().map((r) =>
       el(
         "tr",
         { "data-id": r.initiative_id, class: "openable" },
@@ -763,7 +765,7 @@ function download(name, text) {
 
 function exportPortfolio() {
   const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty", "plan_summary"];
-  const lines = state.portfolio.map((r) =>
+  const lines = visiblePortfolio().map((r) =>
     [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty, r.plan_summary || ""]
       .map(csvCell)
       .join(","),
@@ -826,6 +828,7 @@ function init() {
     if (button) tryPlanUpTo(Number(button.dataset.step));
   });
   $("portfolio-form").addEventListener("submit", scorePortfolio);
+  $("portfolio-filters").addEventListener("change", onFilter);
   $("portfolio-table").querySelector("tbody").addEventListener("click", onPortfolioRow);
   $("portfolio-table").querySelector("tbody").addEventListener("keydown", onPortfolioRow);
   $("export-csv").addEventListener("click", exportPortfolio);

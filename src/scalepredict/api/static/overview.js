@@ -49,7 +49,7 @@ function barChart(id, title, entries, text, cls) {
 }
 
 function renderOverview() {
-  const rows = state.portfolio;
+  const rows = visiblePortfolio();
   const bands = countBy(rows, "risk_band", Object.keys(BAND_ORDER));
   const dims = countBy(
     rows,
@@ -99,10 +99,8 @@ function rememberRows(buffer) {
 }
 
 async function openRow(id) {
-  const rows = state.portfolioRows || [];
-  const named = state.catalogue.identifier;
-  const record = rows.find((r) => named && r[named] === id) || rows.find((r) => Object.values(r).includes(id));
-  if (!record) return;
+  const record = recordFor(id);
+  if (!Object.keys(record).length) return;
   fillForm(record);
   selectTab($("tab-assess"));
   await assess({ preventDefault() {} });
@@ -118,4 +116,49 @@ function onPortfolioRow(event) {
   if (!tr || (event.type === "keydown" && event.key !== "Enter")) return;
   if (event.type === "keydown" && event.target.tagName === "BUTTON") return; // its click follows
   openRow(tr.dataset.id);
+}
+
+// --- filters: the catalogue's category fields and its grouping field (a non-unique text id) ---
+function recordFor(id) {
+  const rows = state.portfolioRows || [];
+  const named = state.catalogue.identifier;
+  return rows.find((r) => named && r[named] === id) || rows.find((r) => Object.values(r).includes(id)) || {};
+}
+
+function filterFields() {
+  return state.catalogue.context.filter(
+    (f) => f.type === "category" || (f.role === "identifier" && f.type === "string" && !f.unique),
+  );
+}
+
+function renderFilters() {
+  const fields = filterFields()
+    .map((f) => [f, [...new Set(state.portfolio.map((r) => r.record[f.name]).filter(Boolean))].sort()])
+    .filter(([, values]) => values.length > 1);
+  $("portfolio-filters").replaceChildren(
+    ...fields.map(([f, values]) => {
+      const select = el(
+        "select",
+        { id: `filter-${f.name}`, "data-filter": f.name },
+        el("option", { value: "", text: "All" }),
+        ...values.map((v) => el("option", { value: v, text: humanize(v) })),
+      );
+      return el("div", { class: "filter" }, el("label", { for: select.id, text: label(f.name) }), select);
+    }),
+  );
+  $("portfolio-filters").hidden = fields.length === 0;
+  $("portfolio-filter-status").textContent = "";
+}
+
+function visiblePortfolio() {
+  const chosen = [...document.querySelectorAll("#portfolio-filters [data-filter]")].filter((s) => s.value);
+  return state.portfolio.filter((r) => chosen.every((s) => r.record[s.dataset.filter] === s.value));
+}
+
+function onFilter() {
+  renderPortfolio();
+  renderOverview();
+  const shown = visiblePortfolio().length;
+  $("portfolio-filter-status").textContent =
+    shown === state.portfolio.length ? "" : `Showing ${shown} of ${state.portfolio.length} proposals.`;
 }
