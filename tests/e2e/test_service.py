@@ -373,7 +373,7 @@ def test_portfolio_problems_name_row_id_column_and_rule(server, env):
     assert all(p["rule"].startswith("must be") for p in problems)
     assert _count_audit(env) == before  # nothing scored, nothing stored
     for body, ctype, status, words in [
-        (b"a;b;c\n1;2;3\n", "text/csv", 422, "semicolon"),
+        (b"a|b|c\n1|2|3\n", "text/csv", 422, "pipe"),
         (b"", "text/csv", 422, "empty"),
         (b"\x00\x01\x02garbage", "text/csv", 422, "binary"),
         (_csv(rows)[: _csv(rows).index(b"\n") + 1], "text/csv", 422, "no data rows"),

@@ -417,3 +417,107 @@ def test_points_add_up_scenarios_survive_a_reload_and_the_report_prints(planner,
     expect(page.locator("#assess-form")).to_be_hidden()
     planner.shot("print")
     page.emulate_media(media="screen")
+
+
+def test_the_api_reference_is_served_from_here(browser, server):
+    planner, context = _open(browser, server, "desktop")
+    try:
+        page = planner.page
+        page.get_by_role("link", name="API documentation").click()
+        expect(page).to_have_url(f"{server.url}/docs")
+        score = page.locator(
+            "section.operation", has=page.get_by_role("heading", name="POST /score")
+        )
+        expect(score).to_be_visible()
+        expect(score.get_by_role("row", name=re.compile(r"^proposals list"))).to_be_visible()
+        expect(score.get_by_role("row", name=re.compile(r"^proposals\[\]\.stage"))).to_contain_text(
+            "One of:"
+        )
+        expect(score).to_contain_text("422")
+        expect(page.get_by_role("status")).to_contain_text("operations")
+        planner.shot("api-reference")
+        axe = Axe().run(page)
+        assert axe.violations_count == 0, axe.generate_report()
+        origin = urlparse(server.url).netloc
+        assert planner.requests and all(urlparse(r.url).netloc == origin for r in planner.requests)
+        assert planner.unexpected_errors() == []
+    finally:
+        context.close()
+
+
+def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    upload = tmp_path / "semicolons.csv"
+    frame = generate(30, seed=405).drop(columns="scaled_up")
+    frame.to_csv(upload, sep=";", index=False, date_format="%Y-%m-%d")
+    page.get_by_role("tab", name="Portfolio").click()
+    page.get_by_label("CSV file of proposals").set_input_files(upload)
+    page.get_by_role("button", name="Score the portfolio").click()
+    expect(page.locator("#portfolio-table tbody tr")).to_have_count(30)
+    chances = page.locator("#portfolio-table td[data-probability]")
+    for p, text in zip(
+        chances.evaluate_all("cs => cs.map(c => Number(c.dataset.probability))"),
+        chances.all_inner_texts(),
+        strict=True,
+    ):
+        assert text == "<1%" if p < 0.005 else text == f"{round(p * 100)}%"
+    bands = page.locator("#portfolio-table tbody .band").all_inner_texts()
+    for chart in ("by-band", "by-weakest"):
+        drawn = page.locator(f"#{chart} svg text.count")
+        listed = page.locator(f"#{chart}-table td")
+        keys = drawn.evaluate_all("ts => ts.map(t => t.dataset.key + '=' + t.textContent)")
+        assert keys == listed.evaluate_all("ts => ts.map(t => t.dataset.key + '=' + t.textContent)")
+        assert sum(int(k.split("=")[1]) for k in keys) == 30
+    names = page.locator("#by-band-table tbody th").all_inner_texts()
+    counts = [int(n) for n in page.locator("#by-band-table td").all_inner_texts()]
+    assert {n: c for n, c in zip(names, counts, strict=True) if c} == {
+        b: bands.count(b) for b in set(bands)
+    }
+    result = Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()
+    planner.shot("portfolio-overview")
+
+    # a row opens in the assessment view, with its explanation and plan; the export keeps it
+    rows = page.locator("#portfolio-table tbody tr")
+    opened = []
+    for k, how in ((2, "click"), (3, "Enter")):
+        row = rows.nth(k)
+        ident = row.get_attribute("data-id")
+        chance = float(row.locator("td[data-probability]").get_attribute("data-probability"))
+        if how == "click":
+            row.locator("td").nth(1).click()  # anywhere on the row
+        else:
+            row.get_by_role("button").press("Enter")
+        page.wait_for_function(
+            "id => state.assessment && state.assessment.initiative_id === id", arg=ident
+        )
+        expect(page.locator("#panel-assess")).to_be_visible()
+        expect(page.get_by_label("Initiative ID")).to_have_value(ident)
+        assert abs(planner.probability() - chance) < 1e-6
+        expect(page.locator("#plan-summary")).not_to_be_empty()
+        opened.append((ident, page.locator("#plan-summary").inner_text()))
+        planner.shot(f"portfolio-opened-{how.lower()}")
+        page.get_by_role("tab", name="Portfolio").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export as CSV").click()
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    summaries = {r["initiative_id"]: r["plan_summary"] for r in exported if r["plan_summary"]}
+    assert summaries == dict(opened)
+
+    # filters by the catalogue's category fields and its grouping field
+    for name in ("Stage", "Domain", "City"):
+        expect(page.locator("#portfolio-filters").get_by_label(name, exact=True)).to_be_visible()
+    stage = frame["stage"].mode()[0]
+    page.locator("#filter-stage").select_option(stage)
+    expected = int((frame["stage"] == stage).sum())
+    expect(rows).to_have_count(expected)
+    expect(page.locator("#portfolio-filter-status")).to_have_text(
+        f"Showing {expected} of 30 proposals."
+    )
+    for chart in ("by-band", "by-weakest"):
+        counts = page.locator(f"#{chart} svg text.count").all_text_contents()
+        assert sum(int(c) for c in counts) == expected
+    planner.shot("portfolio-filtered")
+    result = Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()

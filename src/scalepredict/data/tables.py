@@ -81,6 +81,15 @@ def _check_width(first_line: bytes, label: Path) -> None:
         raise DataFileError(f"{label}: the header has {n} columns; at most {limit} are read")
 
 
+def _delimiter(head: bytes) -> str:
+    """Comma, unless the header has no comma but semicolons or tabs (as spreadsheets save CSV
+    in locales whose decimal mark is a comma): then that one."""
+    header = head.split(b"\n", 1)[0]
+    counts = {d: header.count(d.encode()) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[","] == 0 and counts[best] > 0 else ","
+
+
 def _read_csv(source: Path | io.BytesIO, head: bytes, label: Path) -> pd.DataFrame:
     """Every cell as a string (types and the catalogue's unknown tokens are read later, per
     column); only an empty cell is NA here."""
@@ -89,6 +98,7 @@ def _read_csv(source: Path | io.BytesIO, head: bytes, label: Path) -> pd.DataFra
     try:
         frame = pd.read_csv(
             source,
+            sep=_delimiter(head),
             dtype=str,
             keep_default_na=False,
             na_values=[""],

@@ -104,8 +104,7 @@ def test_proposals_without_outcome_validate_as_assessments(small_frame, tmp_path
         (b"", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
         (b"\xff\xfe\xfa garbage \xc3\x28 more", "binary"),
-        (b"initiative_id;city;stage\nA;B;pilot\n", "semicolon"),
-        (b"initiative_id\tcity\tstage\nA\tB\tpilot\n", "tab"),
+        (b"initiative_id|city|stage\nA|B|pilot\n", "pipe"),
     ],
 )
 def test_unusable_files_get_one_line(tmp_path, content, message):
@@ -114,6 +113,17 @@ def test_unusable_files_get_one_line(tmp_path, content, message):
     with pytest.raises(DataFileError, match=message) as e:
         read_table(path)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_files_read_like_comma_ones(small_csv, tmp_path, delimiter):
+    """As spreadsheets save CSV where the decimal mark is a comma."""
+    frame = pd.read_csv(small_csv, dtype=str, keep_default_na=False)
+    path = tmp_path / "other.csv"
+    frame.to_csv(path, sep=delimiter, index=False)
+    read = read_table(path).frame
+    assert list(read.columns) == list(frame.columns) and len(read) == len(frame)
+    assert validate_file(path).valid
 
 
 def test_header_only_file(small_csv, tmp_path):

@@ -677,19 +677,24 @@ async function scorePortfolio(event) {
       contentType: "text/csv",
     });
     if (seq !== state.portfolioSeq) return;
+    rememberRows(body);
     state.portfolio = data.results.map((r) => {
       const w = weakestDimension(r.explanation);
       return {
         initiative_id: r.initiative_id,
+        record: recordFor(r.initiative_id),
         probability: r.probability,
         risk_band: r.risk_band,
         weakest: label(w.name),
+        weakest_name: w.name,
         weakest_contribution: w.value,
         uncertainty: r.uncertainty,
       };
     });
     state.sort = { key: null, ascending: true };
+    renderFilters();
     renderPortfolio();
+    renderOverview();
     $("portfolio-summary").textContent =
       `${state.portfolio.length} proposals from ${file.name} scored with model v${data.model.version}.`;
     $("portfolio-result").hidden = false;
@@ -728,12 +733,12 @@ function renderPortfolio() {
   }
   const body = $("portfolio-table").querySelector("tbody");
   body.replaceChildren(
-    ...state.portfolio.map((r) =>
+    ...visiblePortfolio().map((r) =>
       el(
         "tr",
-        {},
-        el("th", { scope: "row", text: r.initiative_id }),
-        el("td", { class: "num", "data-probability": r.probability, text: pct(r.probability) }),
+        { "data-id": r.initiative_id, class: "openable" },
+        el("th", { scope: "row" }, el("button", { type: "button", class: "link", title: "Open its explanation and plan", text: r.initiative_id })),
+        el("td", { class: "num", "data-probability": r.probability, text: r.probability < 0.01 ? "<1%" : pct(r.probability) }),
         el("td", {}, el("span", { class: `band band-${r.risk_band}`, text: BAND_TEXT[r.risk_band] })),
         el("td", { text: `${r.weakest} (${signed(r.weakest_contribution)})` }),
         el("td", { text: r.uncertainty }),
@@ -759,9 +764,9 @@ function download(name, text) {
 }
 
 function exportPortfolio() {
-  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty"];
-  const lines = state.portfolio.map((r) =>
-    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty]
+  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty", "plan_summary"];
+  const lines = visiblePortfolio().map((r) =>
+    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty, r.plan_summary || ""]
       .map(csvCell)
       .join(","),
   );
@@ -823,6 +828,9 @@ function init() {
     if (button) tryPlanUpTo(Number(button.dataset.step));
   });
   $("portfolio-form").addEventListener("submit", scorePortfolio);
+  $("portfolio-filters").addEventListener("change", onFilter);
+  $("portfolio-table").querySelector("tbody").addEventListener("click", onPortfolioRow);
+  $("portfolio-table").querySelector("tbody").addEventListener("keydown", onPortfolioRow);
   $("export-csv").addEventListener("click", exportPortfolio);
   $("download-template").addEventListener("click", downloadTemplate);
   $("portfolio-table").querySelector("thead").addEventListener("click", (e) => {
