@@ -8,16 +8,15 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from scalepredict.data.synthetic import generate
 from tests.conftest import ROOT
 from tests.e2e.live_server import BIN, Server, trained_service_env
-from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, _open
+from tests.e2e.test_web import _open
 
 pytestmark = pytest.mark.service
 
@@ -114,16 +113,6 @@ def test_a_reload_to_another_catalogues_model_is_refused(server, env, tmp_path):
     assert r.status_code == 409 and "smart-city" in r.json()["problems"][0]["rule"]
     model = httpx.get(f"{server.url}/model", headers=_h(env["_scorer"])).json()
     assert model["version"] == "1"  # the IEG model keeps serving
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (Debian package chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.browser

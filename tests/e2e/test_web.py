@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
 from scalepredict.data.synthetic import generate
 from tests.conftest import ROOT
@@ -24,16 +23,6 @@ from tests.e2e.live_server import Server, trained_service_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.service]
 
-CHROMIUM = os.environ.get("SCALEPREDICT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = ROOT / "test-artifacts" / "planner"
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 PUBLIC = re.compile(r"^/($|static/)")  # the page and its own files; everything else is API
@@ -48,16 +37,6 @@ def env(tmp_path_factory) -> dict:
 def server(env) -> Iterator[Server]:
     with Server.started(env, "serve.log") as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (Debian package chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @dataclass

@@ -189,6 +189,9 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
         "name": cat.name,
         "title": cat.title,
         "fingerprint": cat.fingerprint,
+        "identifier": cat.id_column,
+        "group": cat.group,
+        "stage": cat.stage,
         "scale": {"min": first.scale_min, "max": first.scale_max},
         "themes": {
             t.name: {"label": t.label, "description": t.description} for t in cat.themes.values()

@@ -126,9 +126,9 @@ function recordFor(id) {
 }
 
 function filterFields() {
-  return state.catalogue.context.filter(
-    (f) => f.type === "category" || (f.role === "identifier" && f.type === "string" && !f.unique),
-  );
+  // the catalogue names its grouping field (a city, a country): filter by it and the categories
+  const group = state.catalogue.group;
+  return state.catalogue.context.filter((f) => f.type === "category" || f.name === group);
 }
 
 function renderFilters() {
