@@ -1,8 +1,9 @@
 """The synthetic ground truth: a structural causal model of initiatives scaling up.
 
 Assumptions (domain.md, after Kuguoglu, van der Voort & Janssen 2021), all in `PARAMETERS`:
-- each city has a latent capacity c ~ N(0, 1) (N(capacity_mean, 1) in a drift scenario); `city_resources` and every factor score load on
-  it, so weak cities are weak on many factors at once;
+- each city has a latent capacity c ~ N(capacity_mean, 1) (mean 0 but in a drift scenario);
+  `city_resources` and every factor score load on it, so weak cities are weak on many
+  factors at once;
 - each factor's log-odds effect per score step depends on the stage: strategy weighs most at
   proof_of_concept and least at rollout, people & organization the reverse, data, process and
   technology matter throughout;
@@ -128,6 +129,13 @@ def measured_base_rates(params: Parameters = PARAMETERS, rows: int = 100_000) ->
     return {s: round(float(rates[s]), 4) for s in builtin_catalogue().stages}
 
 
+def _intercepts(cat: Catalogue, params: Parameters) -> np.ndarray:
+    """Each stage's intercept; under concept drift moved toward the mirror stage's, as the
+    dimension weights are (`coefficients`)."""
+    own = np.array([params.intercepts[s] for s in cat.stages])
+    return (1 - params.concept_shift) * own + params.concept_shift * own[::-1]
+
+
 def _log_odds(
     scores: np.ndarray,
     stage_idx: np.ndarray,
@@ -137,7 +145,7 @@ def _log_odds(
     params: Parameters,
 ) -> np.ndarray:
     coef = coefficients(cat, params).to_numpy()[stage_idx]  # rows x factors
-    intercept = np.array([params.intercepts[s] for s in cat.stages])[stage_idx]
+    intercept = _intercepts(cat, params)[stage_idx]
     centred = scores - 3.0
     lo, hi = SCALE
     scarcity = (hi - resources) / (hi - lo)

@@ -85,8 +85,8 @@ class Parameters:
     # score = clip(round(3 + score_scale * z));
     # z = capacity_loading * c + initiative effect + dimension effect + noise
     capacity_mean: float = 0.0  # mean latent capacity of the cities (drift scenarios move it)
-    # Concept drift: each stage's dimension weights move this share of the way to the weights
-    # of the stage at the mirror position (proof_of_concept <-> rollout); 0 = the paper's.
+    # Concept drift: each stage's dimension weights and intercept move this share of the way
+    # to those of the stage at the mirror position (proof_of_concept <-> rollout); 0: none.
     concept_shift: float = 0.0
     capacity_loading: float = 0.45
     initiative_sd: float = 0.35
@@ -123,9 +123,9 @@ SCENARIOS: dict[str, str] = {
     "causal model is unchanged (0.5 is moderate)",
     "stage-mix": "more roll-outs: a share SIZE (0..1) of the stage mix moves to the last "
     "stage; the causal model is unchanged",
-    "concept": "the stage coefficients change: each stage's dimension weights move a share "
-    "SIZE (0..1) of the way to the mirror stage's (1 swaps proof_of_concept and rollout); "
-    "the inputs' distribution is unchanged",
+    "concept": "the stage coefficients change: each stage's dimension weights and intercept "
+    "move a share SIZE (0..1) of the way to the mirror stage's (1 swaps proof_of_concept and "
+    "rollout); the inputs' distribution is unchanged",
 }
 
 

@@ -107,7 +107,7 @@ def _ordinal_entry(values: pd.Series, groups: np.ndarray | None) -> dict[str, An
     else:
         qs = np.quantile(x, np.linspace(0, 1, QUANTILES))
         entry = {"kind": "quantiles", "quantiles": qs.tolist()}
-    entry["n"] = int(len(x))
+    entry["n"] = len(x)
     entry["mean"] = float(x.mean()) if len(x) else float("nan")
     g = None if groups is None else groups[known]
     entry["var_mean"] = clustered_variance(cdf_placement(entry, x), g) if len(x) else 0.0

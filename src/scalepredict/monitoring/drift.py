@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency, t as student_t
+from scipy.stats import chi2_contingency
+from scipy.stats import t as student_t
 
-from scalepredict.model.profile import clustered_variance, cdf_placement
+from scalepredict.model.profile import cdf_placement, clustered_variance
 
 MIN_KNOWN = 20  # fewer known values of a field in a window: not tested
 

@@ -10,7 +10,9 @@ gap tested, and it is at least a minimum size."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -41,7 +43,7 @@ def groupings(frame: pd.DataFrame, cat: Catalogue) -> dict[str, pd.Series]:
     return out
 
 
-def _auc_by_group(y: np.ndarray, order: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def _auc_by_group(y: np.ndarray, order: np.ndarray, labels: np.ndarray, *, k: int) -> np.ndarray:
     """AUC of each group 0..k-1; rows already sorted by probability (ties: broken by order)."""
     out = np.full(k, np.nan)
     for g in range(k):
@@ -53,12 +55,14 @@ def _auc_by_group(y: np.ndarray, order: np.ndarray, labels: np.ndarray, k: int) 
     return out
 
 
-def _calibration_by_group(y: np.ndarray, p: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def _calibration_by_group(
+    y: np.ndarray, p: np.ndarray, labels: np.ndarray, *, k: int
+) -> np.ndarray:
     n = np.bincount(labels, minlength=k)
     return (np.bincount(labels, p - y, minlength=k)) / np.maximum(n, 1)
 
 
-def _mean_by_group(v: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def _mean_by_group(v: np.ndarray, labels: np.ndarray, *, k: int) -> np.ndarray:
     return np.bincount(labels, v, minlength=k) / np.maximum(np.bincount(labels, minlength=k), 1)
 
 
@@ -67,7 +71,9 @@ def _gap(values: np.ndarray) -> float:
     return float(finite.max() - finite.min()) if len(finite) > 1 else float("nan")
 
 
-def _permutation_p(stat: Any, labels: np.ndarray, observed: float, seed: int) -> float:
+def _permutation_p(
+    stat: Callable[[np.ndarray], np.ndarray], labels: np.ndarray, observed: float, seed: int
+) -> float:
     rng = np.random.default_rng(seed)
     hits = sum(_gap(stat(rng.permutation(labels))) >= observed - 1e-12 for _ in range(PERMUTATIONS))
     return (1 + hits) / (1 + PERMUTATIONS)
@@ -158,35 +164,22 @@ def _gaps(
     seed: int,
 ) -> list[dict[str, Any]]:
     """The permutation tests of one field's gaps, among groups of at least `min_group`."""
+    labelled = ~np.isnan(y)
+    checks: list[tuple[str, np.ndarray, float]] = [
+        ("roc_auc", labelled, rules.min_gap),
+        ("calibration", labelled, rules.min_gap),
+    ]
+    if effort is not None:
+        checks.append(("mean_plan_effort", np.isfinite(effort), rules.min_effort_gap))
     found = []
-    for metric, rows in (
-        ("roc_auc", ~np.isnan(y)),
-        ("calibration", ~np.isnan(y)),
-        ("mean_plan_effort", None),
-    ):
-        if metric == "mean_plan_effort":
-            if effort is None:
-                continue
-            rows = np.isfinite(effort)
+    for metric, rows, floor in checks:
         sizes = pd.Series(lab[rows & pd.notna(lab)]).value_counts()
         big = sorted(sizes[sizes >= rules.min_group].index)
         if len(big) < 2:
             continue
         m = rows & np.isin(lab, big)
         codes = pd.Categorical(lab[m], categories=big).codes.astype(int)
-        k = len(big)
-        if metric == "roc_auc":
-            yy, order = y[m].astype(int), np.argsort(p[m], kind="stable")
-            stat = lambda c, yy=yy, order=order: _auc_by_group(yy, order, c, k)  # noqa: E731
-            floor = rules.min_gap
-        elif metric == "calibration":
-            yy, pp = y[m], p[m]
-            stat = lambda c, yy=yy, pp=pp: _calibration_by_group(yy, pp, c, k)  # noqa: E731
-            floor = rules.min_gap
-        else:
-            ee = effort[m]  # type: ignore[index]
-            stat = lambda c, ee=ee: _mean_by_group(ee, c, k)  # noqa: E731
-            floor = rules.min_effort_gap
+        stat = _statistic(metric, y[m], p[m], None if effort is None else effort[m], len(big))
         values = stat(codes)
         observed = _gap(values)
         if not np.isfinite(observed):
@@ -202,3 +195,16 @@ def _gaps(
             }
         )
     return found
+
+
+def _statistic(
+    metric: str, y: np.ndarray, p: np.ndarray, effort: np.ndarray | None, k: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Group labels (codes 0..k-1) -> the metric per group."""
+    if metric == "roc_auc":
+        yy, order = y.astype(int), np.argsort(p, kind="stable")
+        return partial(_auc_by_group, yy, order, k=k)
+    if metric == "calibration":
+        return partial(_calibration_by_group, y, p, k=k)
+    assert effort is not None
+    return partial(_mean_by_group, effort, k=k)

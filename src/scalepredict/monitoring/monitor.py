@@ -38,6 +38,8 @@ class MonitorRules:
     auc_drop_watch: float = 0.02  # estimated or realized AUC below the model's test AUC by this
     auc_drop_act: float = 0.05
     coverage_shortfall: float = 0.05  # realized 90%-set coverage below target by this: act
+    min_divergence: float = 0.01  # realized AUC / log loss this far off the estimate, and
+    # outside its 99% interval: the estimate no longer holds
     drift: DriftRules = field(default_factory=DriftRules)
     fairness: FairnessRules = field(default_factory=FairnessRules)
 
@@ -79,6 +81,71 @@ def _worse(a: Verdict, b: Verdict) -> Verdict:
     return a if LEVELS.index(a) >= LEVELS.index(b) else b
 
 
+def _auc_drop(
+    kind: str, auc: float, upper: float, test_auc: float | None, rules: MonitorRules
+) -> list[tuple[Verdict, str]]:
+    """A drop from the test AUC counts when even the upper end of the window's 90% interval
+    is that far below: a window of a few hundred proposals moves its AUC by chance."""
+    if not test_auc:
+        return []
+    drop = test_auc - upper
+    level: Verdict = (
+        "act" if drop >= rules.auc_drop_act else "watch" if drop >= rules.auc_drop_watch else "ok"
+    )
+    if level == "ok":
+        return []
+    return [
+        (
+            level,
+            f"{kind} AUC {auc:.3f} (90% interval up to {upper:.3f}) is below the test AUC "
+            f"{test_auc:.3f}",
+        )
+    ]
+
+
+def _realized(
+    y: np.ndarray, p: np.ndarray, ref: Reference | None, rules: MonitorRules, seed: int
+) -> tuple[dict[str, Any] | None, list[tuple[Verdict, str]]]:
+    """Realized figures of the rows with an outcome, beside the estimate on the same rows;
+    None when too few outcomes (or only one class) are known."""
+    labelled = ~np.isnan(y)
+    if labelled.sum() < rules.min_window or len(np.unique(y[labelled])) < 2:
+        return None, []
+    conformal = ref.conformal if ref else None
+    yl, pl = y[labelled].astype(int), p[labelled]
+    real = realized(yl, pl, conformal)
+    same = estimated(pl, conformal, seed)  # does the estimate still hold on these rows?
+    real["estimated_on_these"] = same
+    reasons: list[tuple[Verdict, str]] = []
+    band = same.get("roc_auc")
+    test_auc = (ref.metrics.get("roc_auc") if ref else None) or None
+    if real["roc_auc"] is not None and band:
+        upper = real["roc_auc"] + band["high"] - band["estimate"]
+        reasons += _auc_drop("realized", real["roc_auc"], upper, test_auc, rules)
+    real["diverged"] = []
+    for metric in ("roc_auc", "log_loss"):
+        band, value = same.get(metric), real.get(metric)
+        if band is None or value is None:
+            continue
+        # worse than the estimate only: better outcomes than expected need no action
+        outside = value < band["wide_low"] if metric == "roc_auc" else value > band["wide_high"]
+        if outside and abs(value - band["estimate"]) >= rules.min_divergence:
+            real["diverged"].append(metric)
+    if real["diverged"]:
+        what = " and ".join(real["diverged"])
+        reasons.append(
+            (
+                "act",
+                f"realized {what} outside the estimate's 99% interval: the probabilities no "
+                "longer match the outcomes (concept drift?)",
+            )
+        )
+    target = real.get("coverage_target")
+    if target is not None and real["coverage"] < target - rules.coverage_shortfall:
+        reasons.append(("act", f"90% sets covered {real['coverage']:.1%} of outcomes"))
+    return real, reasons
+
+
 def _window(
     rows: pd.DataFrame,
     y: np.ndarray,
@@ -96,7 +163,6 @@ def _window(
         "pending": int((~labelled).sum()),
     }
     reasons: list[tuple[Verdict, str]] = []
-    conformal = ref.conformal if ref else None
     if ref is None or ref.profile is None:
         out["drift"] = {"status": NO_PROFILE, "flagged": [], "tests": []}
     elif n < rules.min_window:
@@ -108,61 +174,14 @@ def _window(
             reasons.append(("watch", f"input drift in {', '.join(out['drift']['flagged'][:6])}"))
     test_auc = (ref.metrics.get("roc_auc") if ref else None) or None
     if n >= rules.min_window:
-        out["estimated"] = estimated(p, conformal, seed)
+        out["estimated"] = estimated(p, ref.conformal if ref else None, seed)
         est = out["estimated"].get("roc_auc")
-        if est and test_auc:
-            drop = test_auc - est["estimate"]
-            if drop >= rules.auc_drop_act:
-                reasons.append(
-                    (
-                        "act",
-                        f"estimated AUC {est['estimate']:.3f} is {drop:.3f} below the test AUC {test_auc:.3f}",
-                    )
-                )
-            elif drop >= rules.auc_drop_watch:
-                reasons.append(
-                    (
-                        "watch",
-                        f"estimated AUC {est['estimate']:.3f} is {drop:.3f} below the test AUC {test_auc:.3f}",
-                    )
-                )
-    if labelled.sum() >= rules.min_window and len(np.unique(y[labelled])) == 2:
-        yl, pl = y[labelled].astype(int), p[labelled]
-        real = realized(yl, pl, conformal)
-        # the estimate on the same (labelled) rows, to see whether it still holds
-        same = estimated(pl, conformal, seed)
-        real["estimated_on_these"] = same
+        if est:
+            reasons += _auc_drop("estimated", est["estimate"], est["high"], test_auc, rules)
+    real, found = _realized(y, p, ref, rules, seed)
+    if real is not None:
         out["realized"] = real
-        auc = real["roc_auc"]
-        if auc is not None and test_auc and test_auc - auc >= rules.auc_drop_act:
-            reasons.append(
-                (
-                    "act",
-                    f"realized AUC {auc:.3f} is {test_auc - auc:.3f} below the test AUC {test_auc:.3f}",
-                )
-            )
-        elif auc is not None and test_auc and test_auc - auc >= rules.auc_drop_watch:
-            reasons.append(
-                (
-                    "watch",
-                    f"realized AUC {auc:.3f} is {test_auc - auc:.3f} below the test AUC {test_auc:.3f}",
-                )
-            )
-        for metric in ("roc_auc", "log_loss"):
-            band = same.get(metric)
-            value = real.get(metric)
-            if band and value is not None and not band["wide_low"] <= value <= band["wide_high"]:
-                real.setdefault("diverged", []).append(metric)
-        if real.get("diverged"):
-            reasons.append(
-                (
-                    "act",
-                    f"realized {' and '.join(real['diverged'])} outside the estimate's 99% interval: the probabilities no longer match outcomes (concept drift?)",
-                )
-            )
-        target = real.get("coverage_target")
-        if target is not None and real["coverage"] < target - rules.coverage_shortfall:
-            reasons.append(("act", f"90% sets covered {real['coverage']:.1%} of outcomes"))
+        reasons += found
     verdict: Verdict = "ok"
     for level, _ in reasons:
         verdict = _worse(verdict, level)
@@ -219,7 +238,12 @@ def monitor(
             reasons.append(
                 {
                     "level": "watch" if ref is None else "ok",
-                    "reason": f"v{version}: {'bundle not loadable' if ref is None else NO_PROFILE + ' (trained before profiles); drift not checked'}",
+                    "reason": f"v{version}: "
+                    + (
+                        "its bundle cannot be loaded; drift not checked"
+                        if ref is None
+                        else f"{NO_PROFILE} (trained before profiles); drift not checked"
+                    ),
                 }
             )
         mine = (versions == version).to_numpy()
@@ -231,6 +255,12 @@ def monitor(
                 {"level": r["level"], "reason": f"{period} v{version}: {r['reason']}"}
                 for r in w["reasons"]
             ]
+        pooled, found = _realized(
+            y_all[mine], frame.loc[mine, "probability"].to_numpy(float), ref, rules, seed
+        )
+        if pooled is not None:  # every outcome of the version: small divergences show here
+            report["versions"][version]["realized"] = pooled
+            reasons += [{"level": lv, "reason": f"v{version}, all windows: {r}"} for lv, r in found]
         effort = frame.loc[mine, "plan_effort"].to_numpy(float) if "plan_effort" in frame else None
         fair = fairness(
             frame.loc[mine],
@@ -248,7 +278,8 @@ def monitor(
                     reasons.append(
                         {
                             "level": "watch",
-                            "reason": f"v{version}: {t['metric']} differs across {fld} groups by {t['gap']:.3f} (p={t['p_adjusted']:.3f})",
+                            "reason": f"v{version}: {t['metric']} differs across {fld} groups "
+                            f"by {t['gap']:.3f} (p={t['p_adjusted']:.3f})",
                         }
                     )
     verdict: Verdict = "ok"
