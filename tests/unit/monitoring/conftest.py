@@ -32,9 +32,7 @@ def scorings(
     parts = []
     for i, frame in enumerate(frames):
         s = frame.copy()
-        s["scored_at"] = pd.Timestamp(2026, 1 + i % 12, 15, tz="UTC") + pd.DateOffset(
-            years=i // 12
-        )
+        s["scored_at"] = pd.Timestamp(2026, 1 + i % 12, 15, tz="UTC") + pd.DateOffset(years=i // 12)
         s["model_version"] = "1"
         s["probability"] = bundle.probability(frame)
         s["outcome"] = s["scaled_up"].astype(object)
