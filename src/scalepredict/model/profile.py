@@ -90,7 +90,11 @@ def clustered_variance(v: np.ndarray, groups: np.ndarray | None) -> float:
     centred = v - v.mean()
     if groups is None:
         return float(centred.var(ddof=1) / n)
-    totals = pd.Series(centred).groupby(np.asarray(groups), sort=False).sum().to_numpy()
+    codes = np.asarray(groups)
+    if codes.dtype.kind not in "iu":  # names: to codes (callers in a loop pass codes)
+        codes = pd.factorize(codes)[0]
+    totals = np.bincount(codes, centred)
+    totals = totals[np.bincount(codes) > 0]
     g = len(totals)
     if g < 2:
         return float("nan")

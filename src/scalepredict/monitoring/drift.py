@@ -110,6 +110,8 @@ def window_drift(
 ) -> dict[str, Any]:
     """Every field's test, BH-adjusted p-values and the flagged fields of one window."""
     tests = []
+    if groups is not None:
+        groups = pd.factorize(np.asarray(groups))[0]  # once per window, not per field
     for name, entry in profile["fields"].items():
         if name not in values:
             continue
