@@ -133,11 +133,14 @@ def _realized(
             real["diverged"].append(metric)
     if real["diverged"]:
         what = " and ".join(real["diverged"])
+        # watch, not act: a large window also shows a model's own small miscalibration this
+        # way; whether performance fell is the realized AUC's to say (above)
         reasons.append(
             (
-                "act",
-                f"realized {what} outside the estimate's 99% interval: the probabilities no "
-                "longer match the outcomes (concept drift?)",
+                "watch",
+                f"realized {what} worse than the estimate's 99% interval: the probabilities "
+                "no longer match the outcomes (concept drift or miscalibration); trust the "
+                "realized figures",
             )
         )
     target = real.get("coverage_target")

@@ -64,7 +64,7 @@ def test_under_concept_drift_estimate_and_realized_diverge(small_fit, reference,
     assert np.median(gaps) > 0  # the estimate is too optimistic window after window
     pooled = report["versions"]["1"]["realized"]
     assert pooled["diverged"], pooled
-    assert report["verdict"] == "act"
+    assert report["verdict"] in ("watch", "act")
     assert any("no longer match the outcomes" in r["reason"] for r in report["reasons"])
     assert all(w["drift"]["status"] == "ok" for w in report["windows"])  # inputs unchanged
 
