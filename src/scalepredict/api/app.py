@@ -19,11 +19,18 @@ from starlette.concurrency import run_in_threadpool
 
 from scalepredict.api.errors import SafeJSONResponse, documented, echo, error, install_handlers
 from scalepredict.api.guard import GuardMiddleware
-from scalepredict.api.schemas import PlanResponse, ScoreResponse, WhatIfResponse, request_models
+from scalepredict.api.schemas import (
+    OutcomesResponse,
+    PlanResponse,
+    ScoreResponse,
+    WhatIfResponse,
+    request_models,
+)
 from scalepredict.api.state import ReloadRefused, ServiceState, log
 from scalepredict.catalogue import Catalogue, catalogue_dict
 from scalepredict.data.tables import DataFileError, read_csv_bytes
 from scalepredict.data.validation import in_catalogue_names, typed_records, validate_table
+from scalepredict.store import outcomes
 from scalepredict.store.keys import Identity
 
 STATIC = Path(__file__).parent / "static"
@@ -107,10 +114,11 @@ def create_app(state: ServiceState) -> FastAPI:
     install_handlers(app)
     cat = state.catalogue
     models = request_models(cat, state.settings.max_proposals)
-    ScoreRequest, WhatIfRequest, PlanRequest = (
+    ScoreRequest, WhatIfRequest, PlanRequest, OutcomesRequest = (
         models.ScoreRequest,
         models.WhatIfRequest,
         models.PlanRequest,
+        models.OutcomesRequest,
     )
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
@@ -204,6 +212,49 @@ def create_app(state: ServiceState) -> FastAPI:
         name = Path(filename[:200]).name or "portfolio.csv"
         who, started = _identity(request).name, _started(request)
         return await run_in_threadpool(_portfolio, state, body, name, who, started)
+
+    @app.post(
+        "/outcomes",
+        response_model=OutcomesResponse,
+        responses=documented(*SIGNED_IN, 400, 409, 413, 415, 422),
+    )
+    def record_outcomes(body: OutcomesRequest, request: Request) -> Any:
+        """Record what happened to scored initiatives (recorder or admin). Each outcome is
+        matched to the latest scoring of its id. All or nothing: 422 lists every bad row
+        (unknown id, value outside the catalogue, a date that is not one or is before the
+        scoring) and stores none; 409 when an id already has a different outcome (send
+        `replace: true`; the old one is kept in history). The same outcome again: unchanged."""
+        refused = _too_many(len(body.outcomes), " outcomes", state.settings.max_proposals)
+        if refused is not None:
+            return refused
+        try:
+            done = outcomes.record(
+                state.audit.engine, body.outcomes, cat, _identity(request).name, body.replace
+            )
+        except outcomes.OutcomesRejected as e:
+            return error(
+                409 if e.conflict else 422,
+                f"{len(e.problems)} problem(s) in the outcomes; nothing was recorded",
+                [
+                    {
+                        "path": f"outcomes.{p.index}.{p.field}",
+                        "rule": p.rule,
+                        "value": echo(p.value),
+                        "initiative_id": p.initiative_id,
+                        "column": p.field,
+                    }
+                    for p in e.problems[:200]
+                ],
+            )
+        except Exception as e:  # the database is down: nothing recorded, say so
+            log.error("outcomes not recorded: %s: %s", type(e).__name__, str(e)[:300])
+            return error(
+                503,
+                f"the database cannot be written ({type(e).__name__}); nothing was recorded",
+                retry_after=5,
+            )
+        log.info("outcomes from %s: %s", _identity(request).name, done.as_dict())
+        return done.as_dict()
 
     @app.get("/catalogue", responses=documented(*SIGNED_IN))
     def catalogue() -> dict:

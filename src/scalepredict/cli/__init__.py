@@ -1,5 +1,6 @@
 """The `scalepredict` command line: an edge that parses arguments, calls the package and
-formats; one module per command group (`data`, `model`, `score`, `keys`, `audit`, `serve`)."""
+formats; one module per command group (`data`, `model`, `score`, `keys`, `audit`, `outcomes`,
+`serve`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from scalepredict.cli import data, model, score, serve
 from scalepredict.cli.audit import audit_app
 from scalepredict.cli.catalogue import catalogue_app
 from scalepredict.cli.keys import keys_app
+from scalepredict.cli.outcomes import outcomes_app
 
 app = typer.Typer(
     name="scalepredict",
@@ -36,6 +38,7 @@ for command in (
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(outcomes_app, name="outcomes")
 
 if __name__ == "__main__":
     app()
