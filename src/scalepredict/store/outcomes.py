@@ -124,12 +124,14 @@ def _funded(value: Any) -> tuple[bool | None, bool]:
     return None, False
 
 
-def parse(records: Sequence[dict[str, Any]], cat: Catalogue) -> tuple[list[Outcome], list[Problem]]:
+def parse(
+    records: Sequence[dict[str, Any]], cat: Catalogue
+) -> tuple[list[tuple[int, Outcome]], list[Problem]]:
     """Each record checked on its own (fields, types, the catalogue's outcome values) and
     against the others (one outcome per id per batch)."""
     name = cat.outcome.name
     allowed = ", ".join(cat.outcome_map.values)
-    parsed: list[Outcome] = []
+    parsed: list[tuple[int, Outcome]] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     today = datetime.now(UTC).date()
@@ -178,8 +180,15 @@ def parse(records: Sequence[dict[str, Any]], cat: Catalogue) -> tuple[list[Outco
         assert iid is not None and canonical is not None and observed is not None
         code = cat.outcome_map.code(canonical)
         parsed.append(
-            Outcome(
-                iid, canonical, None if code is None or math.isnan(code) else code, observed, funded
+            (
+                i,
+                Outcome(
+                    iid,
+                    canonical,
+                    None if code is None or math.isnan(code) else code,
+                    observed,
+                    funded,
+                ),
             )
         )
     return parsed, problems
@@ -238,17 +247,14 @@ def record(
     is not one or is before the scoring, or a different outcome for a recorded id without
     `replace`."""
     parsed, problems = parse(records, cat)
-    index = {o.initiative_id: k for k, o in enumerate(parsed)}
-    positions = {str(r.get(ID)).strip(): i for i, r in enumerate(records)}
     done = Recorded()
     now = datetime.now(UTC)
     with eng.begin() as conn:
-        ids = list(index)
+        ids = [o.initiative_id for _, o in parsed]
         scorings = latest_scorings(conn, ids)
         existing = _existing(conn, ids)
         writes: list[tuple[Outcome, Any, Any]] = []
-        for o in parsed:
-            i = positions[o.initiative_id]
+        for i, o in parsed:
             scoring = scorings.get(o.initiative_id)
             if scoring is None:
                 problems.append(
