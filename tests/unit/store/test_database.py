@@ -94,7 +94,7 @@ def test_a_former_key_file_is_imported_once_with_a_message(database_url, tmp_pat
 
 def test_an_unreadable_former_key_file_is_named_and_imports_nothing(database_url, tmp_path):
     (tmp_path / "api_keys.json").write_text("{ not json")
-    with pytest.raises(KeyFileError, match="api_keys.json"):
+    with pytest.raises(KeyFileError, match=r"api_keys\.json"):
         keys.list_keys()
     (tmp_path / "api_keys.json").unlink()
     assert keys.list_keys() == {}

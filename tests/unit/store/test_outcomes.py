@@ -4,7 +4,7 @@ monitoring and retraining; for the built-in catalogue and a user's."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
