@@ -151,6 +151,10 @@ def test_postgresql_lost_while_serving_answers_503_then_recovers_without_audit_l
                 assert "unavailable" in _documented(r)["error"] or "audit" in r.json()["error"]
             time.sleep(1.1)
             assert client.get("/readyz").status_code == 503
+            late = ServiceState(state.catalogue)  # a replica started while it is down
+            late.start()
+            late.predictor = state.predictor  # no registry here: the model is handed over
+            assert not late.ready and "Connection refused" in late.audit_problem()
         finally:
             postgres.start()
         deadline, k = time.monotonic() + 30, 3
@@ -160,4 +164,5 @@ def test_postgresql_lost_while_serving_answers_503_then_recovers_without_audit_l
             k += 1
         time.sleep(1.1)
         assert client.get("/readyz").status_code == 200
+        assert late.ready  # and it becomes ready by itself
     assert AuditLog(url).count() == answered

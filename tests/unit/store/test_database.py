@@ -45,6 +45,15 @@ def test_an_audit_file_made_before_migrations_is_adopted_with_its_rows(tmp_path)
     assert audit.count() == 2
 
 
+def test_the_default_file_takes_over_an_audit_kept_in_var_audit_db(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "project_root", lambda: tmp_path)
+    old = AuditLog(f"sqlite:///{tmp_path}/var/audit.db")
+    old.record("r1", "score", "funder", "3", [("SC-1", {}, {"probability": 0.4})])
+    old.engine.dispose()
+    moved = AuditLog(f"sqlite:///{tmp_path}/var/scalepredict.db")
+    assert moved.count() == 1 and not (tmp_path / "var" / "audit.db").exists()
+
+
 def test_keys_are_added_listed_verified_and_revoked(database_url):
     key = keys.add_key("funder", "scorer")
     rec = keys.add_key("ieg-desk", "recorder")
