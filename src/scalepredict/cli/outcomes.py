@@ -49,6 +49,9 @@ def outcomes_import(
     frame = raw.frame.astype(object).where(raw.frame.notna(), None)
     if cat.id_column != outcomes.ID and cat.id_column in frame.columns:
         frame = frame.rename(columns={cat.id_column: outcomes.ID})
+    problem = outcomes.columns_problem(frame.columns, cat)
+    if problem is not None:
+        raise fail(f"{file}: {problem}")
     try:
         with store_errors():
             done = outcomes.record(

@@ -52,7 +52,7 @@ class OutcomesRejected(ValueError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class OutcomeRecord:
     initiative_id: str
     outcome: str  # the catalogue's spelling
     outcome_code: float | None  # 1 success, 0 failure, None not rated
@@ -124,14 +124,27 @@ def _funded(value: Any) -> tuple[bool | None, bool]:
     return None, False
 
 
+def columns_problem(columns: Iterable[str], cat: Catalogue) -> str | None:
+    """Why a table with these columns cannot hold outcomes (a column missing or unknown)."""
+    have, name = set(columns), cat.outcome.name
+    missing = [c for c in (ID, name, OBSERVED_ON) if c not in have]
+    unknown = sorted(have - {ID, name, OBSERVED_ON, FUNDED})
+    expected = f"expected {ID}, {name}, {OBSERVED_ON} and optionally {FUNDED}"
+    if missing:
+        return f"missing column(s) {', '.join(missing)}; {expected}"
+    if unknown:
+        return f"unknown column(s) {', '.join(unknown)}; {expected}"
+    return None
+
+
 def parse(
     records: Sequence[dict[str, Any]], cat: Catalogue
-) -> tuple[list[tuple[int, Outcome]], list[Problem]]:
+) -> tuple[list[tuple[int, OutcomeRecord]], list[Problem]]:
     """Each record checked on its own (fields, types, the catalogue's outcome values) and
     against the others (one outcome per id per batch)."""
     name = cat.outcome.name
     allowed = ", ".join(cat.outcome_map.values)
-    parsed: list[tuple[int, Outcome]] = []
+    parsed: list[tuple[int, OutcomeRecord]] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     today = datetime.now(UTC).date()
@@ -182,7 +195,7 @@ def parse(
         parsed.append(
             (
                 i,
-                Outcome(
+                OutcomeRecord(
                     iid,
                     canonical,
                     None if code is None or math.isnan(code) else code,
@@ -253,7 +266,7 @@ def record(
         ids = [o.initiative_id for _, o in parsed]
         scorings = latest_scorings(conn, ids)
         existing = _existing(conn, ids)
-        writes: list[tuple[Outcome, Any, Any]] = []
+        writes: list[tuple[OutcomeRecord, Any, Any]] = []
         for i, o in parsed:
             scoring = scorings.get(o.initiative_id)
             if scoring is None:

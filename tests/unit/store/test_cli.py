@@ -12,6 +12,7 @@ from scalepredict.cli import app
 from scalepredict.store import outcomes
 from scalepredict.store.audit import AuditLog
 from scalepredict.store.keys import KeyStore
+from tests.conftest import ROOT
 
 TODAY = str(datetime.now(UTC).date())
 
@@ -75,3 +76,26 @@ def test_outcomes_import_of_an_unreadable_file_says_why(runner, database_url, tm
     (tmp_path / "empty.csv").write_text("")
     r = runner.invoke(app, ["outcomes", "import", str(tmp_path / "empty.csv")])
     assert r.exit_code == 2 and "empty" in _said(r)
+
+
+def test_outcomes_import_names_missing_and_unknown_columns(runner, database_url, tmp_path):
+    frame = pd.DataFrame({"initiative_id": ["A"], "scaled_up": [1], "observed_on": [TODAY]})
+    frame.drop(columns="scaled_up").to_csv(tmp_path / "missing.csv", index=False)
+    r = runner.invoke(app, ["outcomes", "import", str(tmp_path / "missing.csv")])
+    assert r.exit_code == 2 and "missing column(s) scaled_up" in _said(r)
+    frame.assign(note="x").to_csv(tmp_path / "extra.csv", index=False)
+    r = runner.invoke(app, ["outcomes", "import", str(tmp_path / "extra.csv")])
+    assert r.exit_code == 2 and "unknown column(s) note" in _said(r)
+
+
+def test_outcomes_import_reads_a_users_catalogue_columns(runner, database_url, tmp_path):
+    audit = AuditLog(database_url)
+    audit.record("r", "score", "desk", "1", [("P0001", {}, {"probability": 0.7})])
+    pd.DataFrame(
+        {"Project ID": ["P0001"], "Outcome": ["Satisfactory"], "observed_on": [TODAY]}
+    ).to_csv(tmp_path / "ieg.csv", index=False)
+    ieg = str(ROOT / "examples" / "world-bank-ieg" / "catalogue.yaml")
+    r = runner.invoke(app, ["outcomes", "import", str(tmp_path / "ieg.csv"), "--catalogue", ieg])
+    assert r.exit_code == 0, r.output
+    row = outcomes.scorings_with_outcomes(audit.engine).iloc[0]
+    assert (row["outcome"], row["outcome_code"]) == ("Satisfactory", 1.0)
