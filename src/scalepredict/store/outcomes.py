@@ -164,6 +164,8 @@ def parse(
             )
         if iid is None:
             bad.append(Problem(i, None, ID, "required: may not be empty", raw_id))
+        elif "\x00" in iid:
+            bad.append(Problem(i, None, ID, "must not contain NUL characters", iid[:200]))
         elif len(iid) > 128:
             bad.append(Problem(i, iid[:40], ID, "at most 128 characters", iid[:200]))
         elif iid in seen:

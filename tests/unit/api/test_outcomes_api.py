@@ -166,3 +166,13 @@ def test_postgresql_lost_while_serving_answers_503_then_recovers_without_audit_l
         assert client.get("/readyz").status_code == 200
         assert late.ready  # and it becomes ready by itself
     assert AuditLog(url).count() == answered
+
+
+def test_a_nul_in_an_id_is_refused_or_stored_never_a_503(service):
+    client, keys, _ = service
+    p = {**proposals_json(1)[0], "initiative_id": "SC\x00-1"}
+    r = client.post("/score", json={"proposals": [p]}, headers=keys["scorer"])
+    assert r.status_code in (200, 422), r.text
+    body = {"outcomes": [{"initiative_id": "SC\x00-1", "scaled_up": 1, "observed_on": TODAY}]}
+    r = client.post("/outcomes", json=body, headers=keys["recorder"])
+    assert r.status_code == 422 and "NUL" in r.json()["problems"][0]["rule"]
