@@ -39,6 +39,7 @@ class Problem:
     field: str
     rule: str
     value: Any = None
+    conflict: bool = False  # a valid outcome that differs from the one recorded
 
 
 class OutcomesRejected(ValueError):
@@ -47,7 +48,7 @@ class OutcomesRejected(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        self.conflict = all(p.rule.startswith("already recorded") for p in problems)
+        self.conflict = all(p.conflict for p in problems)
         super().__init__(f"{len(problems)} problem(s); nothing was recorded")
 
 
@@ -305,6 +306,7 @@ def record(
                         f"{'' if old.funded is None else f' (funded: {str(old.funded).lower()})'}; "
                         "replace it explicitly (API: replace: true; CLI: --replace)",
                         o.outcome,
+                        conflict=True,
                     )
                 )
                 continue
