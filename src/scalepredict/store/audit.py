@@ -48,7 +48,7 @@ class AuditLog:
                 "key_name": key_name,
                 "scored_at": now,
                 # PostgreSQL text cannot hold NUL; the exact id stays in the input's JSON
-                "initiative_id": iid.replace("\x00", "\ufffd"),
+                "initiative_id": str(iid).replace("\x00", "\ufffd"),
                 "model_version": model_version,
                 "input": json.dumps(inp, default=str),
                 "output": json.dumps(out, default=str),
