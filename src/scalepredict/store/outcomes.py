@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -148,7 +148,7 @@ def parse(
     parsed: list[tuple[int, OutcomeRecord]] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    today = datetime.now(UTC).date()
+    latest = datetime.now(UTC).date() + timedelta(days=1)  # today somewhere on Earth
     for i, rec in enumerate(records):
         raw_id = rec.get(ID)
         iid = None if _missing(raw_id) else str(raw_id).strip()
@@ -185,7 +185,7 @@ def parse(
             bad.append(
                 Problem(i, iid, OBSERVED_ON, f"{rule} (YYYY-MM-DD)", _echo(rec.get(OBSERVED_ON)))
             )
-        elif observed > today:
+        elif observed > latest:
             bad.append(Problem(i, iid, OBSERVED_ON, "must not be in the future", str(observed)))
         funded, ok = _funded(rec.get(FUNDED))
         if not ok:

@@ -94,6 +94,7 @@ def test_every_bad_row_is_reported_and_nothing_is_stored(audit, cat):
         {**_ok("A"), "initiative_id": "C", "observed_on": "2026-02-30"},  # not a date
         {**_ok("B"), "funded": "maybe"},
         {"initiative_id": "", "scaled_up": 1},
+        _ok("nobody-2", on=TODAY + timedelta(days=5)),  # in the future
     ]
     with pytest.raises(outcomes.OutcomesRejected) as e:
         outcomes.record(audit.engine, batch, cat, "desk")
@@ -106,6 +107,7 @@ def test_every_bad_row_is_reported_and_nothing_is_stored(audit, cat):
         (5, "funded"),
         (6, "initiative_id"),
         (6, "observed_on"),
+        (7, "observed_on"),
     } <= got
     assert all(p.index != 0 for p in e.value.problems) and not e.value.conflict
     assert "one of 1, 0" in next(p.rule for p in e.value.problems if p.index == 2)
