@@ -17,7 +17,14 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from scalepredict.api.errors import SafeJSONResponse, documented, echo, error, install_handlers
+from scalepredict.api.errors import (
+    SafeJSONResponse,
+    documented,
+    echo,
+    error,
+    install_handlers,
+    outcomes_refused,
+)
 from scalepredict.api.guard import GuardMiddleware
 from scalepredict.api.schemas import (
     OutcomesResponse,
@@ -219,33 +226,18 @@ def create_app(state: ServiceState) -> FastAPI:
         responses=documented(*SIGNED_IN, 400, 409, 413, 415, 422),
     )
     def record_outcomes(body: OutcomesRequest, request: Request) -> Any:
-        """Record what happened to scored initiatives (recorder or admin). Each outcome is
-        matched to the latest scoring of its id. All or nothing: 422 lists every bad row
-        (unknown id, value outside the catalogue, a date that is not one or is before the
-        scoring) and stores none; 409 when an id already has a different outcome (send
-        `replace: true`; the old one is kept in history). The same outcome again: unchanged."""
-        refused = _too_many(len(body.outcomes), " outcomes", state.settings.max_proposals)
-        if refused is not None:
+        """Record what happened to scored initiatives, each matched to its latest scoring. All
+        or nothing: 422 lists every bad row; 409 a different outcome for a recorded id (send
+        `replace: true`; the old one goes to history); the same outcome again is unchanged."""
+        limit = state.settings.max_proposals
+        if (refused := _too_many(len(body.outcomes), " outcomes", limit)) is not None:
             return refused
         try:
             done = outcomes.record(
                 state.audit.engine, body.outcomes, cat, _identity(request).name, body.replace
             )
         except outcomes.OutcomesRejected as e:
-            return error(
-                409 if e.conflict else 422,
-                f"{len(e.problems)} problem(s) in the outcomes; nothing was recorded",
-                [
-                    {
-                        "path": f"outcomes.{p.index}.{p.field}",
-                        "rule": p.rule,
-                        "value": echo(p.value),
-                        "initiative_id": p.initiative_id,
-                        "column": p.field,
-                    }
-                    for p in e.problems[:200]
-                ],
-            )
+            return outcomes_refused(e)
         except Exception as e:  # the database is down: nothing recorded, say so
             log.error("outcomes not recorded: %s: %s", type(e).__name__, str(e)[:300])
             return error(
@@ -253,8 +245,7 @@ def create_app(state: ServiceState) -> FastAPI:
                 f"the database cannot be written ({type(e).__name__}); nothing was recorded",
                 retry_after=5,
             )
-        log.info("outcomes from %s: %s", _identity(request).name, done.as_dict())
-        return done.as_dict()
+        return done.as_dict()  # who recorded each outcome is stored with it
 
     @app.get("/catalogue", responses=documented(*SIGNED_IN))
     def catalogue() -> dict:

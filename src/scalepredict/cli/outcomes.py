@@ -39,7 +39,7 @@ def outcomes_import(
 
     from scalepredict.data.tables import DataFileError, read_table
     from scalepredict.data.validation import in_catalogue_names
-    from scalepredict.store import database, outcomes
+    from scalepredict.store import database, outcome_rows, outcomes
 
     cat = catalogue_or_fail(catalogue)
     try:
@@ -47,9 +47,9 @@ def outcomes_import(
     except DataFileError as e:
         raise fail(str(e)) from None
     frame = raw.frame.astype(object).where(raw.frame.notna(), None)
-    if cat.id_column != outcomes.ID and cat.id_column in frame.columns:
-        frame = frame.rename(columns={cat.id_column: outcomes.ID})
-    problem = outcomes.columns_problem(frame.columns, cat)
+    if cat.id_column != outcome_rows.ID and cat.id_column in frame.columns:
+        frame = frame.rename(columns={cat.id_column: outcome_rows.ID})
+    problem = outcome_rows.columns_problem(frame.columns, cat)
     if problem is not None:
         raise fail(f"{file}: {problem}")
     try:
