@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CODE := src tests benchmarks serving examples
 
-.PHONY: help run test test-fast install browser data lint typecheck docs format clean bento example-ieg
+.PHONY: help run test test-fast install browser postgres data lint typecheck docs format clean bento example-ieg
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,13 @@ browser: ## Install Debian's Chromium if missing (for the planner page's tests)
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 	@$(CHROMIUM) --version
 
+# The database tests start a throwaway PostgreSQL cluster from Debian's package (nothing system-wide
+# is configured: the package's own cluster, if any, is left alone).
+postgres: ## Install Debian's PostgreSQL if missing (for the database tests)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
+	@ls /usr/lib/postgresql/*/bin/initdb
+
 $(DATA): | $(STAMP)
 	$(BIN)/scalepredict generate --truth --out $(DATA)
 
@@ -39,7 +46,7 @@ data: $(DATA) ## Generate the default synthetic data set if missing
 run: install data ## Validate the data, train a champion if none, serve on :3000
 	$(BIN)/scalepredict validate $(DATA)
 	$(BIN)/scalepredict train --if-missing
-	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|admin (printed once)"
+	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|recorder|admin (printed once)"
 	$(BIN)/scalepredict serve --port 3000
 
 # The real-data example: the World Bank IEG ratings, read as published, under their own model name.
@@ -51,7 +58,7 @@ example-ieg: install ## Real data: validate the IEG ratings, train + register th
 	$(BIN)/scalepredict train --catalogue $(IEG)/catalogue.yaml --config $(IEG)/train.yaml --if-missing
 	$(BIN)/scalepredict serve --catalogue $(IEG)/catalogue.yaml --port $(IEG_PORT)
 
-test: install browser lint typecheck docs ## Lint, type-check, build the docs, run the whole suite
+test: install browser postgres lint typecheck docs ## Lint, type-check, build the docs, run the whole suite
 	$(BIN)/pytest -n 2
 
 test-fast: install lint typecheck ## Everything but the browser and live-server tests (no sudo)

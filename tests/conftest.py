@@ -58,3 +58,28 @@ def small_csv(tmp_path: Path, small_frame: pd.DataFrame) -> Path:
 @pytest.fixture()
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (see tests/postgres.py)."""
+    from tests.postgres import binaries, running
+
+    bindir = binaries()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed: run `make postgres` (Debian package postgresql)")
+    with running(bindir) as pg:
+        yield pg
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path, monkeypatch) -> str:
+    """A fresh, empty database of each kind, set as the database; keys_file points at a file
+    of the test's own (never the developer's key file)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/scalepredict.db"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    monkeypatch.setenv("SCALEPREDICT_DATABASE_URL", url)
+    monkeypatch.setenv("SCALEPREDICT_KEYS_FILE", str(tmp_path / "api_keys.json"))
+    return url

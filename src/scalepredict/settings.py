@@ -54,12 +54,28 @@ class Settings(BaseSettings):
     keys_file: Path = Field(
         default_factory=lambda: project_root() / "var" / "api_keys.json",
         validation_alias="SCALEPREDICT_KEYS_FILE",
-        description="API key file (names, roles and SHA-256 hashes only).",
+        description="Former JSON key file: imported once into the database, then no longer read.",
     )
-    audit_url: str = Field(
-        default_factory=lambda: _sqlite_url(project_root() / "var" / "audit.db"),
-        validation_alias="SCALEPREDICT_AUDIT_URL",
-        description="SQLAlchemy URL of the audit trail.",
+    database_url: str = Field(
+        default_factory=lambda: _sqlite_url(project_root() / "var" / "scalepredict.db"),
+        validation_alias=AliasChoices("SCALEPREDICT_DATABASE_URL", "SCALEPREDICT_AUDIT_URL"),
+        description="SQLAlchemy URL of the database of API keys, the audit trail and outcomes "
+        "(SQLite file, or postgresql+psycopg://...). SCALEPREDICT_AUDIT_URL is its former name.",
+    )
+    key_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=2,
+        validation_alias="SCALEPREDICT_KEY_CACHE_SECONDS",
+        description="How long a replica trusts a key lookup (at most 2 s: a key revoked on one "
+        "replica is refused by every replica within that); 0 looks every request up.",
+    )
+    outcome_horizon_months: int = Field(
+        24,
+        gt=0,
+        validation_alias="SCALEPREDICT_OUTCOME_HORIZON_MONTHS",
+        description="Months after scoring by which an outcome is expected; later without one, "
+        "a scoring is `expired` (did not succeed) rather than `pending`.",
     )
     model_cache: Path = Field(
         default_factory=lambda: project_root() / "var" / "model_cache",
@@ -137,7 +153,7 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 setattr(self, name, value.resolve())
-        for name in ("tracking_uri", "audit_url"):
+        for name in ("tracking_uri", "database_url"):
             setattr(self, name, _absolute_sqlite(getattr(self, name)))
         return self
 

@@ -1,5 +1,6 @@
-"""A real `bentoml serve` process on a free port, with its own registry, keys, audit log and
-cache under a temporary directory: shared by the API tests and the planner page's tests."""
+"""A real `bentoml serve` process on a free port, with its own registry, database (keys, audit,
+outcomes) and cache under a temporary directory: shared by the API tests and the planner page's
+tests."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def trained_service_env(
     env = {
         "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db",
         "SCALEPREDICT_KEYS_FILE": str(root / "keys.json"),
-        "SCALEPREDICT_AUDIT_URL": f"sqlite:///{root}/audit.db",
+        "SCALEPREDICT_DATABASE_URL": f"sqlite:///{root}/scalepredict.db",
         "SCALEPREDICT_MODEL_CACHE": str(root / "cache"),
         "SCALEPREDICT_MAX_BODY_BYTES": str(3_000_000),
         "BENTOML_HOME": str(root / "bentoml"),
@@ -57,9 +58,10 @@ def trained_service_env(
         check=True,
         capture_output=True,
     )
-    keys_path = Path(env["SCALEPREDICT_KEYS_FILE"])
-    env["_scorer"] = add_key("funder", "scorer", keys_path)
-    env["_admin"] = add_key("ops", "admin", keys_path)
+    database = env["SCALEPREDICT_DATABASE_URL"]
+    env["_scorer"] = add_key("funder", "scorer", database)
+    env["_admin"] = add_key("ops", "admin", database)
+    env["_recorder"] = add_key("desk", "recorder", database)
     env["_root"], env["_data"], env["_config"] = str(root), str(data), str(config)
     return env
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import csv
+import datetime as dt
 import json
 import os
 import shutil
@@ -82,31 +83,44 @@ def test_whatif_plan_catalogue_model_and_health(server, env):
 
 
 @pytest.mark.parametrize(
-    "method, path, none, scorer, admin",
+    "method, path, none, scorer, recorder, admin",
     [
-        ("POST", "/score", 401, 200, 200),
-        ("POST", "/whatif", 401, 200, 200),
-        ("POST", "/plan", 401, 200, 200),
-        ("GET", "/catalogue", 401, 200, 200),
-        ("GET", "/model", 401, 200, 200),
-        ("POST", "/admin/reload", 401, 403, 200),
-        ("GET", "/admin/audit", 401, 403, 200),
-        ("GET", "/admin/monitor", 401, 403, 200),
-        ("GET", "/livez", 200, 200, 200),
-        ("GET", "/readyz", 200, 200, 200),
+        ("POST", "/score", 401, 200, 403, 200),
+        ("POST", "/whatif", 401, 200, 403, 200),
+        ("POST", "/plan", 401, 200, 403, 200),
+        ("GET", "/catalogue", 401, 200, 403, 200),
+        ("GET", "/model", 401, 200, 403, 200),
+        ("POST", "/outcomes", 401, 403, 200, 200),
+        ("POST", "/admin/reload", 401, 403, 403, 200),
+        ("GET", "/admin/audit", 401, 403, 403, 200),
+        ("GET", "/admin/monitor", 401, 403, 403, 200),
+        ("GET", "/livez", 200, 200, 200, 200),
+        ("GET", "/readyz", 200, 200, 200, 200),
     ],
 )
-def test_auth_matrix(server, env, method, path, none, scorer, admin):
+def test_auth_matrix(server, env, method, path, none, scorer, recorder, admin):
     p = proposals_json(1)[0]
+    if path == "/outcomes":  # an outcome needs a scoring of its id
+        scored = httpx.post(
+            f"{server.url}/score", json={"proposals": [p]}, headers=_h(env["_scorer"])
+        )
+        assert scored.status_code == 200
+    today = dt.datetime.now(dt.UTC).date().isoformat()
     body = {
         "/score": {"proposals": [p]},
         "/whatif": {"proposal": p, "changes": {"security": 3}},
         "/plan": {"proposal": p},
+        "/outcomes": {
+            "outcomes": [
+                {"initiative_id": p["initiative_id"], "scaled_up": 1, "observed_on": today}
+            ]
+        },
     }.get(path)
     for key, expected in (
         (None, none),
         ("wrong-key", none),
         (env["_scorer"], scorer),
+        (env["_recorder"], recorder),
         (env["_admin"], admin),
     ):
         headers = _h(key) if key else {}
@@ -161,7 +175,7 @@ def test_limits_and_duplicates(server, env):
 def _count_audit(env) -> int:
     from scalepredict.store.audit import AuditLog
 
-    return AuditLog(env["SCALEPREDICT_AUDIT_URL"]).count()
+    return AuditLog(env["SCALEPREDICT_DATABASE_URL"]).count()
 
 
 def test_audit_rows_equal_proposals_scored_under_concurrency(server, env, tmp_path):

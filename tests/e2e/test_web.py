@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,12 +323,13 @@ def test_the_key_lives_in_this_tab_only(planner, env, browser, server):
 def test_a_key_revoked_mid_session_signs_the_page_out(planner, env):
     from scalepredict.store.keys import add_key, revoke_key
 
-    keys = Path(env["SCALEPREDICT_KEYS_FILE"])
-    key = add_key(f"temp-{planner.viewport}", "scorer", keys)
+    database = env["SCALEPREDICT_DATABASE_URL"]
+    key = add_key(f"temp-{planner.viewport}", "scorer", database)
     env["_temp"] = key  # for the teardown's authentication check
     planner.sign_in(key)
     before = planner.assess_example(0)
-    revoke_key(f"temp-{planner.viewport}", keys)
+    revoke_key(f"temp-{planner.viewport}", database)
+    time.sleep(1.2)  # the server trusts a key lookup for key_cache_seconds (1 s by default)
     planner.refusals.add(401)
     page = planner.page
     page.locator("select[data-factor]").first.select_option("5" if before < 0.5 else "1")

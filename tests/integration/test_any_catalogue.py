@@ -258,6 +258,7 @@ def _check_api(
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp}/mlflow.db")
         mp.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp / "cache"))
         headers = {"Authorization": f"Bearer {add_key('tester', 'scorer')}"}
+        recorder = {"Authorization": f"Bearer {add_key('desk', 'recorder')}"}
         state = ServiceState(cat)
         state.predictor = predictor
         with TestClient(asgi(state)) as client:
@@ -300,6 +301,22 @@ def _check_api(
                 for f in d["factors"]
             }
             assert scales == {f.name: (f.scale_min, f.scale_max, f.direction) for f in cat.factors}
+            # outcomes of the scored ids in the catalogue's own outcome field and values
+            today = pd.Timestamp.now(tz="UTC").date().isoformat()
+            happened = [
+                {"initiative_id": i, cat.outcome.name: v, "observed_on": today}
+                for i, v in zip(
+                    [x["initiative_id"] for x in results],
+                    [cat.outcome_map.success[0], cat.outcome_map.failure[0], "not-a-value"],
+                    strict=True,
+                )
+            ]
+            r = client.post("/outcomes", json={"outcomes": happened}, headers=recorder)
+            assert r.status_code == 422 and r.json()["problems"][0]["path"] == (
+                f"outcomes.2.{cat.outcome.name}"
+            )
+            r = client.post("/outcomes", json={"outcomes": happened[:2]}, headers=recorder)
+            assert r.json() == {"recorded": 2, "replaced": 0, "unchanged": 0}, r.text
 
 
 @settings(

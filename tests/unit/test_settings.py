@@ -26,7 +26,7 @@ def test_defaults_resolve_under_the_project_root_from_any_directory(tmp_path):
     values = json.loads(out.stdout)
     assert values["tracking_uri"] == f"sqlite:///{ROOT}/mlruns/mlflow.db"
     assert Path(values["keys_file"]) == ROOT / "var" / "api_keys.json"
-    assert values["audit_url"] == f"sqlite:///{ROOT}/var/audit.db"
+    assert values["database_url"] == f"sqlite:///{ROOT}/var/scalepredict.db"
     assert Path(values["training_config"]) == ROOT / "training" / "default.yaml"
 
 
@@ -43,11 +43,13 @@ def test_environment_overrides_and_bad_values_are_refused(monkeypatch):
 
 
 def test_settings_command_masks_passwords(runner, monkeypatch):
+    # the database's former variable name still sets it
     monkeypatch.setenv("SCALEPREDICT_AUDIT_URL", "postgresql+psycopg://app:s3cret@db:5432/audit")
     result = runner.invoke(app, ["settings", "--json"])
     assert result.exit_code == 0, result.output
     assert "s3cret" not in result.output
-    assert json.loads(result.output)["audit_url"] == "postgresql+psycopg://app:***@db:5432/audit"
+    masked = "postgresql+psycopg://app:***@db:5432/audit"
+    assert json.loads(result.output)["database_url"] == masked
     assert set(json.loads(result.output)) == {
         n for n in Settings.model_fields if getattr(get_settings(), n) is not None
     } | {"catalogue", "model_name"}

@@ -4,11 +4,8 @@ BentoML runs it (`serving/service.py` mounts it and adds the guard); tests can a
 process with `asgi(state)` and Starlette's TestClient. The routes stay thin: HTTP, audit and
 error mapping; all model work is the `Predictor` the CLI and the MLflow pyfunc use too."""
 
-import tempfile
-import time
 import uuid
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +15,26 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from scalepredict.api.errors import SafeJSONResponse, documented, echo, error, install_handlers
+from scalepredict.api.admin import admin_routes
+from scalepredict.api.common import SCORING, SIGNED_IN, identity, started, too_many
+from scalepredict.api.errors import (
+    SafeJSONResponse,
+    documented,
+    echo,
+    error,
+    install_handlers,
+)
 from scalepredict.api.guard import GuardMiddleware
-from scalepredict.api.schemas import PlanResponse, ScoreResponse, WhatIfResponse, request_models
-from scalepredict.api.state import ReloadRefused, ServiceState, log
+from scalepredict.api.schemas import (
+    PlanResponse,
+    ScoreResponse,
+    WhatIfResponse,
+    request_models,
+)
+from scalepredict.api.state import ServiceState
 from scalepredict.catalogue import Catalogue, catalogue_dict
 from scalepredict.data.tables import DataFileError, read_csv_bytes
 from scalepredict.data.validation import in_catalogue_names, typed_records, validate_table
-from scalepredict.store.keys import Identity
 
 STATIC = Path(__file__).parent / "static"
 # The planner page loads only its own files and talks only to this API.
@@ -36,9 +45,6 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-# Statuses each kind of route can answer, all with the documented error body.
-SIGNED_IN = (401, 403, 503)  # no or wrong key, wrong role; keys or model unavailable
-SCORING = (*SIGNED_IN, 400, 413, 415, 422)  # + unreadable, too large, wrong type, invalid
 PORTFOLIO_BODY = {
     "requestBody": {
         "required": True,
@@ -55,15 +61,6 @@ def _frame(proposals: list, cat: Catalogue) -> pd.DataFrame:
     return typed_records([p.model_dump() for p in proposals], cat)
 
 
-def _identity(request: Request) -> Identity:
-    return request.scope["state"]["identity"]
-
-
-def _started(request: Request) -> float:
-    """When the guard let the request in (monotonic clock)."""
-    return float(request.scope.get("state", {}).get("started", time.monotonic()))
-
-
 class PageFiles(StaticFiles):
     """The planner page's files, with the page's own security headers on every one."""
 
@@ -71,12 +68,6 @@ class PageFiles(StaticFiles):
         response = await super().get_response(path, scope)
         response.headers.update(PAGE_HEADERS)
         return response
-
-
-def _too_many(n: int, what: str, limit: int) -> Response | None:
-    if n <= limit:
-        return None
-    return error(413, f"too many proposals: {n}{what} > limit {limit}", limit_proposals=limit)
 
 
 def _duplicates(ids: list[str], id_column: str) -> Response | None:
@@ -127,7 +118,7 @@ def create_app(state: ServiceState) -> FastAPI:
     @app.post("/score", response_model=ScoreResponse, responses=documented(*SCORING))
     def score(body: ScoreRequest, request: Request) -> Any:
         """Score 1..1,000 proposals: probability, risk band, 90% statement, drivers, plan."""
-        refused = _too_many(len(body.proposals), "", state.settings.max_proposals) or _duplicates(
+        refused = too_many(len(body.proposals), "", state.settings.max_proposals) or _duplicates(
             [getattr(p, cat.id_column) for p in body.proposals], cat.id_column
         )
         if refused is not None:
@@ -137,10 +128,10 @@ def create_app(state: ServiceState) -> FastAPI:
             results = predictor.assess(_frame(body.proposals, cat))
         request_id = uuid.uuid4().hex
         state.record(
-            _started(request),
+            started(request),
             request_id,
             "score",
-            _identity(request).name,
+            identity(request).name,
             model["version"],
             [
                 (r["initiative_id"], p.model_dump(mode="json"), r)
@@ -158,10 +149,10 @@ def create_app(state: ServiceState) -> FastAPI:
         request_id = uuid.uuid4().hex
         inputs = {"proposal": body.proposal.model_dump(mode="json"), "changes": body.changes}
         state.record(
-            _started(request),
+            started(request),
             request_id,
             "whatif",
-            _identity(request).name,
+            identity(request).name,
             model["version"],
             [(getattr(body.proposal, cat.id_column), inputs, out)],
         )
@@ -176,10 +167,10 @@ def create_app(state: ServiceState) -> FastAPI:
             result = predictor.plan(frame, body.target_probability, body.max_effort)[0]
         request_id = uuid.uuid4().hex
         state.record(
-            _started(request),
+            started(request),
             request_id,
             "plan",
-            _identity(request).name,
+            identity(request).name,
             model["version"],
             [(getattr(body.proposal, cat.id_column), body.model_dump(mode="json"), result)],
         )
@@ -203,8 +194,8 @@ def create_app(state: ServiceState) -> FastAPI:
         `filename` only names the file in messages."""
         body = await request.body()
         name = Path(filename[:200]).name or "portfolio.csv"
-        who, started = _identity(request).name, _started(request)
-        return await run_in_threadpool(_portfolio, state, body, name, who, started)
+        who, since = identity(request).name, started(request)
+        return await run_in_threadpool(_portfolio, state, body, name, who, since)
 
     @app.get("/catalogue", responses=documented(*SIGNED_IN))
     def catalogue() -> dict:
@@ -217,48 +208,7 @@ def create_app(state: ServiceState) -> FastAPI:
         predictor, _ = state.model()
         return predictor.info
 
-    @app.post("/admin/reload", responses=documented(*SIGNED_IN, 409))
-    def reload(request: Request) -> Any:
-        """Load the current champion; in-flight requests finish on the model they started with."""
-        try:
-            previous, candidate = state.reload()
-        except ReloadRefused as e:
-            return error(
-                409,
-                f"reload refused, still serving version {e.previous}",
-                [{"path": "model", "rule": str(e)}],
-            )
-        version = candidate.info["version"]
-        log.info("reloaded by %s: v%s -> v%s", _identity(request).name, previous, version)
-        return {
-            "previous_version": previous,
-            "version": version,
-            "source": candidate.info["source"],
-        }
-
-    @app.get(
-        "/admin/audit",
-        responses={
-            200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-            **documented(*SIGNED_IN),
-        },
-        response_class=Response,
-    )
-    def audit_export() -> Any:
-        """The audit trail as CSV (admin only)."""
-        with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
-            state.audit.export(tmp.name)
-            data = Path(tmp.name).read_bytes()
-        return Response(data, media_type="text/csv")
-
-    @app.get("/admin/monitor", responses=documented(*SIGNED_IN, 422))
-    def monitor(since: date | None = None, until: date | None = None) -> Any:
-        """The monitor's summary (admin only): verdict (ok / watch / act), reasons, and per
-        window the drift and the estimated and realized AUC; `since`/`until`: YYYY-MM-DD."""
-        from scalepredict.api.monitor import monitor_summary
-
-        return monitor_summary(state, since, until)
-
+    app.include_router(admin_routes(state, models.OutcomesRequest))
     app.mount("/static", PageFiles(directory=STATIC), name="static")
     return app
 
@@ -271,7 +221,7 @@ def _portfolio(
         raw = in_catalogue_names(read_csv_bytes(body, filename), cat)
         history = [c for c in cat.history_columns if c in raw.frame.columns]
         raw = replace(raw, frame=raw.frame.drop(columns=history))
-        refused = _too_many(len(raw.frame), " rows", state.settings.max_proposals)
+        refused = too_many(len(raw.frame), " rows", state.settings.max_proposals)
         if refused is not None:
             return refused
         result = validate_table(raw, False, cat)

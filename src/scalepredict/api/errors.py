@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from scalepredict.api.schemas import ErrorBody
 from scalepredict.data.validation import InvalidAssessmentError
 from scalepredict.inference.plans import WhatIfError
+from scalepredict.store.outcomes import OutcomesRejected
 
 log = logging.getLogger("scalepredict.api")
 
@@ -73,6 +74,25 @@ def echo(value: Any, limit: int = 200) -> Any:
     if isinstance(value, str):
         return value[:limit].encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+def outcomes_refused(e: OutcomesRejected) -> JSONResponse:
+    """422 naming every bad outcome (row, field, rule); 409 when the only problems are
+    outcomes that differ from ones recorded."""
+    return error(
+        409 if e.conflict else 422,
+        f"{len(e.problems)} problem(s) in the outcomes; nothing was recorded",
+        [
+            {
+                "path": f"outcomes.{p.index}.{p.field}",
+                "rule": p.rule,
+                "value": echo(p.value),
+                "initiative_id": p.initiative_id,
+                "column": p.field,
+            }
+            for p in e.problems[:200]
+        ],
+    )
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -15,15 +15,23 @@ from scalepredict.api.errors import error
 from scalepredict.api.metrics import ROUTES, Metrics, route_of
 from scalepredict.api.state import ServiceState
 from scalepredict.settings import get_settings
-from scalepredict.store.keys import Identity, KeyFileError, KeyStore
+from scalepredict.store.keys import Identity, KeyFileError, KeyStore, KeysUnavailable
 
 log = logging.getLogger("scalepredict.api")
 
 # Which role may call what; anything not listed (and not open) is admin-only.
 OPEN_PATHS = {"/livez", "/healthz", "/docs.json", "/schema.json", "/docs", "/"}
 SCORER_PATHS = {"/score", "/whatif", "/plan", "/portfolio", "/catalogue", "/model"}
+RECORDER_PATHS = {"/outcomes"}
+ROLE_PATHS = {"scorer": SCORER_PATHS, "recorder": RECORDER_PATHS}  # admin: every path
 # POST bodies and the media types each accepts (anything else: 415)
-BODY_TYPES = {"/score": "json", "/whatif": "json", "/plan": "json", "/portfolio": "csv"}
+BODY_TYPES = {
+    "/score": "json",
+    "/whatif": "json",
+    "/plan": "json",
+    "/portfolio": "csv",
+    "/outcomes": "json",
+}
 MEDIA = {"json": "application/json", "csv": "text/csv"}
 
 
@@ -108,11 +116,14 @@ class GuardMiddleware:
         identity = await self._identify(headers, scope, receive, send)
         if identity is None:
             return None
-        if identity.role != "admin" and path not in SCORER_PATHS:
+        if identity.role != "admin" and path not in ROLE_PATHS.get(identity.role, ()):
+            needed = " or ".join(
+                [role for role, paths in ROLE_PATHS.items() if path in paths] + ["admin"]
+            )
             return await error(
                 403,
                 f"key {identity.name!r} (role {identity.role}) may not "
-                f"call {path}; admin role required",
+                f"call {path}; {needed} role required",
             )(scope, receive, send)
         if route == "other":  # past the guard BentoML would answer in plain text
             return await error(404, f"no such path: {path[:200]}")(scope, receive, send)
@@ -141,7 +152,7 @@ class GuardMiddleware:
         identity: Identity | None = None
         try:
             identity = self.keys.identify(token) if token else None
-        except KeyFileError as e:  # refuse at once, and say which file, rather than hang
+        except (KeyFileError, KeysUnavailable) as e:  # refuse at once and say why, not hang
             log.error("API keys unavailable: %s", e)
             await error(503, f"API keys unavailable: {e}", retry_after=5)(scope, receive, send)
             return None

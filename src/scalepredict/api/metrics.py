@@ -15,6 +15,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/whatif": POST,
     "/plan": POST,
     "/portfolio": POST,
+    "/outcomes": POST,
     "/catalogue": GET,
     "/model": GET,
     "/admin/reload": POST,

@@ -70,6 +70,7 @@ class RequestModels:
     ScoreRequest: Any
     WhatIfRequest: Any
     PlanRequest: Any
+    OutcomesRequest: Any
 
 
 def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
@@ -135,7 +136,33 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
             ),
         ),
     )
-    return RequestModels(proposal, score, whatif, plan)
+    o = cat.outcome_map
+    outcomes: Any = create_model(
+        "OutcomesRequest",
+        __config__=strict,
+        __doc__="What happened to scored initiatives; all or nothing: one bad row stores none.",
+        outcomes=(
+            list[dict[str, Any]],
+            Field(
+                ...,
+                min_length=1,
+                description=f"1 to {max_proposals} outcomes, one per initiative: "
+                f"`initiative_id` (scored before), `{cat.outcome.name}` (one of "
+                f"{', '.join(o.values)}; {', '.join(o.success)} = {o.success_text}), "
+                "`observed_on` (YYYY-MM-DD, not before the scoring) and optionally `funded` "
+                "(true/false).",
+            ),
+        ),
+        replace=(
+            bool,
+            Field(
+                False,
+                strict=True,
+                description="Replace a different outcome already recorded (kept in history).",
+            ),
+        ),
+    )
+    return RequestModels(proposal, score, whatif, plan, outcomes)
 
 
 class Driver(BaseModel):
@@ -264,6 +291,12 @@ class PlanResponse(BaseModel):
     model: ModelRef
     initiative_id: str
     plan: Plan
+
+
+class OutcomesResponse(BaseModel):
+    recorded: int = Field(description="outcomes new to the store")
+    replaced: int = Field(description="outcomes that replaced another (kept in history)")
+    unchanged: int = Field(description="outcomes sent again as recorded: nothing to do")
 
 
 class Problem(BaseModel):

@@ -51,14 +51,19 @@ class ServiceState:
 
     @property
     def audit(self) -> AuditLog:
-        if self._audit is None:  # opened in the serving process, not at import
+        """The audit log, opened (and its database upgraded) on first use in the serving
+        process; a database that cannot be reached raises, and the next use tries again."""
+        if self._audit is None:
             self._audit = AuditLog()
         return self._audit
 
     def start(self) -> None:
-        """Open the audit log and load the champion (registry, else cache). Without a model the
-        service stays alive but not ready, and /readyz says why."""
-        _ = self.audit
+        """Open the audit log and load the champion (registry, else cache). Without a model, or
+        without its database, the service stays alive but not ready, and /readyz says why."""
+        try:
+            _ = self.audit
+        except Exception as e:
+            log.error("the database cannot be opened: %s", e)
         try:
             predictor = champion.load_at_start()
             self._check_catalogue(predictor)
@@ -88,7 +93,10 @@ class ServiceState:
         """Why the audit cannot be written now (checked at most once a second), or None."""
         when, problem = self._audit_checked
         if time.monotonic() - when > 1.0:
-            problem = self.audit.writable()
+            try:
+                problem = self.audit.writable()
+            except Exception as e:  # not opened yet: unreachable at start
+                problem = str(e)[:300]
             self._audit_checked = (time.monotonic(), problem)
         return problem
 

@@ -108,6 +108,18 @@ class Outcome:
             return float("nan")
         return None
 
+    def canonical(self, value: Any) -> str | None:
+        """The catalogue's own spelling of `value` ("1.0" -> "1"), or None if it knows none."""
+        v = _norm(value)
+        return next(
+            (str(s) for s in (*self.success, *self.failure, *self.not_rated) if _norm(s) == v),
+            None,
+        )
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return (*self.success, *self.failure, *self.not_rated)
+
 
 def _norm(value: Any) -> str:
     text = str(value).strip()

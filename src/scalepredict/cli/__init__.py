@@ -1,6 +1,6 @@
 """The `scalepredict` command line: an edge that parses arguments, calls the package and
 formats; one module per command group (`data`, `model`, `monitor`, `score`, `keys`, `audit`,
-`serve`)."""
+`outcomes`, `serve`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from scalepredict.cli import data, model, monitor, score, serve
 from scalepredict.cli.audit import audit_app
 from scalepredict.cli.catalogue import catalogue_app
 from scalepredict.cli.keys import keys_app
+from scalepredict.cli.outcomes import outcomes_app
 
 app = typer.Typer(
     name="scalepredict",
@@ -39,6 +40,7 @@ for command in (
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(outcomes_app, name="outcomes")
 
 if __name__ == "__main__":
     app()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from scalepredict.cli.common import store_errors
 from scalepredict.cli.render import console
 
 audit_app = typer.Typer(help="The audit trail of scored proposals.", no_args_is_help=True)
@@ -15,7 +16,9 @@ audit_app = typer.Typer(help="The audit trail of scored proposals.", no_args_is_
 @audit_app.command("export")
 def audit_export(out: Annotated[Path, typer.Option(help="CSV file to write.")]) -> None:
     """Write every audit record (request id, key name, time, input, output, model) to CSV."""
-    from scalepredict.store.audit import AuditLog, audit_url
+    from scalepredict.store.audit import AuditLog
+    from scalepredict.store.database import database_url, describe
 
-    n = AuditLog().export(out)
-    console.print(f"wrote {n} record(s) from {audit_url()} to {out}")
+    with store_errors():
+        n = AuditLog().export(out)
+    console.print(f"wrote {n} record(s) from {describe(database_url())} to {out}")

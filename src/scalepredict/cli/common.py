@@ -6,6 +6,8 @@ the command cannot be used at all (one line says why)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,6 +44,22 @@ CatalogueFile = Annotated[
 def fail(message: str, code: int = EXIT_UNUSABLE) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """The database unreachable, or a former key file unreadable: one line and exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scalepredict.store.database import StoreUnavailable, one_line
+    from scalepredict.store.keys import KeyFileError
+
+    try:
+        yield
+    except (StoreUnavailable, KeyFileError) as e:
+        raise fail(str(e)) from None
+    except SQLAlchemyError as e:
+        raise fail(f"the database cannot be used: {one_line(e)}") from None
 
 
 def catalogue_or_fail(path: Path | None) -> Catalogue:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from scalepredict.cli.common import fail
+from scalepredict.cli.common import fail, store_errors
 from scalepredict.cli.render import console, err
 
 keys_app = typer.Typer(
@@ -17,16 +17,21 @@ keys_app = typer.Typer(
 @keys_app.command("add")
 def keys_add(
     name: Annotated[str, typer.Argument(help="Who holds the key (letters, digits, - or _).")],
-    role: Annotated[str, typer.Option(help="scorer or admin.")] = "scorer",
+    role: Annotated[
+        str, typer.Option(help="scorer (score, plan), recorder (record outcomes) or admin.")
+    ] = "scorer",
 ) -> None:
     """Create a key and print it once; only its SHA-256 hash is stored."""
-    from scalepredict.store.keys import ApiKeyError, add_key, keys_file
+    from scalepredict.store.database import database_url, describe
+    from scalepredict.store.keys import ApiKeyError, add_key
 
-    try:
-        key = add_key(name, role)
-    except ApiKeyError as e:
-        raise fail(str(e)) from None
-    err.print(f"key for {name} ({role}) stored as a hash in {keys_file()}; it is shown only now:")
+    with store_errors():
+        try:
+            key = add_key(name, role)
+        except ApiKeyError as e:
+            raise fail(str(e)) from None
+    where = describe(database_url())
+    err.print(f"key for {name} ({role}) stored as a hash in {where}; it is shown only now:")
     print(key)
 
 
@@ -35,15 +40,19 @@ def keys_list() -> None:
     """Names, roles and creation times (never keys)."""
     from scalepredict.store.keys import list_keys
 
-    for name, k in list_keys().items():
+    with store_errors():
+        keys = list_keys()
+    for name, k in keys.items():
         console.print(f"{name}\t{k['role']}\t{k['created']}")
 
 
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument()]) -> None:
-    """Delete a key; requests with it get 401 from then on."""
+    """Delete a key; every replica refuses it within `key_cache_seconds` (at most 2 s)."""
     from scalepredict.store.keys import revoke_key
 
-    if not revoke_key(name):
+    with store_errors():
+        revoked = revoke_key(name)
+    if not revoked:
         raise fail(f"no key named {name!r}")
     console.print(f"revoked {name}")

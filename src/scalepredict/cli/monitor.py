@@ -24,7 +24,7 @@ When = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H
 
 
 def _scorings(cat: Catalogue, since: datetime | None, until: datetime | None) -> pd.DataFrame:
-    from scalepredict.store.audit import engine
+    from scalepredict.store.database import engine
     from scalepredict.store.scorings import scorings
 
     utc = [d.replace(tzinfo=UTC) if d and d.tzinfo is None else d for d in (since, until)]

@@ -1,6 +1,6 @@
 """The audit trail: every scored proposal, with request id, key name (never the key), time,
-input, output and model version. SQLite by default; any SQLAlchemy URL in the `audit_url`
-setting. One transaction per request, so a request's rows land together."""
+input, output and model version, in the database (`store.database`). One transaction per
+request, so a request's rows land together."""
 
 from __future__ import annotations
 
@@ -10,63 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    func,
-    select,
-)
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 
-from scalepredict.settings import get_settings
+from scalepredict.store import database
+from scalepredict.store.schema import scored_proposals as records
 
-metadata = MetaData()
-records = Table(
-    "scored_proposals",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("request_id", String(64), nullable=False, index=True),
-    Column("endpoint", String(32), nullable=False),
-    Column("key_name", String(128), nullable=False),
-    Column("scored_at", DateTime(timezone=True), nullable=False),
-    Column("initiative_id", String(128), nullable=False),
-    Column("model_version", String(32), nullable=False),
-    Column("input", Text, nullable=False),
-    Column("output", Text, nullable=False),
-)
-
-
-def audit_url() -> str:
-    return get_settings().audit_url
-
-
-def engine(url: str | None = None) -> Engine:
-    url = url or audit_url()
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600, exist_ok=True)  # inputs and outputs: readable by the owner only
-    eng = create_engine(url, pool_pre_ping=True)
-    if url.startswith("sqlite"):
-        wait_ms = get_settings().audit_wait_ms
-
-        @event.listens_for(eng, "connect")
-        def _sqlite_pragmas(conn: Any, _: Any) -> None:
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-            # concurrent writers wait this long, then fail (503) rather than hang the request
-            cur.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
-            cur.close()
-
-    metadata.create_all(eng)
-    return eng
+# Endpoints whose answers are scorings of a proposal (a probability per proposal); what-ifs
+# and plans are not.
+SCORING_ENDPOINTS = ("score", "portfolio")
 
 
 def _safe_cell(value: Any) -> Any:
@@ -78,7 +29,7 @@ def _safe_cell(value: Any) -> Any:
 
 class AuditLog:
     def __init__(self, url: str | None = None) -> None:
-        self.engine = engine(url)
+        self.engine = database.engine(url)
 
     def record(
         self,
@@ -96,7 +47,8 @@ class AuditLog:
                 "endpoint": endpoint,
                 "key_name": key_name,
                 "scored_at": now,
-                "initiative_id": iid,
+                # PostgreSQL text cannot hold NUL; the exact id stays in the input's JSON
+                "initiative_id": str(iid).replace("\x00", "\ufffd"),
                 "model_version": model_version,
                 "input": json.dumps(inp, default=str),
                 "output": json.dumps(out, default=str),
@@ -117,7 +69,7 @@ class AuditLog:
                 else:
                     conn.execute(select(1))
         except Exception as e:
-            return f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+            return database.one_line(e)
         return None
 
     def count(self) -> int:

@@ -1,26 +1,47 @@
-"""API keys: Bearer tokens with a role. Only a key's SHA-256 hash is stored; the key itself is
-shown once, when it is made. The key file is the `keys_file` setting."""
+"""API keys: Bearer tokens with a role, in the database (`store.database`). Only a key's SHA-256
+hash is stored; the key itself is shown once, when it is made. A former JSON key file (the
+`keys_file` setting) is imported once, with a message.
+
+A replica trusts a lookup for `key_cache_seconds` (at most 2 s), so a key revoked on one
+replica is refused by every replica within that bound."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import os
+import logging
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scalepredict.settings import get_settings
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-ROLES = ("scorer", "admin")
-_lock = threading.Lock()
+from scalepredict.settings import get_settings
+from scalepredict.store import database
+from scalepredict.store.schema import api_keys, key_imports
+
+ROLES = ("scorer", "recorder", "admin")
+CACHE_ENTRIES = 10_000  # lookups remembered per replica; past it the cache starts afresh
+log = logging.getLogger("scalepredict.store")
+_imported: set[str] = set()  # database URLs whose key file this process has checked
+_import_lock = threading.Lock()
 
 
 class ApiKeyError(ValueError):
     """A key cannot be added (bad name or role, name taken)."""
+
+
+class KeyFileError(RuntimeError):
+    """The former key file exists but cannot be read or is not a key file; the message names it."""
+
+
+class KeysUnavailable(RuntimeError):
+    """The database holding the keys cannot be read now; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -29,98 +50,141 @@ class Identity:
     role: str
 
 
-def keys_file() -> Path:
-    return get_settings().keys_file
-
-
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class KeyFileError(RuntimeError):
-    """The key file exists but cannot be read or is not a key file; the message names it."""
+def engine(url: str | None = None) -> Engine:
+    """The database, with the former key file imported into it (once per database)."""
+    eng = database.engine(url)
+    key = str(eng.url)
+    if key not in _imported:
+        with _import_lock:
+            if key not in _imported:
+                import_key_file(eng, get_settings().keys_file)
+                _imported.add(key)
+    return eng
 
 
-def _read(path: Path) -> dict[str, dict]:
-    if not path.exists():
-        return {}
+def _read_key_file(path: Path) -> tuple[str, dict[str, dict]]:
     try:
-        keys = json.loads(path.read_text())
+        text = path.read_text()
+        keys = json.loads(text)
         if not isinstance(keys, dict) or not all(
             isinstance(k, dict) and {"sha256", "role"} <= set(k) for k in keys.values()
         ):
             raise ValueError("not a mapping of names to {sha256, role, created}")
     except (OSError, ValueError) as e:
         raise KeyFileError(f"{path}: cannot be read as a key file ({type(e).__name__}: {e})") from e
-    return keys
+    return hashlib.sha256(text.encode()).hexdigest(), keys
 
 
-def _write(path: Path, keys: dict[str, dict]) -> None:
-    """Write beside, then rename: a running server never reads a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(keys, indent=2))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+def import_key_file(eng: Engine, path: Path) -> int | None:
+    """Import the keys of a former JSON key file that this database has not seen (by content);
+    returns how many were added, or None when there was nothing to import. Names the database
+    already holds are kept as they are."""
+    if not path.exists():
+        return None
+    digest, keys = _read_key_file(path)
+    with eng.begin() as conn:
+        if conn.execute(select(key_imports.c.digest).where(key_imports.c.digest == digest)).first():
+            return None
+        held = set(conn.execute(select(api_keys.c.name)).scalars())
+        rows = [
+            {
+                "name": name,
+                "sha256": k["sha256"],
+                "role": k["role"] if k["role"] in ROLES else "scorer",
+                "created": _created(k.get("created")),
+            }
+            for name, k in keys.items()
+            if name not in held
+        ]
+        if rows:
+            conn.execute(insert(api_keys), rows)
+        conn.execute(
+            insert(key_imports),
+            {"digest": digest, "path": str(path), "keys": len(rows), "imported_at": _now()},
+        )
+    log.warning(
+        "imported %d API key(s) from %s into %s; the file is no longer read and may be deleted",
+        len(rows),
+        path,
+        database.describe(str(eng.url)),
+    )
+    return len(rows)
 
 
-def add_key(name: str, role: str, path: Path | None = None) -> str:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _created(value: object) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return _now()
+
+
+def add_key(name: str, role: str, url: str | None = None) -> str:
     """Create a key for `name` with `role`; returns the key (the only time it is seen)."""
     if role not in ROLES:
         raise ApiKeyError(f"role must be one of {', '.join(ROLES)}")
-    if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise ApiKeyError("name must be letters, digits, '-' or '_'")
-    path = path or keys_file()
-    with _lock:
-        keys = _read(path)
-        if name in keys:
-            raise ApiKeyError(f"a key named {name!r} exists; revoke it first")
-        key = f"sp_{secrets.token_urlsafe(32)}"
-        keys[name] = {
-            "sha256": _digest(key),
-            "role": role,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        _write(path, keys)
+    if not name or len(name) > 128 or not name.replace("-", "").replace("_", "").isalnum():
+        raise ApiKeyError("name must be 1-128 letters, digits, '-' or '_'")
+    key = f"sp_{secrets.token_urlsafe(32)}"
+    row = {"name": name, "sha256": _digest(key), "role": role, "created": _now()}
+    try:
+        with engine(url).begin() as conn:
+            conn.execute(insert(api_keys), row)
+    except IntegrityError:
+        raise ApiKeyError(f"a key named {name!r} exists; revoke it first") from None
     return key
 
 
-def revoke_key(name: str, path: Path | None = None) -> bool:
-    path = path or keys_file()
-    with _lock:
-        keys = _read(path)
-        if keys.pop(name, None) is None:
-            return False
-        _write(path, keys)
-    return True
+def revoke_key(name: str, url: str | None = None) -> bool:
+    """Delete the key; every replica refuses it within `key_cache_seconds`."""
+    with engine(url).begin() as conn:
+        return conn.execute(delete(api_keys).where(api_keys.c.name == name)).rowcount > 0
 
 
-def list_keys(path: Path | None = None) -> dict[str, dict]:
-    return {
-        n: {"role": k["role"], "created": k["created"]}
-        for n, k in _read(path or keys_file()).items()
-    }
+def list_keys(url: str | None = None) -> dict[str, dict]:
+    query = select(api_keys.c.name, api_keys.c.role, api_keys.c.created).order_by(api_keys.c.name)
+    with engine(url).connect() as conn:
+        return {
+            r.name: {"role": r.role, "created": r.created.isoformat(timespec="seconds")}
+            for r in conn.execute(query)
+        }
 
 
 class KeyStore:
-    """Verifies Bearer tokens; re-reads the key file when it changes (new keys need no restart)."""
+    """Verifies Bearer tokens against the database. A lookup (found or not) is trusted for
+    `ttl` seconds, so most requests touch no database while a revoked key still stops working
+    everywhere within the bound."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or keys_file()
-        self._mtime: tuple[int, int, int] | None = None
-        self._keys: dict[str, dict] = {}
-
-    def _refresh(self) -> None:
-        st = self.path.stat() if self.path.exists() else None
-        mtime = (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
-        if mtime != self._mtime:
-            self._keys, self._mtime = _read(self.path), mtime
+    def __init__(self, url: str | None = None, ttl: float | None = None) -> None:
+        self.url = url
+        self.ttl = get_settings().key_cache_seconds if ttl is None else ttl
+        self._cache: dict[str, tuple[Identity | None, float]] = {}
 
     def identify(self, token: str) -> Identity | None:
-        self._refresh()
+        """The key's holder and role, None for an unknown key; KeysUnavailable (or
+        KeyFileError for an unreadable former key file) when that cannot be known now."""
         digest = _digest(token)
-        found = None
-        for name, k in self._keys.items():  # compare with every key: no timing hint
-            if hmac.compare_digest(digest, k["sha256"]):
-                found = Identity(name, k["role"])
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        # By the digest's index: the hash of a secret leaks nothing through timing.
+        query = select(api_keys.c.name, api_keys.c.role).where(api_keys.c.sha256 == digest)
+        try:
+            with engine(self.url).connect() as conn:
+                row = conn.execute(query).first()
+        except (SQLAlchemyError, database.StoreUnavailable) as e:
+            raise KeysUnavailable(database.one_line(e)) from e
+        found = Identity(row.name, row.role) if row else None
+        if self.ttl > 0:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[digest] = (found, now + self.ttl)
         return found

@@ -29,6 +29,7 @@ def service(small_fit, tmp_path: Path, monkeypatch) -> Iterator[tuple[TestClient
     keys = {
         "scorer": {"Authorization": f"Bearer {add_key('funder', 'scorer')}"},
         "admin": {"Authorization": f"Bearer {add_key('ops', 'admin')}"},
+        "recorder": {"Authorization": f"Bearer {add_key('desk', 'recorder')}"},
     }
     state = ServiceState(small_fit[1].bundle.catalogue)
     state.predictor = Predictor(
@@ -59,6 +60,9 @@ def test_score_answers_and_audits_every_proposal(service):
         ("/admin/audit", "scorer", 403),
         ("/admin/audit", "admin", 200),
         ("/catalogue", "scorer", 200),
+        ("/model", "recorder", 403),
+        ("/catalogue", "recorder", 403),
+        ("/admin/audit", "recorder", 403),
     ],
 )
 def test_roles(service, path, role, status):

@@ -1,0 +1,31 @@
+"""What the API's route modules share: the statuses each kind of route documents, who is
+calling, when the guard let the request in, and the size limit's answer."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from scalepredict.api.errors import error
+from scalepredict.store.keys import Identity
+
+# Statuses each kind of route can answer, all with the documented error body.
+SIGNED_IN = (401, 403, 503)  # no or wrong key, wrong role; keys or model unavailable
+SCORING = (*SIGNED_IN, 400, 413, 415, 422)  # + unreadable, too large, wrong type, invalid
+
+
+def identity(request: Request) -> Identity:
+    return request.scope["state"]["identity"]
+
+
+def started(request: Request) -> float:
+    """When the guard let the request in (monotonic clock)."""
+    return float(request.scope.get("state", {}).get("started", time.monotonic()))
+
+
+def too_many(n: int, what: str, limit: int) -> Response | None:
+    if n <= limit:
+        return None
+    return error(413, f"too many proposals: {n}{what} > limit {limit}", limit_proposals=limit)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the database (applied by `scalepredict.store.database.upgrade`)."""

@@ -1,0 +1,109 @@
+"""The one database (keys, audit, outcomes) on SQLite and on a real PostgreSQL: the same
+behaviour on both, migrations applied on first use, an audit file made before migrations
+adopted with its rows, keys moved from the former JSON file once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import inspect
+
+from scalepredict.store import database, keys
+from scalepredict.store.audit import AuditLog
+from scalepredict.store.keys import ApiKeyError, KeyFileError, KeyStore
+
+
+def test_first_use_creates_every_table_at_the_newest_revision(database_url):
+    eng = database.engine(database_url)
+    tables = set(inspect(eng).get_table_names())
+    assert {"scored_proposals", "api_keys", "outcomes", "outcome_history"} <= tables
+    assert database.head_revision(eng) == "0002"
+
+
+def test_an_audit_file_made_before_migrations_is_adopted_with_its_rows(tmp_path):
+    path = tmp_path / "audit.db"
+    with sqlite3.connect(path) as conn:  # the table exactly as the first versions made it
+        conn.execute(
+            "CREATE TABLE scored_proposals (id INTEGER NOT NULL PRIMARY KEY, request_id "
+            "VARCHAR(64) NOT NULL, endpoint VARCHAR(32) NOT NULL, key_name VARCHAR(128) NOT "
+            "NULL, scored_at DATETIME NOT NULL, initiative_id VARCHAR(128) NOT NULL, "
+            "model_version VARCHAR(32) NOT NULL, input TEXT NOT NULL, output TEXT NOT NULL)"
+        )
+        conn.execute("CREATE INDEX ix_scored_proposals_request_id ON scored_proposals (request_id)")
+        conn.execute(
+            "INSERT INTO scored_proposals VALUES (1, 'r1', 'score', 'funder', "
+            "'2026-01-05 10:00:00.000000', 'SC-1', '3', '{}', '{\"probability\": 0.4}')"
+        )
+    audit = AuditLog(f"sqlite:///{path}")
+    assert audit.count() == 1
+    assert database.head_revision(audit.engine) == "0002"
+    audit.record("r2", "score", "funder", "3", [("SC-2", {}, {"probability": 0.5})])
+    assert audit.count() == 2
+
+
+def test_the_default_file_takes_over_an_audit_kept_in_var_audit_db(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "project_root", lambda: tmp_path)
+    old = AuditLog(f"sqlite:///{tmp_path}/var/audit.db")
+    old.record("r1", "score", "funder", "3", [("SC-1", {}, {"probability": 0.4})])
+    old.engine.dispose()
+    moved = AuditLog(f"sqlite:///{tmp_path}/var/scalepredict.db")
+    assert moved.count() == 1 and not (tmp_path / "var" / "audit.db").exists()
+
+
+def test_keys_are_added_listed_verified_and_revoked(database_url):
+    key = keys.add_key("funder", "scorer")
+    rec = keys.add_key("ieg-desk", "recorder")
+    assert set(keys.list_keys()) == {"funder", "ieg-desk"}
+    assert keys.list_keys()["ieg-desk"]["role"] == "recorder"
+    store = KeyStore(ttl=0)
+    assert store.identify(key) == keys.Identity("funder", "scorer")
+    assert store.identify(rec).role == "recorder"
+    assert store.identify("sp_not-a-key") is None
+    with pytest.raises(ApiKeyError, match="exists"):
+        keys.add_key("funder", "admin")
+    with pytest.raises(ApiKeyError, match="role"):
+        keys.add_key("x", "superuser")
+    assert keys.revoke_key("funder") and not keys.revoke_key("funder")
+    assert store.identify(key) is None
+    assert key not in json.dumps(keys.list_keys())  # never the key itself
+
+
+def test_a_key_revoked_through_one_replica_is_refused_by_another_within_5_s(database_url):
+    key = keys.add_key("funder", "scorer")
+    replicas = [KeyStore(), KeyStore()]  # each with the default cache (at most 2 s)
+    assert all(r.identify(key) for r in replicas)
+    keys.revoke_key("funder")
+    revoked, deadline = time.monotonic(), time.monotonic() + 5
+    while any(r.identify(key) for r in replicas):
+        assert time.monotonic() < deadline, "a revoked key still accepted after 5 s"
+        time.sleep(0.1)
+    assert time.monotonic() - revoked <= 5
+
+
+def test_a_former_key_file_is_imported_once_with_a_message(database_url, tmp_path, caplog):
+    old = tmp_path / "api_keys.json"
+    digest = keys._digest("sp_old-key")
+    old.write_text(
+        json.dumps(
+            {"legacy": {"sha256": digest, "role": "admin", "created": "2026-01-02T03:04:05+00:00"}}
+        )
+    )
+    with caplog.at_level(logging.WARNING, logger="scalepredict.store"):
+        assert KeyStore(ttl=0).identify("sp_old-key") == keys.Identity("legacy", "admin")
+    assert "imported 1 API key(s)" in caplog.text and str(old) in caplog.text
+    keys.revoke_key("legacy")
+    keys._imported.clear()  # a new process: the file is not imported again
+    assert KeyStore(ttl=0).identify("sp_old-key") is None
+    assert "legacy" not in keys.list_keys()
+
+
+def test_an_unreadable_former_key_file_is_named_and_imports_nothing(database_url, tmp_path):
+    (tmp_path / "api_keys.json").write_text("{ not json")
+    with pytest.raises(KeyFileError, match=r"api_keys\.json"):
+        keys.list_keys()
+    (tmp_path / "api_keys.json").unlink()
+    assert keys.list_keys() == {}
