@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import dask
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster, as_completed
@@ -16,7 +17,7 @@ from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
 from scalepredict.data.tables import write_table
 from scalepredict.inference.batch import ScoreOptions, score_frame
-from scalepredict.inference.cluster import SUCCESS, score_file
+from scalepredict.inference.cluster import SUCCESS, BatchError, score_file
 from scalepredict.inference.predictor import Predictor
 
 pytestmark = pytest.mark.slow
@@ -141,28 +142,38 @@ def _quiet(futures, what) -> None:
     wait(futures)
 
 
-def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes(small_fit, proposals, tmp_path):
+@pytest.mark.parametrize("retries", [3, 0])
+def test_a_worker_killed_mid_run_is_retried_or_the_run_fails_cleanly(
+    small_fit, proposals, tmp_path, retries
+):
+    """Dask's default: the part is run again, and the result is complete and right. With no
+    retries allowed: a message naming the part, and no output."""
     predictor = Predictor(small_fit[1].bundle)
     killed: list[int] = []
 
     def kill_a_busy_worker(futures, what) -> None:
-        for _ in as_completed(futures):
-            if what == "scoring" and not killed:
-                busy = [w for w, keys in client.processing().items() if keys]
+        for _ in as_completed(futures):  # after a part is done, while others run
+            busy = [w for w, keys in client.processing().items() if keys]
+            if what == "scoring" and busy and not killed:
                 pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 
     options = ScoreOptions(explain=True)
+    out = tmp_path / "out"
     with (
+        dask.config.set({"distributed.scheduler.allowed-failures": retries}),
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
         Client(cluster) as client,
     ):
-        n = score_file(
-            client, predictor, proposals, tmp_path / "out", options, 150, kill_a_busy_worker
-        )
+        if retries == 0:
+            with pytest.raises(BatchError, match=r"died running rows \d+\.\.\d+"):
+                score_file(client, predictor, proposals, out, options, 150, kill_a_busy_worker)
+            assert killed and not out.exists() and _leftovers(tmp_path) == []
+            return
+        n = score_file(client, predictor, proposals, out, options, 150, kill_a_busy_worker)
     assert killed and n == 1200
     from scalepredict.data.validation import validate_file
 
     want = score_frame(predictor, validate_file(proposals).frame, options)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), want)

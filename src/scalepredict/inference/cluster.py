@@ -103,8 +103,9 @@ def _gather(
             future.result()
         except KilledWorker:
             raise BatchError(
-                f"{what}: the Dask workers running {rows} died repeatedly (out of memory? see "
-                "the worker logs); Dask gave up on that part and nothing was written"
+                f"{what}: Dask workers died running {rows} more often than Dask retries a part "
+                "(distributed.scheduler.allowed-failures; out of memory? see the worker logs); "
+                "nothing was written"
             ) from None
         except Exception as e:
             raise BatchError(f"{what} {rows} failed: {type(e).__name__}: {e}") from None
