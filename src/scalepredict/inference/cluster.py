@@ -94,21 +94,22 @@ def _gather(
     from distributed import KilledWorker
 
     watch(futures, what)
-    for future, part in zip(futures, parts, strict=True):
-        if future.status == "finished":
-            continue
-        client.cancel(futures)
+    erred = [(f, p) for f, p in zip(futures, parts, strict=True) if f.status == "error"]
+    unfinished = [(f, p) for f, p in zip(futures, parts, strict=True) if f.status != "finished"]
+    if erred or unfinished:
+        future, part = (erred or unfinished)[0]
         rows = f"rows {part.start + 1}..{part.stop}"
-        try:
-            future.result()
-        except KilledWorker:
+        problem = future.exception() if future.status == "error" else None
+        client.cancel(futures)
+        if isinstance(problem, KilledWorker):
             raise BatchError(
                 f"{what}: Dask workers died running {rows} more often than Dask retries a part "
                 "(distributed.scheduler.allowed-failures; out of memory? see the worker logs); "
                 "nothing was written"
-            ) from None
-        except Exception as e:
-            raise BatchError(f"{what} {rows} failed: {type(e).__name__}: {e}") from None
+            )
+        if problem is not None:
+            raise BatchError(f"{what} {rows} failed: {type(problem).__name__}: {problem}")
+        raise BatchError(f"{what} {rows} did not finish ({future.status}); nothing was written")
     return client.gather(futures)
 
 
