@@ -17,7 +17,7 @@ from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
 from scalepredict.data.tables import write_table
 from scalepredict.inference.batch import ScoreOptions, score_frame
-from scalepredict.inference.cluster import SUCCESS, BatchError, score_file
+from scalepredict.inference.cluster import SUCCESS, BatchError, InvalidBatch, score_file
 from scalepredict.inference.predictor import Predictor
 
 pytestmark = pytest.mark.slow
@@ -177,3 +177,45 @@ def test_a_worker_killed_mid_run_is_retried_or_the_run_fails_cleanly(
 
     want = score_frame(predictor, validate_file(proposals).frame, options)
     pd.testing.assert_frame_equal(pd.read_parquet(out), want)
+
+
+def test_another_catalogue_in_its_own_column_names(tmp_path):
+    """The World Bank IEG catalogue: columns renamed, levels written as labels, its own
+    identifier; parts equal one process, and a duplicate across parts is named by the file's
+    column name and row."""
+    from scalepredict.catalogue import load_catalogue
+    from scalepredict.data.generic import generate_for
+    from scalepredict.data.validation import validate_file
+    from scalepredict.model.config import TrainConfig
+    from scalepredict.model.fit import fit
+    from tests.conftest import ROOT
+
+    cat = load_catalogue(ROOT / "examples" / "world-bank-ieg" / "catalogue.yaml")
+    raw = generate_for(cat, 700, seed=4).astype("string")
+    history = write_table(raw, tmp_path / "history.parquet")
+    config = TrainConfig(
+        seed=1,
+        split={"test": 0.2, "calibration": 0.2},
+        search={"trials": 1, "cv_folds": 2, "max_rounds": 60, "early_stopping_rounds": 10},
+    )
+    predictor = Predictor(fit(validate_file(history, True, cat).good(), config, cat=cat).bundle)
+    proposals = raw.drop(columns=[cat.outcome.column or cat.outcome.name]).head(300)
+    path = write_table(proposals, tmp_path / "proposals.parquet")
+    options = ScoreOptions(explain=True)
+    id_column = next(c for c, n in cat.renames.items() if n == cat.id_column)
+    dup = proposals.copy()
+    dup.loc[250, id_column] = dup.loc[3, id_column]
+    bad = write_table(dup, tmp_path / "dup.parquet")
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster,
+        Client(cluster) as client,
+    ):
+        score_file(client, predictor, path, tmp_path / "out", options, 100, _quiet)
+        with pytest.raises(InvalidBatch) as e:
+            score_file(client, predictor, bad, tmp_path / "bad", options, 100, _quiet)
+    want = score_frame(predictor, validate_file(path, False, cat).frame, options)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
+    problems = e.value.problems
+    assert problems["row"].tolist() == [4, 251]
+    assert set(problems["column"]) == {id_column}
+    assert not (tmp_path / "bad").exists()

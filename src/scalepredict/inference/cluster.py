@@ -16,6 +16,7 @@ input must be on a file system every worker sees under the same path."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -82,6 +83,7 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            silence_logs=logging.ERROR,  # a replaced worker is retried; a failure is reported
         ) as cluster,
         Client(cluster) as client,
     ):
