@@ -16,7 +16,7 @@ from scalepredict.inference.batch import split_rows
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(group=st.integers(1, 120), per_part=st.integers(20, 130))
 def test_parts_put_together_are_the_file(small_frame, tmp_path, group, per_part):
