@@ -141,6 +141,23 @@ class Settings(BaseSettings):
         validation_alias="SCALEPREDICT_MONITOR_DIR",
         description="Where `scalepredict monitor` writes monitor.html and monitor.json.",
     )
+    batch_partition_rows: int = Field(
+        20_000,
+        gt=0,
+        validation_alias="SCALEPREDICT_BATCH_PARTITION_ROWS",
+        description="Rows per part of a file scored with `--engine dask` (one task each).",
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        validation_alias="SCALEPREDICT_DASK_SCHEDULER",
+        description="Dask scheduler for `--engine dask` (empty: a LocalCluster on this machine).",
+    )
+    dask_workers: int | None = Field(
+        None,
+        gt=0,
+        validation_alias="SCALEPREDICT_DASK_WORKERS",
+        description="Worker processes of that LocalCluster (empty: one per CPU core).",
+    )
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )

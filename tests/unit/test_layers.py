@@ -98,6 +98,10 @@ def _loaded_by(statement: str) -> set[str]:
         ("import scalepredict.model.fit", "mlflow"),
         ("import scalepredict.monitoring.monitor", "mlflow"),
         ("import scalepredict.api.app", "scalepredict.cli"),
+        # workers load the partition functions: no registry client in them
+        ("import scalepredict.inference.cluster", "mlflow"),
+        # Dask is loaded by the commands that run on it, not by every command
+        ("import scalepredict.cli", "distributed"),
     ],
 )
 def test_a_process_never_loads_what_its_layer_must_not_know(statement, forbidden):

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
+from scalepredict.cli import dask_engine
 from scalepredict.cli.common import CatalogueFile, ModelUri, fail, load_predictor, load_valid
+from scalepredict.cli.dask_engine import (
+    Engine,
+    EngineOption,
+    PartRowsOption,
+    SchedulerOption,
+    WorkersOption,
+)
 from scalepredict.cli.render import console, err, print_drivers, print_importance
 from scalepredict.data.tables import write_table
 
@@ -22,10 +30,23 @@ def explain(
         bool, typer.Option("--json", help="Print {stage: {dimension: mean |SHAP|}}.")
     ] = False,
     catalogue: CatalogueFile = None,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    partition_rows: PartRowsOption = None,
 ) -> None:
-    """Which dimensions and factors drive the predictions, per stage (mean |SHAP|, log-odds)."""
+    """Which dimensions and factors drive the predictions, per stage (mean |SHAP|, log-odds).
+    With --engine dask: a large Parquet file in parts (the importance table and chart; the
+    per-stage SHAP summaries and --initiative need the local engine)."""
     import pandas as pd
 
+    if engine is Engine.dask:
+        if initiative is not None:
+            raise fail("--initiative explains one row: use the local engine")
+        _explain_in_parts(
+            data, out, as_json, model_uri, catalogue, scheduler, workers, partition_rows
+        )
+        return
     predictor = load_predictor(model_uri, catalogue)
     cat = predictor.bundle.catalogue
     frame = load_valid(data, cat)
@@ -43,13 +64,9 @@ def explain(
             *shap_summary_per_stage(predictor.bundle, frame, out),
             dimension_bars(importance, out / "dimensions_by_stage.png"),
         ]
-        table = [
-            {"stage": s, "level": level, "name": k, "mean_abs_shap": v}
-            for s, imp in importance.items()
-            for level in ("dimensions", "factors")
-            for k, v in imp[level].items()
-        ]
-        written.append(write_table(pd.DataFrame(table), out / "importance.csv"))
+        written.append(
+            write_table(pd.DataFrame(importance_rows(importance)), out / "importance.csv")
+        )
         if row is not None:
             written.append(waterfall(predictor.bundle, row, out / f"waterfall_{initiative}.png"))
             (out / f"explanation_{initiative}.json").write_text(
@@ -65,9 +82,59 @@ def explain(
         print_drivers(initiative, predictor.assess(row, plan=False)[0])
 
 
+def _explain_in_parts(
+    data: Path,
+    out: Path | None,
+    as_json: bool,
+    model_uri: str | None,
+    catalogue: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    partition_rows: int | None,
+) -> None:
+    import pandas as pd
+
+    from scalepredict.inference.cluster import importance_file
+
+    dask_engine.parquet_input(data)
+    predictor = load_predictor(model_uri, catalogue)
+    with dask_engine.cluster(scheduler, workers) as client:
+        importance = importance_file(
+            client, predictor, data, dask_engine.part_rows(partition_rows), dask_engine.watch
+        )
+    if out is not None:
+        from scalepredict.inference.plots import dimension_bars
+
+        out.mkdir(parents=True, exist_ok=True)
+        for path in (
+            dimension_bars(importance, out / "dimensions_by_stage.png"),
+            write_table(pd.DataFrame(importance_rows(importance)), out / "importance.csv"),
+        ):
+            err.print(f"wrote {path}")
+    if as_json:
+        console.print_json(json.dumps({s: imp["dimensions"] for s, imp in importance.items()}))
+        return
+    print_importance(importance)
+
+
+def importance_rows(importance: dict[str, dict]) -> list[dict]:
+    return [
+        {"stage": s, "level": level, "name": k, "mean_abs_shap": v}
+        for s, imp in importance.items()
+        for level in ("dimensions", "factors")
+        for k, v in imp[level].items()
+    ]
+
+
 def score(
     file: Annotated[Path, typer.Argument(help="Assessments (CSV/Parquet) to score.")],
-    out: Annotated[Path, typer.Option(help="Output .json (records) or .csv (one flat row each).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output .json (records) or .csv / .parquet (one flat row each); with "
+            "--engine dask a directory of Parquet parts."
+        ),
+    ],
     with_explain: Annotated[bool, typer.Option("--explain", help="Add explanations.")] = False,
     with_plan: Annotated[bool, typer.Option("--plan", help="Add mitigation plans.")] = False,
     target: Annotated[
@@ -76,22 +143,37 @@ def score(
     max_effort: Annotated[float | None, typer.Option(min=0.0, help="Plan effort budget.")] = None,
     model_uri: ModelUri = None,
     catalogue: CatalogueFile = None,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    partition_rows: PartRowsOption = None,
 ) -> None:
-    """Score a batch offline: probability, risk band, 90% statement; optionally why and what."""
-    import pandas as pd
-
-    from scalepredict.inference.predictor import flat_record
+    """Score a batch offline: probability, risk band, 90% statement; optionally why and what.
+    With --engine dask, a large Parquet file in parts into the directory --out."""
+    from scalepredict.inference.batch import ScoreOptions, score_frame
 
     if out.resolve() == file.resolve():
         raise fail(f"{out}: refusing to overwrite the input file")
+    options = ScoreOptions(with_explain, with_plan, target, max_effort)
+    if engine is Engine.dask:
+        from scalepredict.inference.cluster import SUCCESS, score_file
+
+        dask_engine.parquet_input(file)
+        predictor = load_predictor(model_uri, catalogue)
+        rows = dask_engine.part_rows(partition_rows)
+        with dask_engine.cluster(scheduler, workers) as client:
+            n = score_file(client, predictor, file, out, options, rows, dask_engine.watch)
+        err.print(f"scored {n} initiative(s) -> {out}/ (Parquet parts, then {SUCCESS})")
+        return
     predictor = load_predictor(model_uri, catalogue)
     frame = load_valid(file, predictor.bundle.catalogue)
-    records = predictor.assess(
-        frame, explain=with_explain, plan=with_plan, target=target, max_effort=max_effort
-    )
     if out.suffix.lower() == ".json":
+        records = predictor.assess(
+            frame, explain=with_explain, plan=with_plan, target=target, max_effort=max_effort
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(records, indent=1, default=str))
     else:
-        write_table(pd.DataFrame([flat_record(r) for r in records]), out)
+        records = score_frame(predictor, frame, options)
+        write_table(records, out)
     err.print(f"scored {len(records)} initiative(s) -> {out}")

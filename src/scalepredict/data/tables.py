@@ -69,6 +69,51 @@ def read_table(path: str | Path) -> RawTable:
     return _finish(frame, path, first_row)
 
 
+def parquet_rows(path: str | Path) -> int:
+    """Rows in a Parquet file, from its footer (nothing else is read)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    if not is_parquet(path):
+        raise DataFileError(f"{path}: not a Parquet file (.parquet or .pq)")
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception as e:  # pyarrow raises many types for a corrupt file
+        raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
+
+
+def read_parquet_rows(path: str | Path, start: int, stop: int) -> RawTable:
+    """Rows [start, stop) of a Parquet file (0-based), numbered as in the whole file: a
+    partition's problems name the row a person finds. Only the row groups holding them are
+    decoded, in batches, so a part of a file written as one large row group costs no more
+    memory than the part itself."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    pf = pq.ParquetFile(path)
+    groups, first = [], None
+    offset = 0
+    for g in range(pf.num_row_groups):
+        n = pf.metadata.row_group(g).num_rows
+        if offset < stop and offset + n > start:
+            groups.append(g)
+            first = offset if first is None else first
+        offset += n
+    batches, at = [], first or 0
+    for batch in pf.iter_batches(batch_size=8192, row_groups=groups):
+        lo, hi = max(start - at, 0), min(stop - at, batch.num_rows)
+        if hi > lo:
+            batches.append(batch.slice(lo, hi - lo))
+        at += batch.num_rows
+        if at >= stop:
+            break
+    table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
+    return _finish(table.to_pandas(), path, first_row=start + 1)
+
+
 def _check_width(first_line: bytes, label: Path) -> None:
     """Refuse a header wider than any catalogue before parsing it: the cost of reading and
     checking a file grows with its columns, so a 100,000-column header must not get that far."""

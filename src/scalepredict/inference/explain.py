@@ -234,8 +234,10 @@ def explain_rows(
     return out
 
 
-def global_importance(bundle: ModelBundle, frame: pd.DataFrame) -> dict[str, dict]:
-    """Mean |SHAP| per dimension and per factor, by stage (one entry, `all`, without stages)."""
+def importance_sums(bundle: ModelBundle, frame: pd.DataFrame) -> dict[str, dict]:
+    """Per stage: rows and the sums of |SHAP| per dimension and per factor. Sums of parts of a
+    batch add up to the sums of the batch, so a partitioned run combines them
+    (`add_importance_sums`) before taking the means."""
     cat = bundle.catalogue
     contrib = contributions(bundle, frame)
     dims = contrib.by_dimension().abs()
@@ -247,7 +249,40 @@ def global_importance(bundle: ModelBundle, frame: pd.DataFrame) -> dict[str, dic
         if m.any():
             out[stage] = {
                 "n": int(m.sum()),
-                "dimensions": {d: round(float(v), 5) for d, v in dims[m].mean().items()},
-                "factors": {f: round(float(v), 5) for f, v in facs[m].mean().items()},
+                "dimensions": dims[m].sum().to_dict(),
+                "factors": facs[m].sum().to_dict(),
             }
     return out
+
+
+def add_importance_sums(a: dict[str, dict], b: dict[str, dict]) -> dict[str, dict]:
+    out = {stage: {**v} for stage, v in a.items()}
+    for stage, v in b.items():
+        if stage not in out:
+            out[stage] = v
+            continue
+        mine = out[stage]
+        mine["n"] += v["n"]
+        for level in ("dimensions", "factors"):
+            mine[level] = {k: mine[level][k] + v[level][k] for k in mine[level]}
+    return out
+
+
+def importance_means(sums: dict[str, dict], stages: tuple[str, ...]) -> dict[str, dict]:
+    """Mean |SHAP| per dimension and per factor, by stage in catalogue order."""
+    return {
+        stage: {
+            "n": sums[stage]["n"],
+            **{
+                level: {k: round(v / sums[stage]["n"], 5) for k, v in sums[stage][level].items()}
+                for level in ("dimensions", "factors")
+            },
+        }
+        for stage in stages
+        if stage in sums
+    }
+
+
+def global_importance(bundle: ModelBundle, frame: pd.DataFrame) -> dict[str, dict]:
+    """Mean |SHAP| per dimension and per factor, by stage (one entry, `all`, without stages)."""
+    return importance_means(importance_sums(bundle, frame), bundle.catalogue.booster_keys)
