@@ -160,6 +160,7 @@ class Catalogue:
     title: str = ""
     model_name: str | None = None
     unknown: tuple[str, ...] = ()
+    unknown_policy: str = "middle"  # how a blank answer is scored (`model.unknowns`)
     identifier: str = ""
     group: str | None = None
     stage: str | None = None

@@ -56,7 +56,7 @@ def test_native_contributions_equal_shap_tree_explainer(predictor, proposals, ca
 def test_derived_dimension_features_are_credited_to_their_own_factors(predictor, cat):
     rows = generate(40, seed=321).drop(columns=["scaled_up"])
     rows.loc[0, cat.factors_of("data")] = np.nan  # a dimension with nothing known
-    x = feature_matrix(rows, cat)
+    x = predictor.bundle.scored(feature_matrix(rows, cat)).x  # as the blank policy scores it
     raw = feature_contributions(predictor.bundle, x)
     per_field = contributions(predictor.bundle, rows)
     names = feature_names(cat)
