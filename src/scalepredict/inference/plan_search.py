@@ -49,43 +49,53 @@ def greedy(
     movable: np.ndarray,
     room: np.ndarray,
     step: np.ndarray,
-    costs: np.ndarray,
+    cum: np.ndarray,
     target_margin: np.ndarray,
     budget: float,
 ) -> np.ndarray:
-    """rows x factors: steps chosen greedily by log-odds gain per effort, for the whole batch
-    at once, until each row reaches its target (on the log-odds scale) or nothing fits."""
+    """rows x factors: moves chosen greedily by log-odds gain per effort, for the whole batch
+    at once, until each row reaches its target (on the log-odds scale) or nothing fits. A move
+    raises one factor by one or more steps at once: a tree's threshold may lie two levels up,
+    where the first step alone gains nothing (a factor at 1 of 5 that only counts from 3)."""
     n, nf = movable.shape
+    span = cum.shape[1] - 1
     scores = feats[:, -nf:].copy()
     counts = np.zeros((n, nf), int)
     spent = np.zeros(n)
     m_now = bundle.margin_of(feats)
     active = m_now < target_margin
+    ks = np.arange(1, span + 1)
+    fac = np.arange(nf)
     while active.any():
         rows = np.flatnonzero(active)
-        cand = np.repeat(scores[rows], nf, axis=0)
-        fac = np.tile(np.arange(nf), len(rows))
-        cand[np.arange(len(cand)), fac] += step[fac]
-        x = with_scores(np.repeat(feats[rows], nf, axis=0), cand, bundle.catalogue)
-        gain = bundle.margin_of(x).reshape(len(rows), nf) - m_now[rows, None]
-        cost = costs[np.arange(nf)[None, :], np.minimum(counts[rows], costs.shape[1] - 1)]
+        # every (row, factor, k) move that fits the room and the budget
+        after = counts[rows][:, :, None] + ks[None, None, :]
+        cost = cum[fac[None, :, None], np.minimum(after, span)] - cum[fac, counts[rows]][:, :, None]
         ok = (
-            movable[rows]
-            & (counts[rows] < room[rows])
-            & (spent[rows, None] + cost <= budget + TINY)
+            movable[rows][:, :, None]
+            & (after <= room[rows][:, :, None])
+            & (spent[rows, None, None] + cost <= budget + TINY)
         )
-        ratio = np.where(ok & (gain > TINY), gain / cost, -np.inf)
-        best = ratio.argmax(axis=1)
-        for i, r in enumerate(rows.tolist()):
-            j = int(best[i])
-            if not np.isfinite(ratio[i, j]):
-                active[r] = False
-                continue
-            scores[r, j] += step[j]
-            counts[r, j] += 1
-            spent[r] += cost[i, j]
-            m_now[r] += gain[i, j]
-            active[r] = m_now[r] < target_margin[r]
+        i, j, k = np.nonzero(ok)
+        if not len(i):
+            break
+        cand = scores[rows[i]].copy()
+        cand[np.arange(len(i)), j] += step[j] * ks[k]
+        x = with_scores(feats[rows[i]].copy(), cand, bundle.catalogue)
+        gain = bundle.margin_of(x) - m_now[rows[i]]
+        ratio = np.where(gain > TINY, gain / cost[i, j, k], -np.inf)
+        best = np.full(len(rows), -np.inf)
+        np.maximum.at(best, i, ratio)
+        active[rows[~np.isfinite(best)]] = False
+        # the best move of each row (the first on a tie: the fewest steps)
+        pick = np.flatnonzero(np.isfinite(ratio) & (ratio == best[i]))
+        pick = pick[np.unique(i[pick], return_index=True)[1]]
+        r, jj, kk = rows[i[pick]], j[pick], ks[k[pick]]
+        scores[r, jj] += step[jj] * kk
+        counts[r, jj] += kk
+        spent[r] += cost[i[pick], jj, k[pick]]
+        m_now[r] += gain[pick]
+        active[r] = m_now[r] < target_margin[r]
     return counts
 
 
