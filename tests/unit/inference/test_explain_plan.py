@@ -295,3 +295,34 @@ def test_answer_first_lists_only_unknowns_that_move_the_chance_a_point(predictor
     for plan in predictor.plan(rows):
         for q in plan["answer_first"]:
             assert abs(q["probability_if_highest"] - q["probability_if_lowest"]) >= 0.0099
+
+
+# A roll-out whose operational handover scores 1 of 5 and is its top factor; in this model a
+# step from 1 to 2 alone gains nothing, from 2 to 3 a lot: a one-step-at-a-time search left it
+# out and spent the budget on small gains elsewhere.
+HANDOVER_AT_ONE = {
+    "initiative_id": "INI-HANDOVER", "city": "city-00066", "assessed_on": "2021-07-15",
+    "stage": "rollout", "domain": "public_safety", "city_population": 728619,
+    "city_resources": 2, "budget_eur": 1953000, "duration_months": 28, "partners": 5,
+    "value_case": 2, "strategic_alignment": 3, "scaling_plan": 2, "funding_continuity": 4,
+    "data_governance": 2, "data_quality": 2, "data_sharing": 4, "privacy_protection": 3,
+    "leadership_commitment": 2, "digital_skills": 2, "cross_department_collaboration": 2,
+    "citizen_engagement": 3, "procurement_fit": 2, "operational_handover": 1,
+    "performance_monitoring": 1, "stakeholder_governance": 2, "interoperability": 5,
+    "legacy_integration": 4, "infrastructure_scalability": 3, "security": 3,
+}  # fmt: skip
+
+
+def test_a_top_factor_at_one_of_five_gets_into_the_plan(predictor, cat):
+    from scalepredict.data.validation import parse_assessments
+
+    row = parse_assessments(pd.DataFrame([HANDOVER_AT_ONE]), cat)
+    rec = predictor.assess(row)[0]
+    top = rec["explanation"]["actionable_drivers"][:3]
+    assert "operational_handover" in [d["field"] for d in top]
+    assert all(d["direction"] == "lowers" for d in top if d["field"] == "operational_handover")
+    steps = [a for a in rec["plan"]["actions"] if a["factor"] == "operational_handover"]
+    assert steps and steps[0]["from"] == 1
+    # and it is worth it: the plan's steps on it raise the chance
+    raised = row.assign(operational_handover=steps[-1]["to"])
+    assert predictor.probability(raised)[0] > rec["probability"] + 0.01
