@@ -52,17 +52,24 @@ def greedy(
     cum: np.ndarray,
     target_margin: np.ndarray,
     budget: float,
+    whole_plan: bool = False,
 ) -> np.ndarray:
     """rows x factors: moves chosen greedily by log-odds gain per effort, for the whole batch
     at once, until each row reaches its target (on the log-odds scale) or nothing fits. A move
     raises one factor by one or more steps at once: a tree's threshold may lie two levels up,
-    where the first step alone gains nothing (a factor at 1 of 5 that only counts from 3)."""
+    where the first step alone gains nothing (a factor at 1 of 5 that only counts from 3).
+    `whole_plan`: rank a move by the gain per effort of the plan it makes (from the start)
+    rather than by its own; that prefers a strong costly move over a cheap weak one, which
+    wins where several factors must rise together (the weakest dimension)."""
     n, nf = movable.shape
     span = cum.shape[1] - 1
     scores = feats[:, -nf:].copy()
     counts = np.zeros((n, nf), int)
     spent = np.zeros(n)
     m_now = bundle.margin_of(feats)
+    m_start = m_now.copy()
+    seen = counts.copy()
+    seen_key = objective(m_now, spent, target_margin)
     active = m_now < target_margin
     ks = np.arange(1, span + 1)
     fac = np.arange(nf)
@@ -83,7 +90,23 @@ def greedy(
         cand[np.arange(len(i)), j] += step[j] * ks[k]
         x = with_scores(feats[rows[i]].copy(), cand, bundle.catalogue)
         gain = bundle.margin_of(x) - m_now[rows[i]]
-        ratio = np.where(gain > TINY, gain / cost[i, j, k], -np.inf)
+        if whole_plan:
+            whole = m_now[rows[i]] + gain - m_start[rows[i]]
+            ratio = np.where(gain > TINY, whole / (spent[rows[i]] + cost[i, j, k]), -np.inf)
+        else:
+            ratio = np.where(gain > TINY, gain / cost[i, j, k], -np.inf)
+        # any plan seen on the way that beats the best so far (a strong move passed over for
+        # a more efficient one that then left no room for it)
+        key = objective(
+            m_now[rows[i]] + gain, spent[rows[i]] + cost[i, j, k], target_margin[rows[i]]
+        )
+        top = np.full(len(rows), -np.inf)
+        np.maximum.at(top, i, key)
+        for q in np.flatnonzero(top > seen_key[rows] + TINY):
+            c = int(np.flatnonzero((i == q) & (key == top[q]))[0])
+            seen[rows[q]] = counts[rows[q]]
+            seen[rows[q], j[c]] += ks[k[c]]
+            seen_key[rows[q]] = top[q]
         best = np.full(len(rows), -np.inf)
         np.maximum.at(best, i, ratio)
         active[rows[~np.isfinite(best)]] = False
@@ -96,7 +119,39 @@ def greedy(
         spent[r] += cost[i[pick], jj, k[pick]]
         m_now[r] += gain[pick]
         active[r] = m_now[r] < target_margin[r]
-    return counts
+    final = objective(m_now, plan_cost(counts, cum), target_margin)
+    return np.where((seen_key > final + TINY)[:, None], seen, counts)
+
+
+def objective(m: np.ndarray, cost: np.ndarray, target_margin: np.ndarray) -> np.ndarray:
+    """The search's objective as one number (higher is better): reaching the target first,
+    then the least effort, then the higher log-odds; short of it, the higher log-odds."""
+    return np.where(m >= target_margin, 1e6 - cost * 1e3 + m, m)
+
+
+def better_plans(
+    bundle: ModelBundle,
+    feats: np.ndarray,
+    step: np.ndarray,
+    cum: np.ndarray,
+    target_margin: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+) -> np.ndarray:
+    """Per row, the better of two plans (rows x factors step counts) by the search's
+    objective: the target reached at the least effort (ties: the higher chance), else the
+    higher chance."""
+    nf = first.shape[1]
+    start = feats[:, -nf:]
+    both = np.concatenate([first, second])
+    x = with_scores(
+        np.concatenate([feats, feats]),
+        np.concatenate([start, start]) + both * step,
+        bundle.catalogue,
+    )
+    m = bundle.margin_of(x).reshape(2, -1)
+    key = objective(m, plan_cost(both, cum).reshape(2, -1), target_margin[None, :])
+    return np.where((key[1] > key[0] + TINY)[:, None], second, first)
 
 
 def _moves(counts: np.ndarray, can_add: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

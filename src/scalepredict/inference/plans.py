@@ -22,7 +22,7 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, Mitigation
 from scalepredict.inference.bands import next_band_target
-from scalepredict.inference.plan_search import exchange, greedy, ordered_steps
+from scalepredict.inference.plan_search import better_plans, exchange, greedy, ordered_steps
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import feature_matrix, with_scores
 from scalepredict.model.unknowns import POLICY_WORDS, policy_levels
@@ -119,7 +119,15 @@ def plan_batch(
     room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
     room = room.astype(int)
     goal = target_margins(bundle, targets)
-    counts = greedy(bundle, feats, movable, room, step, cum, goal, budget)
+    counts = better_plans(  # two greedy starts (see `greedy`), each row keeps the better
+        bundle,
+        feats,
+        step,
+        cum,
+        goal,
+        greedy(bundle, feats, movable, room, step, cum, goal, budget),
+        greedy(bundle, feats, movable, room, step, cum, goal, budget, whole_plan=True),
+    )
     plans = []
     for r in range(len(frame)):
         found = exchange(
