@@ -14,8 +14,10 @@
    initiative in a batch; XGBoost's native pred_contribs beside shap.TreeExplainer.
 
 Usage: python benchmarks/explanation_fidelity.py [--train-rows 30000] [--plans 1000]
-Targets (issue 4): Spearman >= 0.9 per stage; strategy top at proof_of_concept and
-people_organization top at rollout; truth rises for >= 99% of plans; Pearson >= 0.8;
+Targets: Spearman >= 0.9 per stage; strategy top at proof_of_concept and
+people_organization top at rollout; truth rises for >= 99% of plans; on these seeds (the tests
+use others) Pearson(expected gain, true gain) >= 0.85 and the mean true gain >= 90% of the
+expected; plan effort within 5% of the exhaustive optimum for >= 95% of initiatives;
 explain + plan median < 20 ms for one initiative."""
 
 from __future__ import annotations
@@ -225,10 +227,12 @@ def main() -> None:
     print(
         f"  true probability rises for {rises:.1%} of plans {'MET ' if rises >= 0.99 else 'MISS'}"
     )
+    kept = true_gain[with_actions].mean() / model_gain[with_actions].mean()
     print(
-        f"  Pearson(expected gain, true gain) = {r:.3f} {'MET ' if r >= 0.8 else 'MISS'}; "
+        f"  Pearson(expected gain, true gain) = {r:.3f} {'MET ' if r >= 0.85 else 'MISS'}; "
         f"mean expected gain {model_gain[with_actions].mean():.3f}, mean true gain "
-        f"{true_gain[with_actions].mean():.3f}; context fields changed: {context_changed}"
+        f"{true_gain[with_actions].mean():.3f} ({kept:.1%} {'MET ' if kept >= 0.9 else 'MISS'});"
+        f" context fields changed: {context_changed}"
     )
     # Diagnosis: the same plans on the log-odds scale, where effects add up. A high value here
     # with a lower one above means the model has the plans' effects right and the miss comes
