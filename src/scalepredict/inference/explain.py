@@ -269,7 +269,9 @@ def _policy_notes(bundle: ModelBundle, contrib: Contributions) -> list[dict]:
             }
             row["note"] = (
                 f"The policy capped this score ({POLICY_WORDS[cat.unknown_policy]}): "
-                + ", ".join(f"{f} is scored as {v}" for f, v in row["scored_as"].items())
+                + ", ".join(
+                    f"{cat.factor(f).label} is scored as {v}" for f, v in row["scored_as"].items()
+                )
                 + f"; left blank as the model learned them, the chance would be "
                 f"{learned[i]:.1%} instead of {given[i]:.1%}. Answering these questions "
                 "gives the score the answers earn."
