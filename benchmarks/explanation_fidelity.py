@@ -254,10 +254,31 @@ def main() -> None:
     # 2c. how much to discount expected gains: true/expected and Pearson for a shrink factor
     p0_model = predictor.probability(initiatives)[with_actions]
     m0 = result.bundle.margin_of(feature_matrix(initiatives, cat))[with_actions]
-    for kappa in (1.0, 0.9, 0.8, 0.7, 0.6):
-        shrunk = result.bundle.calibrator(expit(m0 + kappa * model_step[with_actions])) - p0_model
+    step = model_step[with_actions]
+    x0, x1 = feature_matrix(initiatives, cat), feature_matrix(after_all, cat)
+    # the same change seen by every stage's booster: their spread as the gain's uncertainty
+    spread = np.std(
+        [
+            b.inplace_predict(x1, predict_type="margin")
+            - b.inplace_predict(x0, predict_type="margin")
+            for b in result.bundle.boosters.values()
+        ],
+        axis=0,
+    )[with_actions]
+    n_steps = np.array([len(p["actions"]) for p in plans])[with_actions]
+    discounts = {
+        **{f"x {k:.1f}": k * step for k in (1.0, 0.9, 0.8, 0.7)},
+        **{  # James-Stein-like: small gains, likelier noise, shrink most
+            f"x d^2/(d^2 + {s}^2 n)": step**3 / (step**2 + s**2 * n_steps) for s in (0.2, 0.3)
+        },
+        **{  # by the boosters' disagreement on the gain
+            f"x d^2/(d^2 + {c} sd^2)": step**3 / (step**2 + c * spread**2 + 1e-12) for c in (1, 4)
+        },
+    }
+    for name, shrunk_step in discounts.items():
+        shrunk = result.bundle.calibrator(expit(m0 + shrunk_step)) - p0_model
         print(
-            f"  log-odds steps x {kappa:.1f}: mean true / expected gain "
+            f"  log-odds gains {name}: mean true / expected gain "
             f"{true_gain[with_actions].mean() / shrunk.mean():.1%}, Pearson "
             f"{pearsonr(shrunk, true_gain[with_actions]).statistic:.3f}"
         )
