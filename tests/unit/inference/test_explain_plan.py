@@ -143,6 +143,11 @@ def test_unknown_answers_stay_unknown_and_are_asked_first(predictor, cat):
     assert plan["answer_first"][0]["factor"] == "value_case"
     first = plan["answer_first"][0]
     assert first["probability_if_highest"] >= first["probability_if_lowest"]
+    # what the unknown could do, and what a blank counts as under the default policy
+    assert first["blank_scored_as"] == 3
+    assert first["probability_if_blank"] <= first["probability_if_highest"] + 1e-4
+    assert first["could"].startswith("Answering could put the chance anywhere from")
+    assert "counts as 3 at most" in first["could"]
 
 
 @settings(max_examples=30, deadline=None)
