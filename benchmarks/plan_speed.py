@@ -14,10 +14,10 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before XGBoost starts OpenMP
 
-from scalepredict.data.synthetic import generate  # noqa: E402
-from scalepredict.inference.predictor import Predictor  # noqa: E402
-from scalepredict.model.config import TrainConfig  # noqa: E402
-from scalepredict.model.fit import fit  # noqa: E402
+from scalepredict.data.synthetic import generate
+from scalepredict.inference.predictor import Predictor
+from scalepredict.model.config import TrainConfig
+from scalepredict.model.fit import fit
 
 
 def main() -> None:
