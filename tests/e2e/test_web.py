@@ -516,7 +516,7 @@ def test_a_top_factor_at_one_gets_into_the_plan_and_blanks_are_capped(planner, e
             HANDOVER_AT_ONE,
             {**HANDOVER_AT_ONE, "initiative_id": "INI-BLANKS", **dict.fromkeys(blanks)},
         ]
-    ).to_csv(upload, index=False)
+    ).astype(dict.fromkeys(blanks, "Int64")).to_csv(upload, index=False)  # 2, not 2.0
     page = planner.page
     planner.sign_in(env["_scorer"])
     page.get_by_role("tab", name="Portfolio").click()
