@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,6 +108,23 @@ class Settings(BaseSettings):
         validation_alias="SCALEPREDICT_TRAINING_CONFIG",
         description="Training configuration used when `train --config` is not given.",
     )
+    monitor_window: Literal["month", "quarter"] = Field(
+        "month",
+        validation_alias="SCALEPREDICT_MONITOR_WINDOW",
+        description="Time window of the monitor's report: month or quarter.",
+    )
+    monitor_min_proposals: int = Field(
+        100,
+        gt=0,
+        validation_alias="SCALEPREDICT_MONITOR_MIN_PROPOSALS",
+        description="Fewest proposals in a window for the monitor to test it for drift "
+        "(fewer: 'too few proposals', no alarm) or to report its performance.",
+    )
+    monitor_dir: Path = Field(
+        default_factory=lambda: project_root() / "var" / "monitor",
+        validation_alias="SCALEPREDICT_MONITOR_DIR",
+        description="Where `scalepredict monitor` writes monitor.html and monitor.json.",
+    )
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
@@ -116,7 +133,7 @@ class Settings(BaseSettings):
     def _absolute(self) -> Settings:
         """Relative paths are the user's, from where they ran the command: made absolute now,
         so a server started from the project root reads the same files as the command."""
-        for name in ("keys_file", "model_cache", "training_config", "catalogue"):
+        for name in ("keys_file", "model_cache", "training_config", "catalogue", "monitor_dir"):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 setattr(self, name, value.resolve())

@@ -91,6 +91,7 @@ def test_whatif_plan_catalogue_model_and_health(server, env):
         ("GET", "/model", 401, 200, 200),
         ("POST", "/admin/reload", 401, 403, 200),
         ("GET", "/admin/audit", 401, 403, 200),
+        ("GET", "/admin/monitor", 401, 403, 200),
         ("GET", "/livez", 200, 200, 200),
         ("GET", "/readyz", 200, 200, 200),
     ],

@@ -1,6 +1,6 @@
 """The package's layers import one way: catalogue -> data -> model -> inference ->
-tracking / store -> api / cli. Checked on the source (every import, lazy ones included) and on
-what a process actually loads."""
+tracking / monitoring / store -> api / cli. Checked on the source (every import, lazy ones
+included) and on what a process actually loads."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "src" / "scalepredict"
 # Rank of each layer: a module may import its own layer and lower ranks, never a sibling of
-# the same rank (tracking and store, api and cli stay independent of each other).
+# the same rank (tracking, monitoring and store, api and cli stay independent of each other).
 RANK = {
     "settings": 0,
     "catalogue": 1,
@@ -24,6 +24,7 @@ RANK = {
     "inference": 4,
     "tracking": 5,
     "store": 5,
+    "monitoring": 5,
     "api": 6,
     "cli": 6,
 }
@@ -95,6 +96,7 @@ def _loaded_by(statement: str) -> set[str]:
         ("import scalepredict.inference.predictor", "mlflow"),
         ("import scalepredict.inference.plots", "mlflow"),
         ("import scalepredict.model.fit", "mlflow"),
+        ("import scalepredict.monitoring.monitor", "mlflow"),
         ("import scalepredict.api.app", "scalepredict.cli"),
     ],
 )

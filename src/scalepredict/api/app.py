@@ -8,6 +8,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -249,6 +250,14 @@ def create_app(state: ServiceState) -> FastAPI:
             state.audit.export(tmp.name)
             data = Path(tmp.name).read_bytes()
         return Response(data, media_type="text/csv")
+
+    @app.get("/admin/monitor", responses=documented(*SIGNED_IN, 422))
+    def monitor(since: date | None = None, until: date | None = None) -> Any:
+        """The monitor's summary (admin only): verdict (ok / watch / act), reasons, and per
+        window the drift and the estimated and realized AUC; `since`/`until`: YYYY-MM-DD."""
+        from scalepredict.api.monitor import monitor_summary
+
+        return monitor_summary(state, since, until)
 
     app.mount("/static", PageFiles(directory=STATIC), name="static")
     return app

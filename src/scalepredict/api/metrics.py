@@ -19,6 +19,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/model": GET,
     "/admin/reload": POST,
     "/admin/audit": GET,
+    "/admin/monitor": GET,
     "/livez": GET,
     "/readyz": GET,
     "/healthz": GET,

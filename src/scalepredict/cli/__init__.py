@@ -1,11 +1,12 @@
 """The `scalepredict` command line: an edge that parses arguments, calls the package and
-formats; one module per command group (`data`, `model`, `score`, `keys`, `audit`, `serve`)."""
+formats; one module per command group (`data`, `model`, `monitor`, `score`, `keys`, `audit`,
+`serve`)."""
 
 from __future__ import annotations
 
 import typer
 
-from scalepredict.cli import data, model, score, serve
+from scalepredict.cli import data, model, monitor, score, serve
 from scalepredict.cli.audit import audit_app
 from scalepredict.cli.catalogue import catalogue_app
 from scalepredict.cli.keys import keys_app
@@ -27,6 +28,8 @@ for command in (
     model.train,
     model.evaluate,
     model.promote,
+    monitor.monitor,
+    monitor.retrain,
     score.explain,
     score.score,
     serve.serve,

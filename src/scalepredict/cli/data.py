@@ -75,24 +75,40 @@ def generate(
     describe: Annotated[
         bool, typer.Option("--describe", help="Print the generator's parameters as JSON and exit.")
     ] = False,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Drift scenario: covariate, stage-mix or concept (see --describe)."),
+    ] = None,
+    shift: Annotated[float, typer.Option(help="Size of the scenario's shift.")] = 0.5,
     catalogue: CatalogueFile = None,
 ) -> None:
     """Generate synthetic labelled initiatives from a documented causal model: the built-in
-    smart-city generator, or for another catalogue the generic one (a dry run of a framework)."""
+    smart-city generator, or for another catalogue the generic one (a dry run of a framework).
+    A --scenario shifts the built-in generator (covariate, stage-mix or concept drift) so a
+    monitor's figures can be checked against the truth."""
     from scalepredict.catalogue import builtin_catalogue
     from scalepredict.data import synthetic
     from scalepredict.data.generic import describe_for, generate_for
+    from scalepredict.data.synthetic_parameters import scenario_parameters
 
     cat = catalogue_or_fail(catalogue)
     builtin = cat.fingerprint == builtin_catalogue().fingerprint
+    if scenario is not None and not builtin:
+        raise fail("drift scenarios belong to the built-in generator (no --catalogue)")
+    try:
+        params = scenario_parameters(scenario, shift)
+    except ValueError as e:
+        raise fail(str(e)) from None
     if describe:
-        params = synthetic.describe() if builtin else describe_for(cat, seed)
-        console.print_json(json.dumps(params))
+        params_out = synthetic.describe(params) if builtin else describe_for(cat, seed)
+        if scenario is not None:
+            params_out["scenario"] = {"name": scenario, "shift": shift}
+        console.print_json(json.dumps(params_out))
         return
     if out is None:
         raise fail("--out FILE is required (or use --describe)")
     if builtin:
-        df = synthetic.generate(rows, seed, truth=truth, complete=complete)
+        df = synthetic.generate(rows, seed, truth=truth, complete=complete, params=params)
     else:
         df = generate_for(cat, rows, seed, truth=truth, complete=complete)
     write_table(df, out)

@@ -39,12 +39,19 @@ def train(
         bool,
         typer.Option("--if-missing", help="Do nothing if a usable champion is already registered."),
     ] = False,
+    require_promotion: Annotated[
+        bool,
+        typer.Option(
+            "--require-promotion", help="Exit 3 when the new version is not promoted (schedulers)."
+        ),
+    ] = False,
     catalogue: CatalogueFile = None,
 ) -> None:
     """Train, calibrate and test a model; track it in MLflow; register it as champion or challenger.
 
     The new version becomes `champion` only if, on the same held-out test set, it is not worse
-    than the current champion and beats logistic regression and the checklist score."""
+    than the current champion and beats logistic regression and the checklist score.
+    Exit 3 with --require-promotion when it does not."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scalepredict.model.config import TrainConfig
@@ -100,6 +107,8 @@ def train(
                 EXIT_PROBLEMS,
             ) from None
     print_training_summary(record)
+    if require_promotion and not record.decision.promote:
+        raise fail(f"version {record.version} was not promoted (--require-promotion)", 3)
 
 
 def evaluate(

@@ -1,8 +1,9 @@
 """The synthetic ground truth: a structural causal model of initiatives scaling up.
 
 Assumptions (domain.md, after Kuguoglu, van der Voort & Janssen 2021), all in `PARAMETERS`:
-- each city has a latent capacity c ~ N(0, 1); `city_resources` and every factor score load on
-  it, so weak cities are weak on many factors at once;
+- each city has a latent capacity c ~ N(capacity_mean, 1) (mean 0 but in a drift scenario);
+  `city_resources` and every factor score load on it, so weak cities are weak on many
+  factors at once;
 - each factor's log-odds effect per score step depends on the stage: strategy weighs most at
   proof_of_concept and least at rollout, people & organization the reverse, data, process and
   technology matter throughout;
@@ -34,6 +35,7 @@ from scalepredict.data.synthetic_parameters import (
     DIMENSION_WEIGHTS,
     FACTOR_MULTIPLIERS,
     PARAMETERS,
+    SCENARIOS,
     Parameters,
 )
 
@@ -51,13 +53,20 @@ class IncompleteAssessmentError(ValueError):
 def coefficients(cat: Catalogue | None = None, params: Parameters = PARAMETERS) -> pd.DataFrame:
     """Log-odds coefficient per score step: stages x factors."""
     cat = cat or builtin_catalogue()
+    stages = list(cat.stages)
+
+    def weight(stage: str, dimension: str) -> float:
+        mirror = stages[len(stages) - 1 - stages.index(stage)]
+        own = DIMENSION_WEIGHTS[stage].get(dimension, 0.2)
+        other = DIMENSION_WEIGHTS[mirror].get(dimension, 0.2)
+        return (1 - params.concept_shift) * own + params.concept_shift * other
+
     rows = {
         stage: {
-            f.name: DIMENSION_WEIGHTS[stage].get(f.dimension, 0.2)
-            * FACTOR_MULTIPLIERS.get(f.name, 1.0)
+            f.name: weight(stage, f.dimension) * FACTOR_MULTIPLIERS.get(f.name, 1.0)
             for f in cat.factors
         }
-        for stage in cat.stages
+        for stage in stages
     }
     return pd.DataFrame(rows).T.loc[list(cat.stages), cat.factor_names]
 
@@ -103,6 +112,9 @@ def describe(params: Parameters = PARAMETERS) -> dict[str, Any]:
             "weak_slope": params.missing_weak_slope,
         },
         "initiatives_per_city": params.initiatives_per_city,
+        "capacity_mean": params.capacity_mean,
+        "concept_shift": params.concept_shift,
+        "scenarios": dict(SCENARIOS),
     }
 
 
@@ -117,6 +129,13 @@ def measured_base_rates(params: Parameters = PARAMETERS, rows: int = 100_000) ->
     return {s: round(float(rates[s]), 4) for s in builtin_catalogue().stages}
 
 
+def _intercepts(cat: Catalogue, params: Parameters) -> np.ndarray:
+    """Each stage's intercept; under concept drift moved toward the mirror stage's, as the
+    dimension weights are (`coefficients`)."""
+    own = np.array([params.intercepts[s] for s in cat.stages])
+    return (1 - params.concept_shift) * own + params.concept_shift * own[::-1]
+
+
 def _log_odds(
     scores: np.ndarray,
     stage_idx: np.ndarray,
@@ -126,7 +145,7 @@ def _log_odds(
     params: Parameters,
 ) -> np.ndarray:
     coef = coefficients(cat, params).to_numpy()[stage_idx]  # rows x factors
-    intercept = np.array([params.intercepts[s] for s in cat.stages])[stage_idx]
+    intercept = _intercepts(cat, params)[stage_idx]
     centred = scores - 3.0
     lo, hi = SCALE
     scarcity = (hi - resources) / (hi - lo)
@@ -197,7 +216,7 @@ def generate(
     rng = np.random.default_rng(seed)
     factors = cat.factor_names
     n_cities = max(1, round(rows / params.initiatives_per_city))
-    capacity = rng.normal(size=n_cities)
+    capacity = rng.normal(params.capacity_mean, 1.0, size=n_cities)
     city_res = np.clip(np.rint(3 + capacity + rng.normal(0, 0.5, n_cities)), 1, 5)
     log_pop = np.clip(5.0 + 0.4 * capacity + rng.normal(0, 0.6, n_cities), 3.5, 7.3)
     city = rng.integers(0, n_cities, rows)

@@ -4,7 +4,7 @@ model that uses them is documented in `synthetic.py`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Log-odds per score step, by stage and dimension; a factor's coefficient is its dimension's
 # weight times the factor's multiplier (default 1), so a new catalogue factor needs no edit here.
@@ -84,6 +84,10 @@ class Parameters:
     scarcity_strength: float = 1.5  # weak factors hurt up to 2.5x in the scarcest city
     # score = clip(round(3 + score_scale * z));
     # z = capacity_loading * c + initiative effect + dimension effect + noise
+    capacity_mean: float = 0.0  # mean latent capacity of the cities (drift scenarios move it)
+    # Concept drift: each stage's dimension weights and intercept move this share of the way
+    # to those of the stage at the mirror position (proof_of_concept <-> rollout); 0: none.
+    concept_shift: float = 0.0
     capacity_loading: float = 0.45
     initiative_sd: float = 0.35
     dimension_sd: float = 0.6
@@ -109,3 +113,38 @@ class Parameters:
 
 
 PARAMETERS = Parameters()
+
+
+# Drift scenarios (`generate --scenario NAME --shift SIZE`): what changes, so every monitoring
+# figure can be checked against the generator's truth.
+SCENARIOS: dict[str, str] = {
+    "covariate": "poorer, weaker cities: the cities' latent capacity has mean -SIZE (in its "
+    "standard deviations), so city_resources, population and every factor score fall; the "
+    "causal model is unchanged (0.5 is moderate)",
+    "stage-mix": "more roll-outs: a share SIZE (0..1) of the stage mix moves to the last "
+    "stage; the causal model is unchanged",
+    "concept": "the stage coefficients change: each stage's dimension weights and intercept "
+    "move a share SIZE (0..1) of the way to the mirror stage's (1 swaps proof_of_concept and "
+    "rollout); the inputs' distribution is unchanged",
+}
+
+
+def scenario_parameters(
+    scenario: str | None, shift: float, params: Parameters = PARAMETERS
+) -> Parameters:
+    """The parameters of a drift scenario of size `shift` (no scenario: `params` as given)."""
+    if scenario is None:
+        return params
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+    if scenario == "covariate":
+        return replace(params, capacity_mean=params.capacity_mean - shift)
+    if not 0.0 <= shift <= 1.0:
+        raise ValueError(f"the {scenario} scenario's shift is a share: 0..1, got {shift}")
+    if scenario == "stage-mix":
+        last = list(params.stage_mix)[-1]
+        mix = {
+            s: (1 - shift) * w + (shift if s == last else 0.0) for s, w in params.stage_mix.items()
+        }
+        return replace(params, stage_mix=mix)
+    return replace(params, concept_shift=shift)

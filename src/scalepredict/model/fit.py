@@ -19,6 +19,7 @@ from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.calibration import Calibrator, Conformal, choose_calibration
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.metrics import breakdown, probability_metrics, with_truth
+from scalepredict.model.profile import reference_profile
 from scalepredict.model.search import SearchResult, train_per_stage
 from scalepredict.model.split import Split, split_by_city
 
@@ -57,7 +58,8 @@ def calibrate(
     raw_cal = bundle.raw_probability(calibration)
     calibrator, cal_scores = choose_calibration(raw_cal, y_cal, cfg.calibration_methods, cfg.seed)
     conformal = Conformal.fit(calibrator(raw_cal), y_cal, cfg.conformal_alpha)
-    return ModelBundle(bundle.catalogue, bundle.boosters, calibrator, conformal, {}), cal_scores
+    meta = dict(bundle.meta)
+    return ModelBundle(bundle.catalogue, bundle.boosters, calibrator, conformal, meta), cal_scores
 
 
 def fit(
@@ -79,6 +81,8 @@ def fit(
         ModelBundle(cat, boosters, Calibrator(), Conformal()), split.calibration, cfg
     )
     conformal = bundle.conformal
+    # the training data's profile (summaries, not rows): what the monitor compares with
+    bundle.meta["profile"] = reference_profile(frame, cat)
     p_test = bundle.probability(split.test)
     test_metrics = with_truth(y_test, p_test, truth_of(split.test, cat))
     covered = [yt in s for yt, s in zip(y_test, conformal.sets(p_test), strict=True)]

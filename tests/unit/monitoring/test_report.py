@@ -1,0 +1,58 @@
+"""The report: one offline HTML page and the same figures as JSON; the summary and the
+scheduler's exit codes; retraining's matured rows."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from scalepredict.cli.monitor import matured_rows
+from scalepredict.monitoring.monitor import Reference, monitor
+from scalepredict.monitoring.report import EXIT_CODES, render_html, summary, write_report
+from tests.unit.monitoring.conftest import scorings, window
+
+
+@pytest.fixture(scope="module")
+def report(small_fit, cat) -> dict:
+    bundle = small_fit[1].bundle
+    frames = [window("covariate", 0.75, 7000), window(None, 0, 7001)]
+    ref = {"1": Reference(bundle.meta["profile"], bundle.conformal, small_fit[1].test_metrics)}
+    return monitor(scorings(bundle, frames), cat, ref)
+
+
+def test_html_is_self_contained_with_plots(report, tmp_path):
+    page = render_html(report)
+    assert page.count("<svg") >= 3  # performance, calibration, drift
+    # nothing loaded from elsewhere (XML namespace names are names, not fetches)
+    for fetch in ("<script", "<link", "src=", 'href="http', "url(http", "@import"):
+        assert fetch not in page, fetch
+    j, h = write_report(report, tmp_path)
+    assert json.loads(j.read_text())["verdict"] == report["verdict"]
+    assert h.read_text().startswith("<!doctype html>")
+
+
+def test_summary_and_exit_codes(report):
+    s = summary(report)
+    assert s["verdict"] in EXIT_CODES and len(s["windows"]) == 2
+    assert s["windows"][0]["drift"] == "drift" and s["windows"][0]["drifted_fields"]
+    assert EXIT_CODES == {"ok": 0, "watch": 3, "act": 4}
+    json.dumps(s)  # JSON-ready
+
+
+def test_empty_scorings_are_ok(cat):
+    empty = pd.DataFrame(columns=["initiative_id", "scored_at", "model_version", "probability"])
+    assert monitor(empty, cat, {})["verdict"] == "ok"
+
+
+def test_matured_rows_for_retraining(cat):
+    frame = window(None, 0, 9, rows=4).drop(columns=["scaled_up", "true_probability"])
+    frame["status"] = ["recorded", "expired", "pending", "recorded"]
+    frame["outcome"] = [1, None, None, 1]
+    frame["funded"] = [True, True, None, False]
+    rows, counts = matured_rows(frame, cat, funded_only=False)
+    codes = [cat.outcome_map.code(v) for v in rows["scaled_up"]]
+    assert codes == [1, 0, 1] and counts == {"pending": 1, "not_funded": 0}
+    rows, counts = matured_rows(frame, cat, funded_only=True)
+    assert len(rows) == 2 and counts == {"pending": 1, "not_funded": 1}
