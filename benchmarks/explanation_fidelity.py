@@ -14,8 +14,10 @@
    initiative in a batch; XGBoost's native pred_contribs beside shap.TreeExplainer.
 
 Usage: python benchmarks/explanation_fidelity.py [--train-rows 30000] [--plans 1000]
-Targets (issue 4): Spearman >= 0.9 per stage; strategy top at proof_of_concept and
-people_organization top at rollout; truth rises for >= 99% of plans; Pearson >= 0.8;
+Targets: Spearman >= 0.9 per stage; strategy top at proof_of_concept and
+people_organization top at rollout; truth rises for >= 99% of plans; on these seeds (the tests
+use others) Pearson(expected gain, true gain) >= 0.85 and the mean true gain >= 90% of the
+expected; plan effort within 5% of the exhaustive optimum for >= 95% of initiatives;
 explain + plan median < 20 ms for one initiative."""
 
 from __future__ import annotations
@@ -225,10 +227,12 @@ def main() -> None:
     print(
         f"  true probability rises for {rises:.1%} of plans {'MET ' if rises >= 0.99 else 'MISS'}"
     )
+    kept = true_gain[with_actions].mean() / model_gain[with_actions].mean()
     print(
-        f"  Pearson(expected gain, true gain) = {r:.3f} {'MET ' if r >= 0.8 else 'MISS'}; "
+        f"  Pearson(expected gain, true gain) = {r:.3f} {'MET ' if r >= 0.85 else 'MISS'}; "
         f"mean expected gain {model_gain[with_actions].mean():.3f}, mean true gain "
-        f"{true_gain[with_actions].mean():.3f}; context fields changed: {context_changed}"
+        f"{true_gain[with_actions].mean():.3f} ({kept:.1%} {'MET ' if kept >= 0.9 else 'MISS'});"
+        f" context fields changed: {context_changed}"
     )
     # Diagnosis: the same plans on the log-odds scale, where effects add up. A high value here
     # with a lower one above means the model has the plans' effects right and the miss comes
@@ -250,10 +254,31 @@ def main() -> None:
     # 2c. how much to discount expected gains: true/expected and Pearson for a shrink factor
     p0_model = predictor.probability(initiatives)[with_actions]
     m0 = result.bundle.margin_of(feature_matrix(initiatives, cat))[with_actions]
-    for kappa in (1.0, 0.9, 0.8, 0.7, 0.6):
-        shrunk = result.bundle.calibrator(expit(m0 + kappa * model_step[with_actions])) - p0_model
+    step = model_step[with_actions]
+    x0, x1 = feature_matrix(initiatives, cat), feature_matrix(after_all, cat)
+    # the same change seen by every stage's booster: their spread as the gain's uncertainty
+    spread = np.std(
+        [
+            b.inplace_predict(x1, predict_type="margin")
+            - b.inplace_predict(x0, predict_type="margin")
+            for b in result.bundle.boosters.values()
+        ],
+        axis=0,
+    )[with_actions]
+    n_steps = np.array([len(p["actions"]) for p in plans])[with_actions]
+    discounts = {
+        **{f"x {k:.1f}": k * step for k in (1.0, 0.9, 0.8, 0.7)},
+        **{  # James-Stein-like: small gains, likelier noise, shrink most
+            f"x d^2/(d^2 + {s}^2 n)": step**3 / (step**2 + s**2 * n_steps) for s in (0.2, 0.3)
+        },
+        **{  # by the boosters' disagreement on the gain
+            f"x d^2/(d^2 + {c} sd^2)": step**3 / (step**2 + c * spread**2 + 1e-12) for c in (1, 4)
+        },
+    }
+    for name, shrunk_step in discounts.items():
+        shrunk = result.bundle.calibrator(expit(m0 + shrunk_step)) - p0_model
         print(
-            f"  log-odds steps x {kappa:.1f}: mean true / expected gain "
+            f"  log-odds gains {name}: mean true / expected gain "
             f"{true_gain[with_actions].mean() / shrunk.mean():.1%}, Pearson "
             f"{pearsonr(shrunk, true_gain[with_actions]).statistic:.3f}"
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Request, expect
@@ -502,3 +503,45 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
     planner.shot("portfolio-filtered")
     result = Axe().run(page)
     assert result.violations_count == 0, result.generate_report()
+
+
+def test_a_top_factor_at_one_gets_into_the_plan_and_blanks_are_capped(planner, env, tmp_path):
+    """The operational-handover case: it scores 1 of 5 and is among the factors moving the
+    chance most; its plan raises it. The same proposal with five questions left blank says
+    that the policy capped its chance."""
+    from tests.unit.inference.test_explain_plan import HANDOVER_AT_ONE
+
+    blanks = ("value_case", "data_quality", "leadership_commitment", "security", "interoperability")
+    upload = tmp_path / "handover.csv"
+    pd.DataFrame(
+        [
+            HANDOVER_AT_ONE,
+            {**HANDOVER_AT_ONE, "initiative_id": "INI-BLANKS", **dict.fromkeys(blanks)},
+        ]
+    ).astype(dict.fromkeys(blanks, "Int64")).to_csv(upload, index=False)  # 2, not 2.0
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    page.get_by_role("tab", name="Portfolio").click()
+    page.get_by_label("CSV file of proposals").set_input_files(upload)
+    page.get_by_role("button", name="Score the portfolio").click()
+    rows = page.locator("#portfolio-table tbody tr")
+    expect(rows).to_have_count(2)
+    for ident in ("INI-HANDOVER", "INI-BLANKS"):
+        page.get_by_role("tab", name="Portfolio").click()
+        page.locator(f"#portfolio-table tbody tr[data-id='{ident}'] td").nth(1).click()
+        page.wait_for_function(
+            "id => state.assessment && state.assessment.initiative_id === id", arg=ident
+        )
+        if ident == "INI-HANDOVER":
+            expect(page.locator("#drivers")).to_contain_text("Operational handover")
+            expect(page.locator("#plan-steps")).to_contain_text(
+                "Raise Operational handover from 1 to 2"
+            )
+            expect(page.locator("#policy-note")).to_be_hidden()
+            planner.shot("plan-raises-handover")
+        else:
+            note = page.locator("#policy-note")
+            expect(note).to_be_visible()
+            expect(note).to_contain_text("never scores better than the middle of the scale")
+            expect(note).to_contain_text("capped")
+            planner.shot("blank-answers-capped")

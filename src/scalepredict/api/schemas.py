@@ -184,6 +184,17 @@ class Driver(BaseModel):
     actionable: bool = Field(description="a factor the team can act on, not the context")
 
 
+class UnknownPolicy(BaseModel):
+    policy: Literal["middle", "lowest", "learned"] = Field(
+        description="the catalogue's `unknown_policy`: how a blank answer is scored"
+    )
+    rule: str
+    capped: bool = Field(description="the policy lowered this score below the model's reading")
+    scored_as: dict[str, int] = Field(description="blank factors scored at the policy's level")
+    learned_probability: float = Field(description="the chance with blanks read as learned")
+    note: str
+
+
 class Explanation(BaseModel):
     base_value: float = Field(
         description="average log-odds of the model of the initiative's stage (one model per "
@@ -206,6 +217,7 @@ class Explanation(BaseModel):
     context_points: dict[str, float]
     actionable_drivers: list[Driver] = Field(description="the factors moving the chance most")
     context_drivers: list[Driver] = Field(description="the context, which a plan cannot change")
+    unknown_policy: UnknownPolicy | None = None
 
 
 class Action(BaseModel):
@@ -231,6 +243,13 @@ class Question(BaseModel):
     question: str
     probability_if_lowest: float
     probability_if_highest: float
+    probability_if_blank: float | None = Field(
+        None, description="the chance with the question left blank, as now"
+    )
+    blank_scored_as: int | None = Field(
+        None, description="the level a blank scores at most under the catalogue's policy"
+    )
+    could: str | None = Field(None, description="what answering could do, in words")
 
 
 class Plan(BaseModel):

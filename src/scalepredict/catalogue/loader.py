@@ -133,6 +133,7 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         title=spec.title,
         model_name=spec.model_name,
         unknown=tuple(spec.unknown),
+        unknown_policy=spec.unknown_policy,
         identifier=identifier,
         group=spec.group,
         stage=spec.stage,

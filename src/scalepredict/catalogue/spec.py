@@ -138,6 +138,11 @@ class CatalogueSpec(_Spec):
     date: str | None = Field(None, description="date field for a time-ordered split")
     scale: ScaleSpec | None = None
     unknown: list[str] = Field(default_factory=lambda: list(DEFAULT_UNKNOWN))
+    unknown_policy: Literal["middle", "lowest", "learned"] = Field(
+        "middle",
+        description="how a blank answer is scored: never better than the middle of the scale "
+        "(middle), than its least favourable level (lowest), or as the model learned (learned)",
+    )
     themes: dict[str, ThemeSpec] = Field(default_factory=dict)
     efforts: dict[str, EffortSpec] = Field(default_factory=_default_efforts)
     default_effort: str = "medium"

@@ -38,6 +38,7 @@ from scalepredict.model.features import (
     feature_matrix,
     feature_names,
 )
+from scalepredict.model.unknowns import POLICY_WORDS, Scored, policy_levels
 
 STRONG, MODERATE = 0.5, 0.2  # log-odds
 STRONG_POINTS, MODERATE_POINTS = 5.0, 2.0  # percentage points
@@ -60,6 +61,7 @@ class Contributions:
     values: pd.DataFrame
     base: np.ndarray
     catalogue: Catalogue
+    scored: Scored | None = None  # the rows as the unknown-answer policy scored them
 
     @property
     def margin(self) -> np.ndarray:
@@ -120,16 +122,19 @@ def contributions(
     features credited back to the factors that make them). `x`: the frame's feature matrix,
     if the caller has it already."""
     cat = bundle.catalogue
-    x = feature_matrix(frame, cat) if x is None else x
-    raw = feature_contributions(bundle, x)
+    scored = bundle.scored(feature_matrix(frame, cat) if x is None else x)
+    # blanks the policy answered at its level are explained as that answer: the contributions
+    # add up to the score given
+    raw = feature_contributions(bundle, scored.x)
     return Contributions(
         values=pd.DataFrame(
-            _credit_derived(raw[:, :-1], x, cat),
+            _credit_derived(raw[:, :-1], scored.x, cat),
             columns=[*cat.feature_context, *cat.factor_names],
             index=frame.index,
         ),
         base=raw[:, -1],
         catalogue=cat,
+        scored=scored,
     )
 
 
@@ -194,6 +199,7 @@ def explain_rows(
     shown = frame[names].to_numpy(dtype=object)  # as given; unknown answers are NA
     n_factors = len(cat.factor_names)
     n_context = len(names) - n_factors
+    policy = _policy_notes(bundle, contrib)
     out = []
     for i in range(len(frame)):
         drivers = [
@@ -229,8 +235,48 @@ def explain_rows(
                 "context_points": dict(zip(names[:-n_factors], prow[:-n_factors], strict=True)),
                 "actionable_drivers": [d for d in drivers if d["actionable"]][:top],
                 "context_drivers": [d for d in drivers if not d["actionable"]][:top],
+                "unknown_policy": policy[i],
             }
         )
+    return out
+
+
+def _policy_notes(bundle: ModelBundle, contrib: Contributions) -> list[dict]:
+    """Per row: the unknown-answer policy, whether it capped the score, the level each blank
+    was scored at, and the chance with the blanks read as the model learned them."""
+    cat = bundle.catalogue
+    scored = contrib.scored
+    assert scored is not None
+    nf = len(cat.factor_names)
+    levels = policy_levels(cat)
+    learned = bundle.calibrator(expit(scored.learned))
+    given = bundle.calibrator(expit(scored.margin))
+    out = []
+    for i in range(len(scored.margin)):
+        row: dict = {
+            "policy": cat.unknown_policy,
+            "rule": POLICY_WORDS[cat.unknown_policy],
+            "capped": bool(scored.capped[i]),
+            "scored_as": {},
+            "learned_probability": round(float(learned[i]), 6),
+            "note": "",
+        }
+        if scored.capped[i] and levels is not None:
+            row["scored_as"] = {
+                cat.factor_names[j]: int(scored.x[i, -nf + j])
+                for j in range(nf)
+                if scored.blank[i, j] and not np.isnan(scored.x[i, -nf + j])
+            }
+            row["note"] = (
+                f"The policy capped this score ({POLICY_WORDS[cat.unknown_policy]}): "
+                + ", ".join(
+                    f"{cat.factor(f).label} is scored as {v}" for f, v in row["scored_as"].items()
+                )
+                + f"; left blank as the model learned them, the chance would be "
+                f"{learned[i]:.1%} instead of {given[i]:.1%}. Answering these questions "
+                "gives the score the answers earn."
+            )
+        out.append(row)
     return out
 
 

@@ -49,44 +49,109 @@ def greedy(
     movable: np.ndarray,
     room: np.ndarray,
     step: np.ndarray,
-    costs: np.ndarray,
+    cum: np.ndarray,
     target_margin: np.ndarray,
     budget: float,
+    whole_plan: bool = False,
 ) -> np.ndarray:
-    """rows x factors: steps chosen greedily by log-odds gain per effort, for the whole batch
-    at once, until each row reaches its target (on the log-odds scale) or nothing fits."""
+    """rows x factors: moves chosen greedily by log-odds gain per effort, for the whole batch
+    at once, until each row reaches its target (on the log-odds scale) or nothing fits. A move
+    raises one factor by one or more steps at once: a tree's threshold may lie two levels up,
+    where the first step alone gains nothing (a factor at 1 of 5 that only counts from 3).
+    `whole_plan`: rank a move by the gain per effort of the plan it makes (from the start)
+    rather than by its own; that prefers a strong costly move over a cheap weak one, which
+    wins where several factors must rise together (the weakest dimension)."""
     n, nf = movable.shape
+    span = cum.shape[1] - 1
     scores = feats[:, -nf:].copy()
     counts = np.zeros((n, nf), int)
     spent = np.zeros(n)
     m_now = bundle.margin_of(feats)
+    m_start = m_now.copy()
+    seen = counts.copy()
+    seen_key = objective(m_now, spent, target_margin)
     active = m_now < target_margin
+    ks = np.arange(1, span + 1)
+    fac = np.arange(nf)
     while active.any():
         rows = np.flatnonzero(active)
-        cand = np.repeat(scores[rows], nf, axis=0)
-        fac = np.tile(np.arange(nf), len(rows))
-        cand[np.arange(len(cand)), fac] += step[fac]
-        x = with_scores(np.repeat(feats[rows], nf, axis=0), cand, bundle.catalogue)
-        gain = bundle.margin_of(x).reshape(len(rows), nf) - m_now[rows, None]
-        cost = costs[np.arange(nf)[None, :], np.minimum(counts[rows], costs.shape[1] - 1)]
+        # every (row, factor, k) move that fits the room and the budget
+        after = counts[rows][:, :, None] + ks[None, None, :]
+        cost = cum[fac[None, :, None], np.minimum(after, span)] - cum[fac, counts[rows]][:, :, None]
         ok = (
-            movable[rows]
-            & (counts[rows] < room[rows])
-            & (spent[rows, None] + cost <= budget + TINY)
+            movable[rows][:, :, None]
+            & (after <= room[rows][:, :, None])
+            & (spent[rows, None, None] + cost <= budget + TINY)
         )
-        ratio = np.where(ok & (gain > TINY), gain / cost, -np.inf)
-        best = ratio.argmax(axis=1)
-        for i, r in enumerate(rows.tolist()):
-            j = int(best[i])
-            if not np.isfinite(ratio[i, j]):
-                active[r] = False
-                continue
-            scores[r, j] += step[j]
-            counts[r, j] += 1
-            spent[r] += cost[i, j]
-            m_now[r] += gain[i, j]
-            active[r] = m_now[r] < target_margin[r]
-    return counts
+        i, j, k = np.nonzero(ok)
+        if not len(i):
+            break
+        cand = scores[rows[i]].copy()
+        cand[np.arange(len(i)), j] += step[j] * ks[k]
+        x = with_scores(feats[rows[i]].copy(), cand, bundle.catalogue)
+        gain = bundle.margin_of(x) - m_now[rows[i]]
+        if whole_plan:
+            whole = m_now[rows[i]] + gain - m_start[rows[i]]
+            ratio = np.where(gain > TINY, whole / (spent[rows[i]] + cost[i, j, k]), -np.inf)
+        else:
+            ratio = np.where(gain > TINY, gain / cost[i, j, k], -np.inf)
+        # any plan seen on the way that beats the best so far (a strong move passed over for
+        # a more efficient one that then left no room for it)
+        key = objective(
+            m_now[rows[i]] + gain, spent[rows[i]] + cost[i, j, k], target_margin[rows[i]]
+        )
+        top = np.full(len(rows), -np.inf)
+        np.maximum.at(top, i, key)
+        for q in np.flatnonzero(top > seen_key[rows] + TINY):
+            c = int(np.flatnonzero((i == q) & (key == top[q]))[0])
+            seen[rows[q]] = counts[rows[q]]
+            seen[rows[q], j[c]] += ks[k[c]]
+            seen_key[rows[q]] = top[q]
+        best = np.full(len(rows), -np.inf)
+        np.maximum.at(best, i, ratio)
+        active[rows[~np.isfinite(best)]] = False
+        # the best move of each row (the first on a tie: the fewest steps)
+        pick = np.flatnonzero(np.isfinite(ratio) & (ratio == best[i]))
+        pick = pick[np.unique(i[pick], return_index=True)[1]]
+        r, jj, kk = rows[i[pick]], j[pick], ks[k[pick]]
+        scores[r, jj] += step[jj] * kk
+        counts[r, jj] += kk
+        spent[r] += cost[i[pick], jj, k[pick]]
+        m_now[r] += gain[pick]
+        active[r] = m_now[r] < target_margin[r]
+    final = objective(m_now, plan_cost(counts, cum), target_margin)
+    return np.where((seen_key > final + TINY)[:, None], seen, counts)
+
+
+def objective(m: np.ndarray, cost: np.ndarray, target_margin: np.ndarray) -> np.ndarray:
+    """The search's objective as one number (higher is better): reaching the target first,
+    then the least effort, then the higher log-odds; short of it, the higher log-odds."""
+    return np.where(m >= target_margin, 1e6 - cost * 1e3 + m, m)
+
+
+def better_plans(
+    bundle: ModelBundle,
+    feats: np.ndarray,
+    step: np.ndarray,
+    cum: np.ndarray,
+    target_margin: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+) -> np.ndarray:
+    """Per row, the better of two plans (rows x factors step counts) by the search's
+    objective: the target reached at the least effort (ties: the higher chance), else the
+    higher chance."""
+    nf = first.shape[1]
+    start = feats[:, -nf:]
+    both = np.concatenate([first, second])
+    x = with_scores(
+        np.concatenate([feats, feats]),
+        np.concatenate([start, start]) + both * step,
+        bundle.catalogue,
+    )
+    m = bundle.margin_of(x).reshape(2, -1)
+    key = objective(m, plan_cost(both, cum).reshape(2, -1), target_margin[None, :])
+    return np.where((key[1] > key[0] + TINY)[:, None], second, first)
 
 
 def _moves(counts: np.ndarray, can_add: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

@@ -22,9 +22,10 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, Mitigation
 from scalepredict.inference.bands import next_band_target
-from scalepredict.inference.plan_search import exchange, greedy, ordered_steps
+from scalepredict.inference.plan_search import better_plans, exchange, greedy, ordered_steps
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import feature_matrix, with_scores
+from scalepredict.model.unknowns import POLICY_WORDS, policy_levels
 
 DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
 # Expected gains: the model's log-odds gain x 0.9. Measured on fresh synthetic seeds (see the
@@ -118,7 +119,15 @@ def plan_batch(
     room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
     room = room.astype(int)
     goal = target_margins(bundle, targets)
-    counts = greedy(bundle, feats, movable, room, step, costs, goal, budget)
+    counts = better_plans(  # two greedy starts (see `greedy`), each row keeps the better
+        bundle,
+        feats,
+        step,
+        cum,
+        goal,
+        greedy(bundle, feats, movable, room, step, cum, goal, budget),
+        greedy(bundle, feats, movable, room, step, cum, goal, budget, whole_plan=True),
+    )
     plans = []
     for r in range(len(frame)):
         found = exchange(
@@ -260,15 +269,31 @@ def answer_first(
     parts = [p[starts[u] : starts[u + 1]] for u in range(len(unknown))]
     width = np.array([q.max() - q.min() for q in parts])
     rank = [u for u in np.argsort(-width, kind="stable")[:top] if width[u] >= MIN_RANGE]
-    return [
-        {
-            "factor": names[unknown[u]],
-            "question": cat.factor(names[unknown[u]]).question,
-            "probability_if_lowest": round(float(parts[u][0]), 4),
-            "probability_if_highest": round(float(parts[u][-1]), 4),
-        }
-        for u in rank
-    ]
+    levels_at = policy_levels(cat)
+    now = float(bundle.probability_of(feats[[r]])[0])
+    out = []
+    for u in rank:
+        j = unknown[u]
+        lo, hi = float(parts[u].min()), float(parts[u].max())
+        level = None if levels_at is None else int(levels_at[j])
+        blank = (
+            "left blank it is scored as the model learned blanks"
+            if level is None
+            else f"left blank it counts as {level} at most ({POLICY_WORDS[cat.unknown_policy]})"
+        )
+        out.append(
+            {
+                "factor": names[j],
+                "question": cat.factor(names[j]).question,
+                "probability_if_lowest": round(float(parts[u][0]), 4),
+                "probability_if_highest": round(float(parts[u][-1]), 4),
+                "probability_if_blank": round(now, 4),
+                "blank_scored_as": level,
+                "could": f"Answering could put the chance anywhere from {lo:.1%} to {hi:.1%}; "
+                f"{blank}.",
+            }
+        )
+    return out
 
 
 def apply_changes(

@@ -124,6 +124,8 @@ def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
             f"{d['field']} {d['direction']} ({d['strength']})"
             for d in rec["explanation"]["top_drivers"]
         )
+        policy = rec["explanation"].get("unknown_policy") or {}
+        flat["blank_policy_capped"] = bool(policy.get("capped", False))
     if "plan" in rec:
         plan = rec["plan"]
         flat["plan_actions"] = "; ".join(

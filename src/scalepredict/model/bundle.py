@@ -26,6 +26,7 @@ from scipy.special import expit
 from scalepredict.catalogue import Catalogue, CatalogueError, parse_catalogue
 from scalepredict.model.calibration import Calibrator, Conformal
 from scalepredict.model.features import feature_fingerprint, feature_matrix, feature_names
+from scalepredict.model.unknowns import Scored, score
 
 BOOSTER_FILE = "booster.json"  # {stage: XGBoost JSON model}
 META_FILE = "bundle.json"
@@ -80,14 +81,24 @@ class ModelBundle:
             enable_categorical=True,
         )
 
-    def margin_of(self, x: np.ndarray) -> np.ndarray:
+    def learned_margin_of(self, x: np.ndarray) -> np.ndarray:
         """Log-odds from a feature matrix (`features.feature_matrix`), each row by the booster
-        of its stage."""
+        of its stage, blanks read as the model learned them."""
         out = np.empty(len(x))
         for _, booster, rows in self.routes(x):
             part = x if rows.size == len(x) else x[rows]
             out[rows] = booster.inplace_predict(part, predict_type="margin")
         return out
+
+    def scored(self, x: np.ndarray) -> Scored:
+        """Log-odds under the catalogue's unknown-answer policy, with the feature matrix each
+        row was scored as and which rows the policy capped (`unknowns.py`)."""
+        return score(x, self.catalogue, self.learned_margin_of)
+
+    def margin_of(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds from a feature matrix under the unknown-answer policy: what every score,
+        explanation and plan uses."""
+        return self.scored(x).margin
 
     def probability_of(self, x: np.ndarray) -> np.ndarray:
         """Calibrated probability from a feature matrix (hot loops: plans, what-ifs)."""
@@ -102,6 +113,13 @@ class ModelBundle:
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of scaling up, one per row of a typed assessment frame."""
         return self.probability_of(feature_matrix(frame, self.catalogue))
+
+    def with_policy(self, policy: str) -> ModelBundle:
+        """The same model under another unknown-answer policy (`unknowns.POLICIES`); the
+        calibrator is kept, so refit it where the comparison needs it (`fit.calibrate`)."""
+        source = {**self.catalogue.source, "unknown_policy": policy}
+        cat = parse_catalogue(source, self.catalogue.name)
+        return ModelBundle(cat, self.boosters, self.calibrator, self.conformal, dict(self.meta))
 
     # --- persistence --------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

@@ -49,6 +49,19 @@ def outcome_of(frame: pd.DataFrame, cat: Catalogue) -> np.ndarray:
     return frame[cat.outcome.name].astype(int).to_numpy()
 
 
+def calibrate(
+    bundle: ModelBundle, calibration: pd.DataFrame, cfg: TrainConfig
+) -> tuple[ModelBundle, dict[str, Any]]:
+    """The bundle's boosters with a calibrator and conformal threshold fitted on the
+    calibration rows, as scored under its catalogue's unknown-answer policy."""
+    y_cal = outcome_of(calibration, bundle.catalogue)
+    raw_cal = bundle.raw_probability(calibration)
+    calibrator, cal_scores = choose_calibration(raw_cal, y_cal, cfg.calibration_methods, cfg.seed)
+    conformal = Conformal.fit(calibrator(raw_cal), y_cal, cfg.conformal_alpha)
+    meta = dict(bundle.meta)
+    return ModelBundle(bundle.catalogue, bundle.boosters, calibrator, conformal, meta), cal_scores
+
+
 def fit(
     frame: pd.DataFrame,
     cfg: TrainConfig,
@@ -63,16 +76,13 @@ def fit(
     boosters, found = train_per_stage(
         split.dev, cfg, cat, (lambda i, n: progress("search", i, n)) if progress else None
     )
-    y_cal, y_test = outcome_of(split.calibration, cat), outcome_of(split.test, cat)
-    raw_cal = ModelBundle(cat, boosters, Calibrator(), Conformal()).raw_probability(
-        split.calibration
+    y_test = outcome_of(split.test, cat)
+    bundle, cal_scores = calibrate(
+        ModelBundle(cat, boosters, Calibrator(), Conformal()), split.calibration, cfg
     )
-    calibrator, cal_scores = choose_calibration(raw_cal, y_cal, cfg.calibration_methods, cfg.seed)
-    conformal = Conformal.fit(calibrator(raw_cal), y_cal, cfg.conformal_alpha)
+    conformal = bundle.conformal
     # the training data's profile (summaries, not rows): what the monitor compares with
-    bundle = ModelBundle(
-        cat, boosters, calibrator, conformal, {"profile": reference_profile(frame, cat)}
-    )
+    bundle.meta["profile"] = reference_profile(frame, cat)
     p_test = bundle.probability(split.test)
     test_metrics = with_truth(y_test, p_test, truth_of(split.test, cat))
     covered = [yt in s for yt, s in zip(y_test, conformal.sets(p_test), strict=True)]

@@ -56,7 +56,7 @@ def test_native_contributions_equal_shap_tree_explainer(predictor, proposals, ca
 def test_derived_dimension_features_are_credited_to_their_own_factors(predictor, cat):
     rows = generate(40, seed=321).drop(columns=["scaled_up"])
     rows.loc[0, cat.factors_of("data")] = np.nan  # a dimension with nothing known
-    x = feature_matrix(rows, cat)
+    x = predictor.bundle.scored(feature_matrix(rows, cat)).x  # as the blank policy scores it
     raw = feature_contributions(predictor.bundle, x)
     per_field = contributions(predictor.bundle, rows)
     names = feature_names(cat)
@@ -143,6 +143,11 @@ def test_unknown_answers_stay_unknown_and_are_asked_first(predictor, cat):
     assert plan["answer_first"][0]["factor"] == "value_case"
     first = plan["answer_first"][0]
     assert first["probability_if_highest"] >= first["probability_if_lowest"]
+    # what the unknown could do, and what a blank counts as under the default policy
+    assert first["blank_scored_as"] == 3
+    assert first["probability_if_blank"] <= first["probability_if_highest"] + 1e-4
+    assert first["could"].startswith("Answering could put the chance anywhere from")
+    assert "counts as 3 at most" in first["could"]
 
 
 @settings(max_examples=30, deadline=None)
@@ -295,3 +300,34 @@ def test_answer_first_lists_only_unknowns_that_move_the_chance_a_point(predictor
     for plan in predictor.plan(rows):
         for q in plan["answer_first"]:
             assert abs(q["probability_if_highest"] - q["probability_if_lowest"]) >= 0.0099
+
+
+# A roll-out whose operational handover scores 1 of 5 and is its top factor; in this model a
+# step from 1 to 2 alone gains nothing, from 2 to 3 a lot: a one-step-at-a-time search left it
+# out and spent the budget on small gains elsewhere.
+HANDOVER_AT_ONE = {
+    "initiative_id": "INI-HANDOVER", "city": "city-00066", "assessed_on": "2021-07-15",
+    "stage": "rollout", "domain": "public_safety", "city_population": 728619,
+    "city_resources": 2, "budget_eur": 1953000, "duration_months": 28, "partners": 5,
+    "value_case": 2, "strategic_alignment": 3, "scaling_plan": 2, "funding_continuity": 4,
+    "data_governance": 2, "data_quality": 2, "data_sharing": 4, "privacy_protection": 3,
+    "leadership_commitment": 2, "digital_skills": 2, "cross_department_collaboration": 2,
+    "citizen_engagement": 3, "procurement_fit": 2, "operational_handover": 1,
+    "performance_monitoring": 1, "stakeholder_governance": 2, "interoperability": 5,
+    "legacy_integration": 4, "infrastructure_scalability": 3, "security": 3,
+}  # fmt: skip
+
+
+def test_a_top_factor_at_one_of_five_gets_into_the_plan(predictor, cat):
+    from scalepredict.data.validation import parse_assessments
+
+    row = parse_assessments(pd.DataFrame([HANDOVER_AT_ONE]), cat)
+    rec = predictor.assess(row)[0]
+    top = rec["explanation"]["actionable_drivers"][:3]
+    assert "operational_handover" in [d["field"] for d in top]
+    assert all(d["direction"] == "lowers" for d in top if d["field"] == "operational_handover")
+    steps = [a for a in rec["plan"]["actions"] if a["factor"] == "operational_handover"]
+    assert steps and steps[0]["from"] == 1
+    # and it is worth it: the plan's steps on it raise the chance
+    raised = row.assign(operational_handover=steps[-1]["to"])
+    assert predictor.probability(raised)[0] > rec["probability"] + 0.01

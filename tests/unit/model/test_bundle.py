@@ -37,14 +37,17 @@ def test_one_booster_per_stage_in_catalogue_order(bundle, cat):
 
 def test_each_row_is_scored_by_the_booster_of_its_stage(bundle, rows, cat):
     x = feature_matrix(rows, cat)
-    margin = bundle.margin_of(x)
+    margin = bundle.learned_margin_of(x)  # the boosters' own reading (no blank policy)
     for stage, booster in bundle.boosters.items():
         m = (rows["stage"] == stage).to_numpy()
         own = booster.inplace_predict(x[m], predict_type="margin")
         np.testing.assert_allclose(margin[m], own, atol=1e-6)
     # a row's score does not depend on the other rows in the batch
-    one_by_one = [bundle.margin_of(x[[i]])[0] for i in range(len(x))]
+    one_by_one = [bundle.learned_margin_of(x[[i]])[0] for i in range(len(x))]
     np.testing.assert_allclose(margin, one_by_one, atol=1e-6)
+    # and under the blank policy too (rows with as many blanks are scored together)
+    policy = bundle.margin_of(x)
+    np.testing.assert_allclose(policy, [bundle.margin_of(x[[i]])[0] for i in range(len(x))])
 
 
 def test_moving_a_row_to_another_stage_changes_its_model(bundle, rows, cat):

@@ -447,6 +447,7 @@ function render(assessment, whatif) {
   sticky.hidden = false;
   renderWaterfall(assessment.explanation, assessment.probability);
   renderDrivers(assessment.explanation);
+  renderPolicy(assessment.explanation);
   if (state.planFor !== state.assessment) {
     renderPlan(state.assessment.plan); // rebuilt only for a new assessment: focus stays put
     state.planFor = state.assessment;
@@ -572,6 +573,20 @@ function factorOf(name) {
   return null;
 }
 
+// A blank answer never scores better than the catalogue's policy allows: say when it capped.
+function renderPolicy(explanation) {
+  const policy = explanation.unknown_policy;
+  const note = $("policy-note");
+  note.hidden = !(policy && policy.capped);
+  if (!note.hidden) {
+    const scored = Object.entries(policy.scored_as).map(([f, v]) => `${label(f)} as ${v}`).join(", ");
+    note.textContent =
+      `Unanswered questions are scored under the policy: ${policy.rule}. ` +
+      `Here it capped the chance (${scored}); read as the model learned blanks it would be ` +
+      `${pct1(policy.learned_probability)}. Answer them to get the score the answers earn.`;
+  }
+}
+
 function renderDrivers(explanation) {
   $("drivers").replaceChildren(...explanation.actionable_drivers.map(driverItem));
   $("context-drivers").replaceChildren(...explanation.context_drivers.slice(0, 3).map(driverItem));
@@ -637,7 +652,7 @@ function renderPlan(plan) {
         "li",
         {},
         el("strong", { text: label(q.factor) }),
-        `: ${q.question} The answer could put the chance anywhere from ${pct1(q.probability_if_lowest)} to ${pct1(q.probability_if_highest)}.`,
+        `: ${q.question} ${q.could ?? `The answer could put the chance anywhere from ${pct1(q.probability_if_lowest)} to ${pct1(q.probability_if_highest)}.`}`,
       ),
     );
   }
