@@ -94,6 +94,7 @@ def test_require_promotion_exits_3_when_the_gate_says_no(env):
 
 
 def test_retrain_prints_what_it_added_and_excluded(env):
+    _audit_shifted(400)  # the same ids as in the monitor's test: still 400 initiatives
     out = env["root"] / "retrain.csv"
     res = CliRunner().invoke(
         app,
