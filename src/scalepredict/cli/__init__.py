@@ -31,6 +31,7 @@ for command in (
     score.score,
     serve.serve,
     serve.settings,
+    serve.status,
 ):
     app.command()(command)
 app.add_typer(catalogue_app, name="catalogue")
