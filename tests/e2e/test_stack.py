@@ -221,3 +221,19 @@ def test_load_over_both_with_one_replica_killed_loses_no_answer_and_no_audit(sta
         ).scalar()
     engine.dispose()
     assert rows == answered  # one audit row per proposal answered 200
+
+
+def test_tracking_server_down_replicas_keep_serving_and_a_new_one_uses_its_cache(stack, keys):
+    from tests.e2e.live_server import Server
+
+    stack.stop_replica("mlflow")
+    body = {"proposals": proposals_json(1)}
+    r = httpx.post(f"{stack.urls[0]}/score", json=body, headers=_h(keys["scorer"]), timeout=30)
+    assert r.status_code == 200
+    cache = stack.root / "replica-1" / "model_cache"
+    env = {**stack.settings(), "SCALEPREDICT_MODEL_CACHE": str(cache), "_root": str(stack.root)}
+    with Server.started(env, "late-replica.log") as late:
+        ready = httpx.get(f"{late.url}/readyz").json()
+        assert ready["source"] == "cache" and "registry unreachable" in ready["warning"]
+        r = httpx.post(f"{late.url}/score", json=body, headers=_h(keys["scorer"]), timeout=30)
+        assert r.status_code == 200
