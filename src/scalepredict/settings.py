@@ -111,6 +111,19 @@ class Settings(BaseSettings):
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
+    registry_retries: int = Field(
+        1,
+        ge=0,
+        validation_alias="MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        description="Retries of a request to an MLflow tracking server (MLflow's own default, "
+        "7 with backoff, keeps a service from starting for minutes when the server is down).",
+    )
+    registry_timeout: int = Field(
+        30,
+        gt=0,
+        validation_alias="MLFLOW_HTTP_REQUEST_TIMEOUT",
+        description="Seconds one request to an MLflow tracking server may take.",
+    )
     champion_poll_seconds: float = Field(
         30.0,
         ge=0,

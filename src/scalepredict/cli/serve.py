@@ -129,9 +129,9 @@ def status(
     targets = urls or settings.replica_urls or [f"http://127.0.0.1:{settings.port}"]
     rows = []
     for url in targets:
+        body: dict
         try:
-            r = httpx.get(f"{url.rstrip('/')}/readyz", timeout=5)
-            body = r.json()
+            body = httpx.get(f"{url.rstrip('/')}/readyz", timeout=5).json()
         except (httpx.HTTPError, ValueError) as e:
             body = {"ready": False, "reason": f"unreachable: {type(e).__name__}"}
         rows.append({"url": url, **body})
