@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CODE := src tests benchmarks serving examples
 
-.PHONY: help run test test-fast install browser postgres data lint typecheck docs format clean bento example-ieg
+.PHONY: help run test test-fast install browser postgres data lint typecheck docs format clean bento example-ieg stack stack-down
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,7 @@ browser: ## Install Debian's Chromium if missing (for the planner page's tests)
 
 # The database tests start a throwaway PostgreSQL cluster from Debian's package (nothing system-wide
 # is configured: the package's own cluster, if any, is left alone).
-postgres: ## Install Debian's PostgreSQL if missing (for the database tests)
+postgres: ## Install Debian's PostgreSQL if missing (the database tests, the stack)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 	@ls /usr/lib/postgresql/*/bin/initdb
@@ -58,11 +58,19 @@ example-ieg: install ## Real data: validate the IEG ratings, train + register th
 	$(BIN)/scalepredict train --catalogue $(IEG)/catalogue.yaml --config $(IEG)/train.yaml --if-missing
 	$(BIN)/scalepredict serve --catalogue $(IEG)/catalogue.yaml --port $(IEG_PORT)
 
+# The production topology on this machine: PostgreSQL (a cluster under var/stack), an MLflow
+# tracking server on it and two replicas; `source var/stack.env` points commands at it.
+stack: install postgres data ## PostgreSQL + MLflow server + two replicas (:3101, :3102); var/stack.env
+	$(BIN)/python serving/stack.py up
+
+stack-down: ## Stop everything `make stack` started
+	$(BIN)/python serving/stack.py down
+
 test: install browser postgres lint typecheck docs ## Lint, type-check, build the docs, run the whole suite
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: install lint typecheck ## Everything but the browser and live-server tests (no sudo)
-	$(BIN)/pytest -n 2 -m "not browser and not service"
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not service"
 
 lint: install ## ruff check and format check
 	$(BIN)/ruff check $(CODE)

@@ -65,10 +65,9 @@ def postgres():
     """A real PostgreSQL server for the session (see tests/postgres.py)."""
     from tests.postgres import binaries, running
 
-    bindir = binaries()
-    if bindir is None:
+    if binaries() is None:
         pytest.skip("PostgreSQL is not installed: run `make postgres` (Debian package postgresql)")
-    with running(bindir) as pg:
+    with running() as pg:
         yield pg
 
 

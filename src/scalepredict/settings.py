@@ -161,6 +161,35 @@ class Settings(BaseSettings):
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
+    registry_retries: int = Field(
+        1,
+        ge=0,
+        validation_alias="MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        description="Retries of a request to an MLflow tracking server (MLflow's own default, "
+        "7 with backoff, keeps a service from starting for minutes when the server is down).",
+    )
+    registry_timeout: int = Field(
+        30,
+        gt=0,
+        validation_alias="MLFLOW_HTTP_REQUEST_TIMEOUT",
+        description="Seconds one request to an MLflow tracking server may take.",
+    )
+    champion_poll_seconds: float = Field(
+        30.0,
+        ge=0,
+        validation_alias="SCALEPREDICT_CHAMPION_POLL_SECONDS",
+        description="How often a service checks the registry's champion alias and loads a new "
+        "champion (0: only at start and on an admin reload).",
+    )
+    replicas: str = Field(
+        "",
+        validation_alias="SCALEPREDICT_REPLICAS",
+        description="Base URLs of the service replicas, comma-separated (`scalepredict status`).",
+    )
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.replicas.split(",") if u.strip()]
 
     @model_validator(mode="after")
     def _absolute(self) -> Settings:

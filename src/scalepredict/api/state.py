@@ -48,6 +48,8 @@ class ServiceState:
         self.on_shed: Callable[[], None] = lambda: None  # the guard counts refusals
         self._audit: AuditLog | None = None
         self._reload_lock = threading.Lock()
+        self._poller: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def audit(self) -> AuditLog:
@@ -70,10 +72,47 @@ class ServiceState:
         except Exception as e:
             self.refused = f"{type(e).__name__}: {str(e)[:300]}"
             log.error("no model could be loaded: %s", self.refused)
+            self._start_polling()  # a champion registered later makes the service ready
             return
         self.predictor = predictor
         info = predictor.info
         log.info("serving %s v%s from %s", info["name"], info["version"], info["source"])
+        self._start_polling()
+
+    def _start_polling(self) -> None:
+        """Follow the registry's champion alias: every replica converges on the champion
+        within one period, whoever moved the alias or reloaded one replica."""
+        period = self.settings.champion_poll_seconds
+        if period <= 0 or self._poller is not None:
+            return
+        self._poller = threading.Thread(
+            target=self._poll, args=(period,), name="champion-poll", daemon=True
+        )
+        self._poller.start()
+
+    def _poll(self, period: float) -> None:
+        failed: str | None = None  # a version that failed to load is not retried every period
+        while not self._stopping.wait(period):
+            try:
+                version = champion.registry_version()
+            except Exception as e:  # registry down: keep serving, try again next period
+                log.debug("champion poll: %s", e)
+                continue
+            info = self.predictor.info if self.predictor else {}
+            # A model served from the cache is replaced by the registry's once it is back.
+            served = info.get("version") if info.get("source") == "registry" else None
+            if version is None or version in (served, failed):
+                continue
+            try:
+                previous, candidate = self.reload()
+                self.refused = None
+                log.info("new champion: v%s -> v%s", previous, candidate.info["version"])
+                failed = None
+            except ReloadRefused:
+                failed = version
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     def _check_catalogue(self, predictor: Predictor) -> None:
         theirs = predictor.bundle.catalogue

@@ -35,6 +35,7 @@ for command in (
     score.score,
     serve.serve,
     serve.settings,
+    serve.status,
 ):
     app.command()(command)
 app.add_typer(catalogue_app, name="catalogue")

@@ -109,3 +109,49 @@ def settings(
     for name, value in values.items():
         t.add_row(name, value, sources[name], Settings.model_fields[name].description or "")
     console.print(t)
+
+
+def status(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="Service base URLs [default: the replicas setting, else the port's]."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Each replica's readiness and the model version it serves; exits 1 when one is not
+    ready or the replicas serve different versions."""
+    import httpx
+    from rich.table import Table
+
+    from scalepredict.settings import get_settings
+
+    settings = get_settings()
+    targets = urls or settings.replica_urls or [f"http://127.0.0.1:{settings.port}"]
+    rows = []
+    for url in targets:
+        body: dict
+        try:
+            body = httpx.get(f"{url.rstrip('/')}/readyz", timeout=5).json()
+        except (httpx.HTTPError, ValueError) as e:
+            body = {"ready": False, "reason": f"unreachable: {type(e).__name__}"}
+        rows.append({"url": url, **body})
+    versions = {r.get("model_version") for r in rows}
+    healthy = all(r.get("ready") for r in rows) and len(versions) == 1
+    if as_json:
+        console.print_json(json.dumps({"healthy": healthy, "replicas": rows}))
+    else:
+        t = Table(title="ScalePredict replicas")
+        for col in ("url", "ready", "model version", "source", "reason"):
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            t.add_row(
+                r["url"],
+                "yes" if r.get("ready") else "no",
+                str(r.get("model_version", "")),
+                str(r.get("source", "")),
+                str(r.get("reason", r.get("warning", ""))),
+            )
+        console.print(t)
+        if len(versions) > 1:
+            err.print(f"replicas serve different versions: {sorted(map(str, versions))}")
+    raise typer.Exit(0 if healthy else 1)

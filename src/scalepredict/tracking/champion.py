@@ -57,6 +57,12 @@ def _info(bundle: ModelBundle, version: str, source: str) -> dict:
     }
 
 
+def registry_version() -> str | None:
+    """The version the champion alias names now (None: no champion)."""
+    version = registry.version_by_alias(registry.connect(create=False), registry.CHAMPION)
+    return None if version is None else str(version.version)
+
+
 def from_registry() -> Predictor:
     """The current champion from MLflow, smoke-tested and copied to the cache."""
     import mlflow

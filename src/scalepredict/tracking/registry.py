@@ -4,6 +4,7 @@ aliases (`champion`, `challenger`; registry stages are deprecated), and loading 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from scalepredict.model.bundle import BundleError, ModelBundle
 from scalepredict.settings import get_settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+# What the registry answers for a model or alias that does not exist (yet).
+NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
 
 
 def tracking_uri() -> str:
@@ -43,7 +46,11 @@ class MissingStore(BundleError):
 def connect(create: bool = True) -> MlflowClient:
     """Point MLflow at the tracking store. Training creates the embedded SQLite store; a reader
     (the service, scoring) is told that it is missing, not handed a new empty one."""
-    uri = tracking_uri()
+    settings = get_settings()
+    uri = settings.tracking_uri
+    # MLflow reads its HTTP limits from the environment at each request.
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(settings.registry_retries)
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(settings.registry_timeout)
     db = _sqlite_path(uri)
     if db is not None:
         if not create and not db.exists():
@@ -74,8 +81,10 @@ def version_by_alias(
 ) -> ModelVersion | None:
     try:
         return client.get_model_version_by_alias(name or model_name(), alias)
-    except MlflowException:
-        return None  # no such model or alias yet
+    except MlflowException as e:
+        if e.error_code in NOT_FOUND:
+            return None  # no such model or alias yet
+        raise  # an unreachable or failing registry is not "no champion"
 
 
 def load_bundle(uri: str) -> ModelBundle:

@@ -1,0 +1,238 @@
+"""The production topology, for real: PostgreSQL (Debian's package, a cluster in a temporary
+directory), an MLflow tracking server on it, and two `bentoml serve` replicas sharing both."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from scalepredict.data.synthetic import generate
+from serving.stack import Stack
+from tests.conftest import SMALL_CONFIG
+from tests.e2e.live_server import free_port, proposals_json
+
+pytestmark = [pytest.mark.service, pytest.mark.slow, pytest.mark.xdist_group("stack")]
+
+if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+    pytest.skip("PostgreSQL is not installed (`make postgres`)", allow_module_level=True)
+
+BIN = Path(sys.executable).parent
+POLL_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stack")
+    data, config = root / "train.csv", root / "small.yaml"
+    generate(2000, seed=21, truth=True).to_csv(data, index=False, date_format="%Y-%m-%d")
+    config.write_text(yaml.safe_dump(SMALL_CONFIG))
+    s = Stack(
+        root / "var" / "stack",
+        free_port(),
+        free_port(),
+        [free_port(), free_port()],
+        data=data,
+        train_config=config,
+        extra={"SCALEPREDICT_CHAMPION_POLL_SECONDS": str(POLL_S)},
+    )
+    try:
+        s.up(log=False)
+        yield s
+    finally:
+        s.down()
+
+
+def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "scalepredict"), *args],
+        env={**os.environ, **stack.settings()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def keys(stack) -> dict[str, str]:
+    return {
+        role: cli(stack, "keys", "add", f"t-{role}", "--role", role).stdout.strip()
+        for role in ("scorer", "admin")
+    }
+
+
+def _h(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def audited_request_ids(stack: Stack) -> set[str]:
+    engine = create_engine(stack.settings()["SCALEPREDICT_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT DISTINCT request_id FROM scored_proposals"))
+            return {r[0] for r in rows}
+    finally:
+        engine.dispose()
+
+
+def test_stack_env_file_points_commands_at_the_stack(stack):
+    lines = stack.env_file.read_text()
+    for name, value in stack.settings().items():
+        if not name.startswith("SCALEPREDICT_CHAMPION"):
+            assert f"export {name}=" in lines and value.split("://")[-1] in lines
+    status = cli(stack, "status", "--json")
+    assert '"healthy": true' in status.stdout
+
+
+@pytest.mark.parametrize("replica", [0, 1])
+def test_auth_matrix_on_each_replica(stack, keys, replica):
+    url = stack.urls[replica]
+    body = {"proposals": proposals_json(2)}
+    assert httpx.post(f"{url}/score", json=body).status_code == 401
+    assert httpx.post(f"{url}/score", json=body, headers=_h("sp_wrong")).status_code == 401
+    assert httpx.post(f"{url}/score", json=body, headers=_h(keys["scorer"])).status_code == 200
+    assert httpx.post(f"{url}/admin/reload", headers=_h(keys["scorer"])).status_code == 403
+    ok = httpx.post(f"{url}/admin/reload", headers=_h(keys["admin"]), timeout=60)
+    assert ok.status_code == 200, ok.text
+
+
+def test_key_revoked_on_one_is_refused_by_every_replica_within_5_s(stack):
+    key = cli(stack, "keys", "add", "short-lived", "--role", "scorer").stdout.strip()
+    body = {"proposals": proposals_json(1)}
+    for url in stack.urls:
+        assert httpx.post(f"{url}/score", json=body, headers=_h(key)).status_code == 200
+    cli(stack, "keys", "revoke", "short-lived")
+    revoked = time.monotonic()
+    refused: dict[str, float] = {}
+    while len(refused) < len(stack.urls) and time.monotonic() - revoked < 10:
+        for url in stack.urls:
+            if url not in refused:
+                code = httpx.post(f"{url}/score", json=body, headers=_h(key)).status_code
+                if code == 401:
+                    refused[url] = time.monotonic() - revoked
+        time.sleep(0.1)
+    assert set(refused) == set(stack.urls) and max(refused.values()) <= 5.0, refused
+
+
+def test_new_champion_and_a_reload_on_one_replica_reach_both(stack, keys):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=stack.tracking_uri, registry_uri=stack.tracking_uri)
+    current = client.get_model_version_by_alias("scalepredict", "champion")
+    copy = client.copy_model_version(f"models:/scalepredict/{current.version}", "scalepredict")
+    client.set_registered_model_alias("scalepredict", "champion", copy.version)
+    r = httpx.post(f"{stack.urls[0]}/admin/reload", headers=_h(keys["admin"]), timeout=60)
+    assert r.status_code == 200 and str(copy.version) in r.text
+    deadline = time.monotonic() + 30 * POLL_S
+    while time.monotonic() < deadline:
+        versions = [httpx.get(f"{u}/readyz").json().get("model_version") for u in stack.urls]
+        if versions == [str(copy.version)] * 2:
+            break
+        time.sleep(0.2)
+    assert versions == [str(copy.version)] * 2
+
+
+def _load(stack: Stack, key: str, seconds: float, during=None):
+    """Requests alternate over the replicas from 8 threads, as a load balancer would send
+    them; a replica that cannot be reached is skipped for the other (the balancer's
+    failover). Returns (status counts, request ids answered 200, proposals answered 200)."""
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+    codes: dict[int | str, int] = {}
+    ok_ids: set[str] = set()
+    answered = [0]
+    turn = itertools.count()
+
+    def worker(seed: int) -> None:
+        batch = proposals_json(2, seed=seed)
+        while time.monotonic() < stop:
+            start = next(turn)
+            for hop in range(len(stack.urls)):
+                url = stack.urls[(start + hop) % len(stack.urls)]
+                try:
+                    r = httpx.post(
+                        f"{url}/score", json={"proposals": batch}, headers=_h(key), timeout=30
+                    )
+                except httpx.TransportError:
+                    continue  # the balancer tries the other replica
+                with lock:
+                    codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                    if r.status_code == 200:
+                        ok_ids.add(r.json()["request_id"])
+                        answered[0] += len(batch)
+                break
+            else:
+                with lock:
+                    codes["unreachable"] = codes.get("unreachable", 0) + 1
+
+    with cf.ThreadPoolExecutor(9) as pool:
+        futures = [pool.submit(worker, seed) for seed in range(8)]
+        if during is not None:
+            during()
+        for f in futures:
+            f.result()
+    return codes, ok_ids, answered[0]
+
+
+def test_postgres_lost_mid_load_gives_503_then_recovers_without_audit_loss(stack, keys):
+    def outage():
+        time.sleep(5)
+        stack.postgres.stop("immediate")
+        time.sleep(4)
+        stack.postgres.start()
+
+    codes, ok_ids, _ = _load(stack, keys["scorer"], 25, during=outage)
+    assert set(codes) <= {200, 503}, codes
+    assert codes.get(503, 0) > 0 and codes[200] > 0, codes
+    assert ok_ids <= audited_request_ids(stack)  # every answer sent has its audit rows
+    after = httpx.post(
+        f"{stack.urls[0]}/score", json={"proposals": proposals_json(1)}, headers=_h(keys["scorer"])
+    )
+    assert after.status_code == 200
+
+
+def test_load_over_both_with_one_replica_killed_loses_no_answer_and_no_audit(stack, keys):
+    before = audited_request_ids(stack)
+    codes, ok_ids, answered = _load(
+        stack,
+        keys["scorer"],
+        30,
+        during=lambda: (time.sleep(10), stack.stop_replica("replica-2", crash=True)),
+    )
+    assert codes.get(200, 0) > 0 and set(codes) == {200}, codes
+    after = audited_request_ids(stack) - before
+    assert ok_ids <= after, len(ok_ids - after)
+    engine = create_engine(stack.settings()["SCALEPREDICT_DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT count(*) FROM scored_proposals WHERE request_id = ANY(:ids)"),
+            {"ids": list(ok_ids)},
+        ).scalar()
+    engine.dispose()
+    assert rows == answered  # one audit row per proposal answered 200
+
+
+def test_tracking_server_down_replicas_keep_serving_and_a_new_one_uses_its_cache(stack, keys):
+    from tests.e2e.live_server import Server
+
+    stack.stop_replica("mlflow")
+    body = {"proposals": proposals_json(1)}
+    r = httpx.post(f"{stack.urls[0]}/score", json=body, headers=_h(keys["scorer"]), timeout=30)
+    assert r.status_code == 200
+    cache = stack.root / "replica-1" / "model_cache"
+    env = {**stack.settings(), "SCALEPREDICT_MODEL_CACHE": str(cache), "_root": str(stack.root)}
+    with Server.started(env, "late-replica.log") as late:
+        ready = httpx.get(f"{late.url}/readyz").json()
+        assert ready["source"] == "cache" and "registry unreachable" in ready["warning"]
+        r = httpx.post(f"{late.url}/score", json=body, headers=_h(keys["scorer"]), timeout=30)
+        assert r.status_code == 200
