@@ -41,10 +41,12 @@ class Stack:
     data: Path | None = None  # training data for the first champion (default: data/initiatives.csv)
     train_config: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)  # more settings for every process
+    # As root the cluster belongs to `postgres`, which must reach it (not under a 0700 tmp dir).
+    pg_dir: Path | None = None
 
     @property
     def postgres(self) -> LocalPostgres:
-        return LocalPostgres(self.root / "pg", self.pg_port)
+        return LocalPostgres(self.pg_dir or self.root / "pg", self.pg_port)
 
     @property
     def tracking_uri(self) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -45,12 +47,15 @@ def stack(tmp_path_factory):
         data=data,
         train_config=config,
         extra={"SCALEPREDICT_CHAMPION_POLL_SECONDS": str(POLL_S)},
+        pg_dir=Path(tempfile.mkdtemp(prefix="scalepredict-stack-pg-")) / "pg",
     )
     try:
         s.up(log=False)
         yield s
     finally:
         s.down()
+        s.postgres.kill()
+        shutil.rmtree(s.postgres.data_dir.parent, ignore_errors=True)
 
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
