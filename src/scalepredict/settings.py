@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
+    artifacts_progress_bar: bool = Field(
+        False,
+        validation_alias="MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
+        description="MLflow's artifact download bars (off: they flood server and CI logs).",
+    )
 
     @model_validator(mode="after")
     def _absolute(self) -> Settings:
