@@ -225,9 +225,11 @@ def test_a_run_not_promoted_fails_the_scheduler_and_shows_the_champion_beside_it
     m = run.data.metrics
     assert {"test_roc_auc", "champion_roc_auc", "champion_log_loss"} <= set(m)
     # scored on this run's test set (inverted outcomes), not the figure of its own run
-    assert m["champion_roc_auc"] < 0.5 < client.get_run(champion_run(client)).data.metrics[
-        "test_roc_auc"
-    ]
+    assert (
+        m["champion_roc_auc"]
+        < 0.5
+        < client.get_run(champion_run(client)).data.metrics["test_roc_auc"]
+    )
     assert run.data.tags["compared_with_champion"] == f"v{champion}"
     assert run.data.tags["promoted"] == "false"
 
@@ -256,6 +258,28 @@ def test_evaluate_names_the_version_and_warns_on_training_rows(store, runner, tm
     out = json.loads(res.output)
     assert out["training_overlap_rows"] == 0
     assert out["model"]["version"] == str(version)
+
+
+def test_a_service_start_reuses_the_cached_champion_only_for_that_version(
+    store, tmp_path, monkeypatch
+):
+    from scalepredict.tracking import champion
+
+    monkeypatch.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp_path / "cache"))
+    first = champion.from_registry()  # downloads, writes the cache
+
+    def no_download(**_: object) -> str:
+        raise RuntimeError("downloaded")
+
+    monkeypatch.setattr(mlflow.artifacts, "download_artifacts", no_download)
+    again = champion.from_registry()  # same version: from the cache, no download
+    assert again.info["version"] == first.info["version"]
+    assert again.info["source"] == "registry"
+    # the cache of another store (or version) is not taken for the champion
+    cache_info = tmp_path / "cache" / champion.INFO_FILE
+    cache_info.write_text(cache_info.read_text().replace('"store": "', '"store": "x'))
+    with pytest.raises(RuntimeError, match="downloaded"):
+        champion.from_registry()
 
 
 # --- fast checks without MLflow ----------------------------------------------------------------
