@@ -29,7 +29,11 @@ def name(frame: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("profile", type=Path)
-    ap.add_argument("--under", default="score (app.py)", help="only stacks through this frame")
+    ap.add_argument(
+        "--under",
+        default="create_app.<locals>.score (app.py)",
+        help="only stacks through this frame",
+    )
     ap.add_argument("--top", type=int, default=25)
     args = ap.parse_args()
     everything = stacks(args.profile)

@@ -86,6 +86,7 @@ async def load(url: str, body: bytes, headers: dict, concurrency: int, seconds: 
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "rps": len(latencies) / wall,
+        "ok_rps": (len(latencies) - errors) / wall,  # answers with 200 only
     }
 
 
@@ -280,7 +281,7 @@ def main() -> None:
         results = {}
         print(
             f"{'case':<36} {'conc':>4} {'req':>6} {'err':>4} {'p50 ms':>8} {'p99 ms':>8} "
-            f"{'req/s':>8} {'proposals/s':>11}"
+            f"{'req/s':>8} {'proposals/s':>11}"  # proposals/s: in 200 answers
         )
         for name, url, body, headers, n in cases:
             for conc in (1, 16, 32):
@@ -288,11 +289,11 @@ def main() -> None:
                 results[(name, conc)] = r
                 print(
                     f"{name:<36} {conc:>4} {r['requests']:>6} {r['errors']:>4} {r['p50_ms']:8.1f} "
-                    f"{r['p99_ms']:8.1f} {r['rps']:8.1f} {r['rps'] * n:11.0f}"
+                    f"{r['p99_ms']:8.1f} {r['rps']:8.1f} {r['ok_rps'] * n:11.0f}"
                 )
         floor = results[(cases[0][0], 1)]["p50_ms"]
         single = results[(cases[1][0], 1)]["p50_ms"]
-        best_100 = max(results[(cases[2][0], c)]["rps"] * 100 for c in (1, 16, 32))
+        best_100 = max(results[(cases[2][0], c)]["ok_rps"] * 100 for c in (1, 16, 32))
         mlflow_1 = results[(cases[3][0], 1)]["p50_ms"]
         print(
             f"\n/score 1 proposal p50 / floor p50 = {single / floor:.1f}x (target <= 3x); "

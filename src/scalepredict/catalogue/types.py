@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 FieldType = Literal["string", "category", "integer", "number", "date", "boolean", "score"]
@@ -258,7 +259,7 @@ class Catalogue:
         fields = (*self.assessment_fields(), self.outcome, *([self.truth] if self.truth else []))
         return {f.column: f.name for f in fields if f.column and f.column != f.name}
 
-    @property
+    @cached_property  # read per call in the plan search's inner loop: hashed once
     def fingerprint(self) -> str:
         """Hash of the whole catalogue as written: a model serves only its own catalogue."""
         text = json.dumps(self.source, sort_keys=True, default=str)

@@ -104,10 +104,12 @@ def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> P
 
 def _log_dataset(frame: pd.DataFrame, name: str, source: str, context: str, cat: Catalogue) -> None:
     """A data set as an MLflow input of the active run: name, digest, source and rows."""
-    with warnings.catch_warnings():  # a local path matches two equivalent source types
+    # MLflow warns that a local path matches two equivalent source types, and that integer
+    # columns cannot hold missing values (a hint for model signatures, not for data sets).
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         dataset = from_pandas(frame, source=source, name=name, targets=cat.outcome.name)
-    mlflow.log_input(dataset, context=context)
+        mlflow.log_input(dataset, context=context)
 
 
 def _compare_with_champion(
