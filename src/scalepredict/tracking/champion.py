@@ -68,8 +68,9 @@ def from_registry() -> Predictor:
     if version is None:
         raise BundleError(f"no {registry.CHAMPION} registered at {registry.tracking_uri()}")
     source = _source(str(version.version))
+    held = cache_dir() / INFO_FILE
     try:
-        if json.loads((cache_dir() / INFO_FILE).read_text()) == source:
+        if held.exists() and json.loads(held.read_text()) == source:
             bundle = ModelBundle.load(cache_dir() / "bundle")
             _smoke_test(bundle)
             return Predictor(bundle, _info(bundle, source["version"], "registry"))
