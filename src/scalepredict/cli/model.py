@@ -55,9 +55,15 @@ def train(
 
     The new version becomes `champion` only if, on the same held-out test set, it is not worse
     than the current champion and beats logistic regression and the checklist score."""
+    import os
+
+    from scalepredict.settings import get_settings, project_root
+
+    # Before XGBoost loads OpenMP (below), which reads it once: idle threads that spin made a
+    # training on a busy 2-core machine several times slower (benchmarks/training.py).
+    os.environ["OMP_WAIT_POLICY"] = get_settings().omp_wait_policy
     from scalepredict.model.config import TrainConfig
     from scalepredict.model.split import InsufficientDataError
-    from scalepredict.settings import get_settings, project_root
     from scalepredict.tracking.registry import CHAMPION, usable_champion
     from scalepredict.tracking.run import TrainingDataError, train_and_register
 
