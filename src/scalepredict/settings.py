@@ -161,6 +161,17 @@ class Settings(BaseSettings):
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
+    omp_wait_policy: str = Field(
+        "PASSIVE",
+        validation_alias="OMP_WAIT_POLICY",
+        description="How XGBoost's idle OpenMP threads wait during `train`: PASSIVE sleeps "
+        "(spinning threads made a training on a busy 2-core machine several times slower).",
+    )
+    artifacts_progress_bar: bool = Field(
+        False,
+        validation_alias="MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
+        description="MLflow's artifact download bars (off: they flood server and CI logs).",
+    )
     registry_retries: int = Field(
         1,
         ge=0,

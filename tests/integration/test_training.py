@@ -165,6 +165,123 @@ def test_bad_rows_give_the_report_not_a_traceback(store, runner, tmp_path):
     assert "security" in res.output and "high" in res.output and "Traceback" not in res.output
 
 
+def test_the_mlflow_record_a_data_scientist_reads(store):
+    """A model-training experiment, real run times, the data sets as inputs, and no run tag
+    that claims to be champion (only the registry alias says that)."""
+    client = _client()
+    exp = client.get_experiment_by_name("scalepredict")
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
+    v = client.get_model_version_by_alias("scalepredict", "champion")
+    run = client.get_run(v.run_id)
+    assert "alias" not in run.data.tags and "champion" not in run.data.tags.values()
+    seconds = (run.info.end_time - run.info.start_time) / 1000
+    assert seconds >= run.data.metrics["train_seconds"]  # the run spans the fit
+    inputs = {
+        i.tags[0].value if i.tags else "": i.dataset for i in run.inputs.dataset_inputs
+    }  # context -> dataset
+    assert set(inputs) == {"training", "test"}
+    training = inputs["training"]
+    assert training.name == "train" and training.digest
+    assert str(store["data"]) in training.source
+    assert '"num_rows": 2000' in training.profile
+    assert '"num_rows": 2000' not in inputs["test"].profile
+
+
+def test_a_run_not_promoted_fails_the_scheduler_and_shows_the_champion_beside_it(store):
+    """`train --require-promotion` exits 3 when the gate keeps the champion; the run logs the
+    champion's metrics on its own test set; progress lines reach a pipe (no terminal)."""
+    import os
+    import subprocess
+    import sys
+
+    client = _client()
+    champion = client.get_model_version_by_alias("scalepredict", "champion").version
+
+    def champion_run(c: MlflowClient) -> str:
+        return c.get_model_version("scalepredict", champion).run_id
+
+    inverted = pd.read_csv(store["data"])
+    inverted["scaled_up"] = 1 - inverted["scaled_up"]
+    path = store["root"] / "inverted-again.csv"
+    inverted.drop(columns=["true_probability"]).to_csv(path, index=False)
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "scalepredict.cli", "train", "--require-promotion"]
+    out = subprocess.run(
+        [*cmd, "--data", str(path), "--config", str(store["config"])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 3, out.stderr
+    assert "not promoted" in out.stderr
+    assert "hyperparameter search: 1/" in out.stderr  # plain lines, not a bar
+    assert "logging plots" in out.stderr
+    assert "Downloading artifacts" not in out.stderr
+    assert client.get_model_version_by_alias("scalepredict", "champion").version == champion
+    challenger = client.get_model_version_by_alias("scalepredict", "challenger")
+    run = client.get_run(challenger.run_id)
+    m = run.data.metrics
+    assert {"test_roc_auc", "champion_roc_auc", "champion_log_loss"} <= set(m)
+    # scored on this run's test set (inverted outcomes), not the figure of its own run
+    assert (
+        m["champion_roc_auc"]
+        < 0.5
+        < client.get_run(champion_run(client)).data.metrics["test_roc_auc"]
+    )
+    assert run.data.tags["compared_with_champion"] == f"v{champion}"
+    assert run.data.tags["promoted"] == "false"
+
+
+def test_evaluate_names_the_version_and_warns_on_training_rows(store, runner, tmp_path):
+    version = _client().get_model_version_by_alias("scalepredict", "champion").version
+    res = runner.invoke(app, ["evaluate", "--data", str(store["data"])])
+    assert res.exit_code == 0, res.output
+    assert f"version {version}" in res.output
+    assert "warning" in res.output and "file it was trained on" in res.output
+
+    # a new file holding some of the training rows: the overlap is counted
+    rows = pd.read_csv(store["data"])
+    fresh = generate(300, seed=404, truth=True)
+    fresh["initiative_id"] = [f"fresh-{i}" for i in range(len(fresh))]
+    mixed = write_table(pd.concat([fresh, rows.head(200)]), tmp_path / "mixed.csv")
+    res = runner.invoke(app, ["evaluate", "--data", str(mixed), "--json"])
+    assert res.exit_code == 0, res.output
+    assert "shares" in res.output and "of its 500 rows" in res.output
+
+    clean = write_table(fresh, tmp_path / "fresh.csv")
+    res = runner.invoke(app, ["evaluate", "--data", str(clean), "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    out = json.loads(res.output)
+    assert out["training_overlap_rows"] == 0
+    assert out["model"]["version"] == str(version)
+
+
+def test_a_service_start_reuses_the_cached_champion_only_for_that_version(
+    store, tmp_path, monkeypatch
+):
+    from scalepredict.tracking import champion
+
+    monkeypatch.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp_path / "cache"))
+    first = champion.from_registry()  # downloads, writes the cache
+
+    def no_download(**_: object) -> str:
+        raise RuntimeError("downloaded")
+
+    monkeypatch.setattr(mlflow.artifacts, "download_artifacts", no_download)
+    again = champion.from_registry()  # same version: from the cache, no download
+    assert again.info["version"] == first.info["version"]
+    assert again.info["source"] == "registry"
+    # the cache of another store (or version) is not taken for the champion
+    cache_info = tmp_path / "cache" / champion.INFO_FILE
+    cache_info.write_text(cache_info.read_text().replace('"store": "', '"store": "x'))
+    with pytest.raises(RuntimeError, match="downloaded"):
+        champion.from_registry()
+
+
 # --- fast checks without MLflow ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fitted(small_fit):

@@ -86,6 +86,14 @@ def _duplicates(ids: list[str], id_column: str) -> Response | None:
     )
 
 
+def _answered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results as ScoreResponse answers them: the identifier always as text (a catalogue's
+    identifier may be a number)."""
+    if all(isinstance(r["initiative_id"], str) for r in results):
+        return results
+    return [{**r, "initiative_id": str(r["initiative_id"])} for r in results]
+
+
 def create_app(state: ServiceState) -> FastAPI:
     """The routes over `state`, with request models of the state's catalogue (not yet guarded:
     see `asgi`)."""
@@ -138,7 +146,11 @@ def create_app(state: ServiceState) -> FastAPI:
                 for p, r in zip(body.proposals, results, strict=True)
             ],
         )
-        return {"request_id": request_id, "model": model, "results": results}
+        # Built by our own code to ScoreResponse's shape: answered as is, not validated again
+        # (re-validating a 100-proposal answer cost more than scoring it).
+        return SafeJSONResponse(
+            {"request_id": request_id, "model": model, "results": _answered(results)}
+        )
 
     @app.post("/whatif", response_model=WhatIfResponse, responses=documented(*SCORING))
     def whatif(body: WhatIfRequest, request: Request) -> Any:

@@ -8,6 +8,7 @@ import logging
 import math
 from typing import Any
 
+import orjson
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,12 +36,26 @@ class AuditUnavailable(Exception):
 
 
 class SafeJSONResponse(JSONResponse):
-    """JSON that any string can travel in: non-ASCII (a lone surrogate included) is escaped,
-    so echoing a hostile value can never fail the response itself."""
+    """JSON that any string can travel in. orjson writes it (UTF-8, numpy numbers as numbers;
+    several times faster than `json` on a 100-proposal answer); what orjson refuses (a lone
+    surrogate, an unknown type) is written by `json` with non-ASCII escaped, so echoing a
+    hostile value can never fail the response itself."""
 
     def render(self, content: Any) -> bytes:
-        text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-        return text.encode("ascii")
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        except (orjson.JSONEncodeError, TypeError):
+            text = json.dumps(
+                content, ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=_plain
+            )
+            return text.encode("ascii")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as Python numbers and lists (the `json` fallback)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def error(

@@ -1,5 +1,5 @@
-"""`python -m scalepredict.cli`: the same as the `scalepredict` command."""
+"""`python -m scalepredict.cli`: the same commands as the `scalepredict` script."""
 
 from scalepredict.cli import app
 
-app()
+app(prog_name="scalepredict")

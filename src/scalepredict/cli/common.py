@@ -2,7 +2,8 @@
 validated file or a model with the CLI's error conventions.
 
 Exit codes: 0 success; 1 the data has row-level problems (the report lists them); 2 the file or
-the command cannot be used at all (one line says why)."""
+the command cannot be used at all (one line says why); 3 `train --require-promotion` registered
+a version that the gate did not promote."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
+EXIT_NOT_PROMOTED = 3
 
 ModelUri = Annotated[
     str | None,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from scalepredict.cli.common import (
+    EXIT_NOT_PROMOTED,
     EXIT_PROBLEMS,
     CatalogueFile,
     ModelUri,
@@ -17,6 +18,7 @@ from scalepredict.cli.common import (
     load_valid,
     model_uri_or_champion,
 )
+from scalepredict.cli.progress import progress
 from scalepredict.cli.render import (
     console,
     err,
@@ -42,7 +44,9 @@ def train(
     require_promotion: Annotated[
         bool,
         typer.Option(
-            "--require-promotion", help="Exit 3 when the new version is not promoted (schedulers)."
+            "--require-promotion",
+            help=f"Exit {EXIT_NOT_PROMOTED} when the new version is not promoted to champion "
+            "(for schedulers).",
         ),
     ] = False,
     catalogue: CatalogueFile = None,
@@ -52,12 +56,16 @@ def train(
     The new version becomes `champion` only if, on the same held-out test set, it is not worse
     than the current champion and beats logistic regression and the checklist score.
     Exit 3 with --require-promotion when it does not."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    import os
 
+    from scalepredict.settings import get_settings, project_root
+
+    # Before XGBoost loads OpenMP (below), which reads it once: idle threads that spin made a
+    # training on a busy 2-core machine several times slower (benchmarks/training.py).
+    os.environ["OMP_WAIT_POLICY"] = get_settings().omp_wait_policy
     from scalepredict.model.config import TrainConfig
     from scalepredict.model.split import InsufficientDataError
-    from scalepredict.settings import get_settings, project_root
-    from scalepredict.tracking.registry import usable_champion
+    from scalepredict.tracking.registry import CHAMPION, usable_champion
     from scalepredict.tracking.run import TrainingDataError, train_and_register
 
     cat = catalogue_or_fail(catalogue)
@@ -75,29 +83,9 @@ def train(
             return
         if version is not None:
             err.print(f"champion v{version} cannot be used ({problem}); training a new one")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, object] = {}
-
-        def progress(step: str, i: int, n: int) -> None:
-            if n == 0:
-                err.print(step)
-                return
-            if step not in tasks:
-                tasks[step] = bar.add_task(
-                    {"search": "hyperparameter search", "fit": "calibrate + test"}.get(step, step),
-                    total=n,
-                )
-            bar.update(tasks[step], completed=i)  # type: ignore[arg-type]
-
+    with progress(err) as report:
         try:
-            record = train_and_register(data, cfg, config, progress, cat)
+            record = train_and_register(data, cfg, config, report, cat)
         except (DataFileError, InsufficientDataError) as e:
             raise fail(str(e)) from None
         except TrainingDataError as e:
@@ -107,8 +95,10 @@ def train(
                 EXIT_PROBLEMS,
             ) from None
     print_training_summary(record)
-    if require_promotion and not record.decision.promote:
-        raise fail(f"version {record.version} was not promoted (--require-promotion)", 3)
+    if require_promotion and record.alias != CHAMPION:
+        raise fail(
+            f"version {record.version} was not promoted (--require-promotion)", EXIT_NOT_PROMOTED
+        )
 
 
 def evaluate(
@@ -119,16 +109,41 @@ def evaluate(
 ) -> None:
     """Metrics of a model on labelled data, per stage and per subgroup (small/poor cities)."""
     from scalepredict.cli.common import load_predictor
+    from scalepredict.data.row_hashes import overlap
     from scalepredict.model.fit import evaluate as evaluate_model
+    from scalepredict.tracking.registry import file_sha256, resolve_version
+    from scalepredict.tracking.run import TRAINING_ROWS
 
     uri = model_uri_or_champion(model_uri, catalogue_or_fail(catalogue))
     bundle = load_predictor(uri, catalogue).bundle
     frame = load_valid(data, bundle.catalogue, labelled=True)
+    version = resolve_version(uri)
+    named = f"{uri} (version {version})" if version else uri
     metrics = evaluate_model(bundle, frame)
+    metrics["model"] = {"uri": uri, "version": version, "run_id": bundle.meta.get("run_id")}
+    seen = (
+        overlap(frame, bundle.meta[TRAINING_ROWS], bundle.catalogue)
+        if TRAINING_ROWS in bundle.meta
+        else None
+    )
+    same_file = bundle.meta.get("data", {}).get("sha256") == file_sha256(data)
+    metrics["training_overlap_rows"] = seen
+    if seen or same_file:
+        what = (
+            "is the file it was trained on"
+            if same_file
+            else f"shares {seen} of its {len(frame)} rows with the rows it was trained on"
+        )
+        err.print(
+            f"[bold yellow]warning:[/] {data} {what}: these metrics flatter {named}; "
+            "evaluate on data it has not seen",
+            highlight=False,
+            soft_wrap=True,
+        )
     if as_json:
         console.print_json(json.dumps(metrics))
         return
-    print_evaluation(f"{uri} on {data}", metrics)
+    print_evaluation(f"{named} on {data}", metrics)
 
 
 def promote(

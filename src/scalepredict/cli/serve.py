@@ -44,6 +44,8 @@ def serve(
     # The server runs from the project root: hand it every setting as an absolute value, so
     # it reads the same key file, stores and catalogue as this command would.
     env = {**os.environ, **settings.as_environment()}
+    if "OMP_WAIT_POLICY" not in os.environ:  # training's default; the server keeps OpenMP's
+        env.pop("OMP_WAIT_POLICY")
     if catalogue is not None:
         catalogue_or_fail(catalogue)  # refuse a broken file before starting anything
         env["SCALEPREDICT_CATALOGUE"] = str(catalogue.resolve())

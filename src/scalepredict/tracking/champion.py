@@ -64,30 +64,46 @@ def registry_version() -> str | None:
 
 
 def from_registry() -> Predictor:
-    """The current champion from MLflow, smoke-tested and copied to the cache."""
+    """The current champion from MLflow, smoke-tested and copied to the cache. When the cache
+    already holds that version of that model from that store, it is loaded from there: the
+    registry still says which version is champion, and the download is skipped."""
     import mlflow
 
     client = registry.connect(create=False)
     version = registry.version_by_alias(client, registry.CHAMPION)
     if version is None:
         raise BundleError(f"no {registry.CHAMPION} registered at {registry.tracking_uri()}")
+    source = _source(str(version.version))
+    held = cache_dir() / INFO_FILE
+    try:
+        if held.exists() and json.loads(held.read_text()) == source:
+            bundle = ModelBundle.load(cache_dir() / "bundle")
+            _smoke_test(bundle)
+            return Predictor(bundle, _info(bundle, source["version"], "registry"))
+    except (OSError, ValueError, BundleError) as e:  # no usable cache: download
+        log.info("model cache not used (%s: %s)", type(e).__name__, str(e)[:200])
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"models:/{registry.model_name()}/{version.version}", dst_path=tmp
         )
         bundle = ModelBundle.load(Path(local) / "artifacts" / "bundle")
         _smoke_test(bundle)
-        _write_cache(Path(local) / "artifacts" / "bundle", str(version.version))
+        _write_cache(Path(local) / "artifacts" / "bundle", source)
     return Predictor(bundle, _info(bundle, str(version.version), "registry"))
 
 
-def _write_cache(bundle_dir: Path, version: str) -> None:
+def _source(version: str) -> dict[str, str]:
+    """What the cache holds: a version of a registered model in a tracking store."""
+    return {"version": version, "name": registry.model_name(), "store": registry.tracking_uri()}
+
+
+def _write_cache(bundle_dir: Path, source: dict[str, str]) -> None:
     """Replace the cache atomically: copy beside it, then rename over it."""
     target = cache_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".cache-"))
     shutil.copytree(bundle_dir, staging / "bundle")
-    (staging / INFO_FILE).write_text(json.dumps({"version": version}))
+    (staging / INFO_FILE).write_text(json.dumps(source))
     old = target.with_name(target.name + ".old")
     if target.exists():
         shutil.rmtree(old, ignore_errors=True)

@@ -48,9 +48,11 @@ def connect(create: bool = True) -> MlflowClient:
     (the service, scoring) is told that it is missing, not handed a new empty one."""
     settings = get_settings()
     uri = settings.tracking_uri
-    # MLflow reads its HTTP limits from the environment at each request.
+    # MLflow reads these from the environment at each request / download: bounded HTTP
+    # retries, and no download bars (they would flood the server and CI logs).
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(settings.registry_retries)
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(settings.registry_timeout)
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = str(settings.artifacts_progress_bar)
     db = _sqlite_path(uri)
     if db is not None:
         if not create and not db.exists():
@@ -61,15 +63,25 @@ def connect(create: bool = True) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+# MLflow 3's UI opens an experiment without this tag in its GenAI view (traces, prompts):
+# ours is a model-training experiment (runs, metrics, models).
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
 def experiment_id(client: MlflowClient, name: str | None = None) -> str:
+    """The experiment's id, created if missing; tagged a model-training experiment (also when
+    an older version created it)."""
     name = name or get_settings().experiment
     exp = client.get_experiment_by_name(name)
     if exp is not None:
+        for key, value in EXPERIMENT_KIND.items():
+            if exp.tags.get(key) != value:
+                client.set_experiment_tag(exp.experiment_id, key, value)
         return exp.experiment_id
     db = _sqlite_path(tracking_uri())
     # Artifacts live beside the SQLite file (mlruns/artifacts), not in the working directory.
     location = (db.parent / "artifacts").resolve().as_uri() if db is not None else None
-    return client.create_experiment(name, artifact_location=location)
+    return client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_KIND)
 
 
 def model_uri(alias: str = CHAMPION, name: str | None = None) -> str:
@@ -99,9 +111,28 @@ def load_bundle(uri: str) -> ModelBundle:
     return model.unwrap_python_model().predictor.bundle
 
 
+def resolve_version(uri: str) -> str | None:
+    """The registered version a `models:/NAME@alias` or `models:/NAME/VERSION` URI names now,
+    else None (a run URI or a local bundle directory)."""
+    if not uri.startswith("models:/"):
+        return None
+    ref = uri.removeprefix("models:/")
+    client = connect(create=False)
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        found = version_by_alias(client, alias, name)
+        return str(found.version) if found is not None else None
+    name, _, version = ref.rpartition("/")
+    return version if name and version.isdigit() else None
+
+
 def load_predictor(uri: str) -> Predictor:
     """A predictor from an MLflow URI (`models:/NAME@champion`) or a local bundle directory."""
     return Predictor(load_bundle(uri), {"uri": uri})
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def data_fingerprint(
@@ -109,7 +140,7 @@ def data_fingerprint(
 ) -> dict[str, Any]:
     """What a run was trained on: file hash, rows, cities and per-stage counts."""
     digest = (
-        hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        file_sha256(path)
         if path is not None
         else hashlib.sha256(
             pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()

@@ -5,6 +5,7 @@ Also the deliberate override (`promote`) and model evaluation on any labelled da
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,9 +16,12 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow import MlflowClient
+from mlflow.data.pandas_dataset import from_pandas
 
 import scalepredict
 from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.data.row_hashes import pack, row_hashes
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.plots import shap_summary_per_stage
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
@@ -31,6 +35,8 @@ from scalepredict.tracking.gate import GateDecision, gate
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
 
 Progress = Callable[[str, int, int], None]
+# Bundle meta key: the packed hashes of the rows a model learned from.
+TRAINING_ROWS = "training_row_hashes"
 
 
 class TrainingDataError(ValueError):
@@ -96,6 +102,35 @@ def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> P
     return out_dir
 
 
+def _log_dataset(frame: pd.DataFrame, name: str, source: str, context: str, cat: Catalogue) -> None:
+    """A data set as an MLflow input of the active run: name, digest, source and rows."""
+    # MLflow warns that a local path matches two equivalent source types, and that integer
+    # columns cannot hold missing values (a hint for model signatures, not for data sets).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = from_pandas(frame, source=source, name=name, targets=cat.outcome.name)
+        mlflow.log_input(dataset, context=context)
+
+
+def _compare_with_champion(
+    client: MlflowClient, name: str, test: pd.DataFrame, cat: Catalogue, progress: Progress | None
+) -> tuple[str | None, dict[str, float] | None]:
+    """(the champion's version, its metrics on this run's test set), or None where there is no
+    champion or it cannot score (a champion we cannot score must not block a new model)."""
+    current = registry.version_by_alias(client, registry.CHAMPION, name)
+    if current is None:
+        return None, None
+    try:
+        champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
+        return str(current.version), probability_metrics(
+            outcome_of(test, cat), champion.probability(test)
+        )
+    except Exception as e:
+        if progress:
+            progress(f"champion v{current.version} unusable ({e}); gate on baselines only", 0, 0)
+        return str(current.version), None
+
+
 def train_and_register(
     data_path: str | Path,
     cfg: TrainConfig,
@@ -104,7 +139,8 @@ def train_and_register(
     cat: Catalogue | None = None,
 ) -> TrainingRecord:
     """Train on `data_path` in catalogue `cat` (default: the configured one) and register the
-    model under the catalogue's model name (the config or the settings may override it)."""
+    model under the catalogue's model name (the config or the settings may override it). The
+    MLflow run is open for the whole of it, so its start and end times are the real ones."""
     cat = cat or load_catalogue()
     frame, validation = load_training_data(data_path, cfg, cat)
     client = registry.connect()
@@ -112,23 +148,7 @@ def train_and_register(
     name = cfg.registry.model_name or registry.model_name(cat)
     data_info = registry.data_fingerprint(data_path, frame, cat)
     data_info["not_rated"] = int(validation.not_rated.sum())
-    fitted = fit(frame, cfg, progress, cat)
-    test = fitted.split.test
-    y_test = outcome_of(test, cat)
-
-    champion_metrics = None
-    current = registry.version_by_alias(client, registry.CHAMPION, name)
-    if current is not None:
-        try:
-            champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
-            champion_metrics = probability_metrics(y_test, champion.probability(test))
-        except Exception as e:  # a champion we cannot score must not block a new model
-            champion_metrics = None
-            if progress:
-                progress(
-                    f"champion v{current.version} unusable ({e}); gate on baselines only", 0, 0
-                )
-    decision = gate(fitted.test_metrics, fitted.baselines, champion_metrics, cfg.gate)
+    source = str(Path(data_path).resolve())
 
     with (
         mlflow.start_run(
@@ -136,6 +156,20 @@ def train_and_register(
         ) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
+        _log_dataset(frame, Path(data_path).stem, source, "training", cat)
+        fitted = fit(frame, cfg, progress, cat)
+        test = fitted.split.test
+        y_test = outcome_of(test, cat)
+        _log_dataset(test, f"{Path(data_path).stem} (test split)", source, "test", cat)
+        if progress:
+            progress("comparing with the champion on this test set", 0, 0)
+        champion_version, champion_metrics = _compare_with_champion(
+            client, name, test, cat, progress
+        )
+        decision = gate(fitted.test_metrics, fitted.baselines, champion_metrics, cfg.gate)
+        if progress:
+            progress("logging plots, the report and the model to MLflow", 0, 0)
+
         tmpdir = Path(tmp)
         mlflow.log_params(_flat_params(cfg, fitted))
         mlflow.log_params({"data_sha256": data_info["sha256"], "data_rows": data_info["rows"]})
@@ -161,7 +195,7 @@ def train_and_register(
             )
         for b, m in fitted.baselines.items():
             metrics.update({f"baseline_{b}_{k}": v for k, v in m.items() if k != "n"})
-        if champion_metrics:
+        if champion_metrics:  # the champion on this run's own test set, beside this model
             metrics.update({f"champion_{k}": v for k, v in champion_metrics.items() if k != "n"})
         metrics["train_seconds"] = fitted.seconds
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
@@ -175,10 +209,11 @@ def train_and_register(
             curves["true probability"] = truth
         mlflow.log_artifacts(str(_plots(fitted, tmpdir / "plots", curves)), "plots")
 
-        version_hint = str(int(current.version) + 1) if current is not None else "new"
+        version_hint = str(int(champion_version) + 1) if champion_version is not None else "new"
         report = model_report(fitted, data_info, decision.reasons, version_hint)
         mlflow.log_text(report, "model_report.md")
 
+        learned_from = pd.concat([fitted.split.dev, fitted.split.calibration])
         fitted.bundle.meta.update(
             {
                 "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -186,6 +221,8 @@ def train_and_register(
                 "data": data_info,
                 "metrics": {k: v for k, v in fitted.test_metrics.items() if np.isfinite(v)},
                 "scalepredict_version": scalepredict.__version__,
+                # the rows it learned from (dev + calibration), for `evaluate`'s overlap check
+                TRAINING_ROWS: pack(row_hashes(learned_from, cat)),
             }
         )
         bundle_dir = fitted.bundle.save(tmpdir / "bundle")
@@ -204,8 +241,15 @@ def train_and_register(
         client.set_registered_model_alias(name, alias, version)
         client.set_model_version_tag(name, version, "gate", " | ".join(decision.reasons))
         client.set_model_version_tag(name, version, "data_sha256", data_info["sha256"])
+        # What the gate decided then; who is champion now is the registry alias's alone (a
+        # run tag saying "champion" would go stale when another version takes the alias).
         mlflow.set_tags(
-            {"alias": alias, "model_version": version, "gate": " | ".join(decision.reasons)}
+            {
+                "model_version": version,
+                "promoted": str(decision.promote).lower(),
+                "compared_with_champion": f"v{champion_version}" if champion_metrics else "none",
+                "gate": " | ".join(decision.reasons),
+            }
         )
     held_out = (
         f"later {cat.date} than the training rows"
