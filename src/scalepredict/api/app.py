@@ -81,6 +81,8 @@ def create_app(state: ServiceState) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         default_response_class=SafeJSONResponse,
+        # operation ids are the route names (`score`), what a generated client calls
+        generate_unique_id_function=lambda route: route.name,
     )
     install_handlers(app)
     cat = state.catalogue

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from scalepredict import __version__
+import scalepredict
 from scalepredict.api.state import ServiceState
 
 OPEN = {"/livez", "/readyz", "/healthz", "/docs.json", "/docs", "/"}
@@ -53,10 +53,9 @@ HEALTH = {
 
 def document(app: FastAPI, state: ServiceState) -> dict[str, Any]:
     """The document for `app` (built once per app), with the model served now."""
-    cache = app.extra.setdefault("_openapi", {})
-    if "doc" not in cache:
-        cache["doc"] = _build(app, state)
-    doc = copy.copy(cache["doc"])
+    if app.openapi_schema is None:  # FastAPI's own cache of the document
+        app.openapi_schema = _build(app, state)
+    doc = copy.copy(app.openapi_schema)
     predictor = state.predictor
     info = dict(doc["info"])
     info["x-model-version"] = predictor.info["version"] if predictor else None
@@ -70,7 +69,7 @@ def _build(app: FastAPI, state: ServiceState) -> dict[str, Any]:
     cat = state.catalogue
     doc = get_openapi(
         title="ScalePredict",
-        version=__version__,
+        version=scalepredict.__version__,
         summary="Chances of scaling past the pilot, with explanations and plans.",
         description=DESCRIPTION.format(
             tokens="`, `".join(cat.unknown),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, create_model
@@ -16,12 +17,17 @@ from scalepredict.catalogue.template import example_proposal
 from scalepredict.data.schema import TEXT_MAX
 
 
-def _with_unknown(typ: Any, cat: Catalogue, nullable: bool) -> Any:
+def _unknown_tokens(cat: Catalogue) -> Any:
+    """The catalogue's unknown tokens, one component of the document (`UnknownAnswer`)."""
+    return Enum("UnknownAnswer", {f"token_{k}": t for k, t in enumerate(cat.unknown)}, type=str)
+
+
+def _with_unknown(typ: Any, tokens: Any, nullable: bool) -> Any:
     """A field that may be unknown also takes null and the catalogue's unknown tokens."""
-    return typ | None | Literal[tuple(cat.unknown)] if nullable else typ
+    return typ | None | tokens if nullable else typ
 
 
-def _context_field(f: CatalogueField, cat: Catalogue) -> tuple[Any, Any]:
+def _context_field(f: CatalogueField, tokens: Any) -> tuple[Any, Any]:
     bounds: dict[str, Any] = {}
     if f.type == "category" and f.categories:
         typ: Any = Literal[tuple(f.categories)]
@@ -36,11 +42,11 @@ def _context_field(f: CatalogueField, cat: Catalogue) -> tuple[Any, Any]:
         number = int if f.type == "integer" else float
         typ = Annotated[number, Field(ge=f.min, le=f.max)]
     doc: dict[str, Any] = {"title": f.label or None, "description": f.description}
-    typ = _with_unknown(Annotated[typ, Field(**bounds)] if bounds else typ, cat, f.nullable)
+    typ = _with_unknown(Annotated[typ, Field(**bounds)] if bounds else typ, tokens, f.nullable)
     return typ, Field(None if f.nullable else ..., **doc)
 
 
-def _factor_field(factor: Factor, cat: Catalogue) -> tuple[Any, Any]:
+def _factor_field(factor: Factor, tokens: Any) -> tuple[Any, Any]:
     """A whole level in the factor's range, its label (where the catalogue has them), or
     unknown."""
     rubric = " ".join(f"{k}: {v}" for k, v in (factor.rubric or factor.labels).items())
@@ -52,7 +58,7 @@ def _factor_field(factor: Factor, cat: Catalogue) -> tuple[Any, Any]:
     level: Any = Annotated[int, Field(ge=factor.scale_min, le=factor.scale_max)]
     if factor.labels:
         level = level | Literal[tuple(factor.labels.values())]
-    return _with_unknown(level, cat, True), Field(None, **doc)
+    return _with_unknown(level, tokens, True), Field(None, **doc)
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,9 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     """`Proposal` documents the fields (OpenAPI, generated clients); the bodies carry each
     proposal as sent, checked by the one validation the CSV upload uses too
     (`scalepredict.data.records`), so both paths accept and refuse the same cells."""
-    fields: dict[str, Any] = {f.name: _context_field(f, cat) for f in cat.context}
-    fields.update({factor.name: _factor_field(factor, cat) for factor in cat.factors})
+    tokens = _unknown_tokens(cat)
+    fields: dict[str, Any] = {f.name: _context_field(f, tokens) for f in cat.context}
+    fields.update({factor.name: _factor_field(factor, tokens) for factor in cat.factors})
     fields.update(
         {
             name: (Any, Field(None, description="history: accepted and ignored"))

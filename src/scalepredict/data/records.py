@@ -92,6 +92,9 @@ def _problem(row: int, rid: Any, column: str, rule: str, value: Any) -> dict[str
 
 
 def _json_text(value: Any) -> str:
+    """As JSON writes it (true, NaN), text as is, unless it reads as a number ("3")."""
+    if isinstance(value, str) and pd.isna(pd.to_numeric(value, errors="coerce")):
+        return value[:200]
     try:
         return json.dumps(value)[:200]
     except (TypeError, ValueError):
