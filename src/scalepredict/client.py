@@ -52,13 +52,20 @@ class Client:
         retries: int = 5,
         backoff: float = 0.5,
         batch_size: int | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`batch_size`: proposals per request (default: the server's limit); `retries` of a
+        busy server (503) before giving up; `transport`: httpx's (a proxy, a test's faults)."""
         self.url = url.rstrip("/")
         self.retries, self.backoff = retries, backoff
         self._http = httpx.Client(
-            base_url=self.url, timeout=timeout, headers={"Authorization": f"Bearer {key}"}
+            base_url=self.url,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {key}"},
+            transport=transport,
         )
-        self._batch, self._spec = batch_size, None
+        self._batch = batch_size
+        self._spec: dict[str, Any] | None = None
 
     def __enter__(self) -> Client:
         return self
@@ -124,7 +131,7 @@ class Client:
     def _document(self) -> dict[str, Any]:
         if self._spec is None:
             r = self._http.get("/docs.json")
-            self._spec = r.json() if r.status_code == 200 else {}
+            self._spec = dict(r.json()) if r.status_code == 200 else {}
         return self._spec
 
     def _limit(self) -> int:

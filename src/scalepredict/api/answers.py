@@ -48,7 +48,7 @@ def answer(body: dict[str, Any], fmt: Format) -> Any:
 
 
 # the 200 answer of a route that can answer CSV too, for the OpenAPI document
-CSV_TOO = {
+CSV_TOO: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The assessments: JSON, or with `Accept: text/csv` (or `format=csv`) "
         "one CSV row per proposal: initiative_id, probability, risk_band, uncertainty, "

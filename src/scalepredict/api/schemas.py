@@ -88,7 +88,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
             for name in cat.history_columns
         }
     )
-    examples = [e.proposal for e in cat.examples] or [example_proposal(cat)]
+    examples: Any = [e.proposal for e in cat.examples] or [example_proposal(cat)]
     proposal: Any = create_model(
         "Proposal",
         __config__=ConfigDict(
