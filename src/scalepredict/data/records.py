@@ -73,7 +73,7 @@ def validate_records(records: list[Any], cat: Catalogue) -> ValidationResult:
         index=frame.index,
     )
     shown = frame.copy()
-    for c in refused.columns:  # a refused value is shown as JSON writes it (true, NaN)
+    for c in refused.columns[refused.any()]:  # a refused value shown as JSON writes it (NaN)
         shown.loc[refused[c], c] = frame.loc[refused[c], c].map(_json_text)
     result = validate_proposals(RawTable(shown, Path("request"), first_row=1), cat, refused)
     if not extra:
