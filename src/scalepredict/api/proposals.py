@@ -4,6 +4,7 @@ path or the file row), the proposal's number from 1, its id, the field, the rule
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -22,14 +23,14 @@ def from_records(records: list[Any], cat: Catalogue, where: str = "proposals") -
     for a single one)."""
     result = validate_records(records, cat)
     if not result.valid:
-        by_key = {shown: name for name, shown in cat.renames.items()}
+        # problems name the file's columns; a JSON body has the catalogue's field names
+        named = result.problems.assign(column=result.problems["column"].replace(cat.renames))
 
         def path(p: Any) -> str:
-            field = by_key.get(p.column, p.column)
             at = f"{where}.{int(p.row) - 1}" if where == "proposals" else where
-            return f"{at}.{field}" if field else at
+            return f"{at}.{p.column}" if p.column else at
 
-        _refuse(result, f"the {where}", path)
+        _refuse(replace(result, problems=named), f"the {where}", path)
     return result.frame
 
 
@@ -56,7 +57,7 @@ def _refuse(result: ValidationResult, what: str, path: Any, csv: bool = False) -
             "proposal": int(p.row) - first + 1 if known else None,
             "initiative_id": echo(p.initiative_id) if p.initiative_id != "" else None,
             "column": p.column or None,
-            "rule": f"must be {p.rule}",
+            "rule": p.rule if p.rule.startswith("required") else f"must be {p.rule}",
             "value": echo(p.value),
         }
         if csv:

@@ -60,7 +60,9 @@ def validate_records(records: list[Any], cat: Catalogue) -> ValidationResult:
             if key not in allowed:
                 near = difflib.get_close_matches(str(key), list(known), n=1)
                 hint = f" (did you mean {near[0]}?)" if near else ""
-                extra.append(_problem(k, rid, str(key), f"a field of the catalogue{hint}", None))
+                extra.append(
+                    _problem(k, rid, _safe(str(key)), f"a field of the catalogue{hint}", None)
+                )
         rows.append({key: v for key, v in rec.items() if key in allowed})
     columns = [f.name for f in cat.assessment_fields()]
     present = {key for r in rows for key in r}
@@ -87,14 +89,23 @@ def validate_records(records: list[Any], cat: Catalogue) -> ValidationResult:
 
 def _problem(row: int, rid: Any, column: str, rule: str, value: Any) -> dict[str, Any]:
     shown = "" if value is None else _json_text(value)
-    return {"row": row, "initiative_id": "" if rid is None else rid, "column": column,
-            "rule": rule, "value": shown}  # fmt: skip
+    rid = "" if rid is None else _safe(rid) if isinstance(rid, str) else _json_text(rid)
+    return {"row": row, "initiative_id": rid, "column": column, "rule": rule, "value": shown}
+
+
+def _safe(text: str) -> str:
+    """Text that UTF-8 can hold (JSON may carry a lone surrogate, which no column can)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(text)[1:-1]
+    return text
 
 
 def _json_text(value: Any) -> str:
     """As JSON writes it (true, NaN), text as is, unless it reads as a number ("3")."""
     if isinstance(value, str) and pd.isna(pd.to_numeric(value, errors="coerce")):
-        return value[:200]
+        return _safe(value[:200])
     try:
         return json.dumps(value)[:200]
     except (TypeError, ValueError):
@@ -112,6 +123,8 @@ def _wrong_kind(value: Any, f: Field, cat: Catalogue) -> bool:
     if isinstance(value, float) and not math.isfinite(value):
         return True
     if isinstance(value, str):
+        if _safe(value) != value:
+            return True  # a lone surrogate: not text
         labels = {t.strip().casefold() for t in (f.labels or {}).values()}
         if value in cat.unknown or value.strip().casefold() in labels:
             return False

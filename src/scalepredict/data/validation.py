@@ -91,6 +91,9 @@ def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
 
 
 def _type_rule(f: Field) -> str:
+    if f.type == "score" and f.labels:
+        words = ", ".join(f'"{t}"' for t in f.labels.values())
+        return f"a whole score {f.min}..{f.max}, one of {words} (or empty)"
     return {
         "date": "a date (YYYY-MM-DD)",
         "integer": "a whole number",
