@@ -170,3 +170,13 @@ def test_the_openapi_document_is_valid_and_complete(service):
     assert proposals["maxItems"] == get_settings().max_proposals
     assert schemas["Proposal"]["examples"] and schemas["ScoreRequest"]["examples"]
     assert {"401", "413", "422"} <= set(doc["paths"]["/score"]["post"]["responses"])
+
+
+def test_what_json_can_carry_and_no_column_can_is_refused_not_a_crash(service):
+    client, keys, _ = service
+    h = {**keys["scorer"], "content-type": "application/json"}
+    body = b'{"proposals": [{"\\ud800": 1, "initiative_id": "\\ud800", "city": "\\ud800"}]}'
+    r = client.post("/score", content=body, headers=h)
+    assert r.status_code == 422, r.text
+    columns = {p["column"] for p in r.json()["problems"]}
+    assert {"\\ud800", "initiative_id", "city"} <= columns
