@@ -88,9 +88,14 @@ class Client:
         while start < len(records):
             batch = records[start : start + size]
             r = self._post("/score", {"proposals": batch}, params)
-            if r.status_code == 413 and r.json().get("limit_proposals", size) < size:
-                size = int(r.json()["limit_proposals"])  # the server's limit is lower: re-split
-                continue
+            if r.status_code == 413 and len(batch) > 1:
+                limit = r.json().get("limit_proposals")
+                if limit is not None and int(limit) < len(batch):
+                    size = int(limit)  # the server's limit is lower: re-split
+                    continue
+                if "limit_bytes" in r.json():
+                    size = len(batch) // 2  # the body is too large: halve the batches
+                    continue
             if r.status_code == 422:
                 problems += [_shifted(p, start) for p in r.json().get("problems", [])]
             elif r.status_code != 200:
