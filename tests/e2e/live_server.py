@@ -122,3 +122,23 @@ def proposals_json(n: int, seed: int = 9) -> list[dict]:
     rows = generate(n, seed).drop(columns="scaled_up")
     rows["assessed_on"] = rows["assessed_on"].dt.strftime("%Y-%m-%d")
     return json.loads(rows.to_json(orient="records"))
+
+
+def template_with_blanks(out_dir: Path, n: int, seed: int = 5) -> Path:
+    """The catalogue's template (`write_template`) filled with `n` generated proposals, about a
+    fifth of the factor cells left blank: the file an analyst reads with `pd.read_csv` (a
+    score column with a blank becomes floats, 3.0)."""
+    import numpy as np
+    import pandas as pd
+
+    from scalepredict.catalogue import load_catalogue
+    from scalepredict.catalogue.template import write_template
+
+    cat = load_catalogue()
+    path = write_template(out_dir, cat, labelled=False)[0]
+    rows = generate(n, seed).drop(columns="scaled_up")
+    blank = np.random.default_rng(seed).random((n, len(cat.factor_names))) < 0.2
+    rows[cat.factor_names] = rows[cat.factor_names].astype("Float64").mask(blank)
+    columns = pd.read_csv(path).columns
+    rows[columns].to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path

@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.live_server import Server, proposals_json, trained_service_env
+from scalepredict.client import ScoringError
+from tests.e2e.live_server import Server, proposals_json, template_with_blanks, trained_service_env
 
 pytestmark = pytest.mark.service
 
@@ -150,6 +151,10 @@ def test_bad_input_lists_every_problem_never_5xx(server, env, mutate, status, pa
     problems = r.json()["problems"]
     assert path in [x["path"] for x in problems]
     assert all({"path", "rule"} <= set(x) for x in problems)
+    # every problem names the proposal (from 1) and its id besides the path
+    assert {(x["proposal"], x["initiative_id"]) for x in problems} == {
+        (1, p[0].get("initiative_id"))
+    }
 
 
 def test_limits_and_duplicates(server, env):
@@ -163,7 +168,11 @@ def test_limits_and_duplicates(server, env):
     )
     assert r.status_code == 413 and r.json()["limit_bytes"] == 3_000_000
     r = httpx.post(f"{server.url}/score", json={"proposals": [p, p]}, headers=h)
-    assert r.status_code == 422 and r.json()["error"].startswith("duplicate initiative_id")
+    assert r.status_code == 422
+    assert [(x["proposal"], x["rule"]) for x in r.json()["problems"]] == [
+        (1, "must be unique (duplicate value)"),
+        (2, "must be unique (duplicate value)"),
+    ]
     r = httpx.post(
         f"{server.url}/score", content=b"{oops", headers={**h, "content-type": "application/json"}
     )
@@ -299,6 +308,8 @@ def test_schemathesis_finds_no_server_errors(server, env):
     res = subprocess.run(
         [
             st,
+            "--config-file",
+            str(Path(__file__).parent / "schemathesis.toml"),
             "run",
             f"{server.url}/docs.json",
             "--checks",
@@ -319,7 +330,8 @@ def test_schemathesis_finds_no_server_errors(server, env):
         ],
         capture_output=True,
         text=True,
-        timeout=900,
+        # each request's proposals go through the pandas validation the CSV uses (tens of ms)
+        timeout=1500,
     )
     assert res.returncode == 0, res.stdout[-4000:]
     import re
@@ -409,3 +421,103 @@ def test_planner_page_and_its_files_are_served_with_a_strict_policy(server):
     for escape in ("/static/../pyproject.toml", "/static/%2e%2e/pyproject.toml"):
         r = httpx.get(f"{server.url}{escape}")
         assert r.status_code in (401, 404) and "[project]" not in r.text
+
+
+def test_a_pandas_frame_is_scored_by_to_json_and_by_the_client(server, env, tmp_path):
+    import pandas as pd
+
+    from scalepredict.client import Client
+
+    frame = pd.read_csv(template_with_blanks(tmp_path, 7))  # blanks: 3.0 and NaN
+    r = httpx.post(
+        f"{server.url}/score",
+        content='{"proposals": ' + frame.to_json(orient="records") + "}",
+        headers={**_h(env["_scorer"]), "content-type": "application/json"},
+        params={"plan": "false"},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    expected = [x["probability"] for x in r.json()["results"]]
+    with Client(server.url, env["_scorer"]) as client:
+        scores = client.score(frame, plan=False)
+    assert list(scores.index) == list(frame.index) and list(scores["probability"]) == expected
+    assert list(scores["initiative_id"]) == list(frame["initiative_id"])
+    with Client(server.url, env["_scorer"], batch_size=3) as client:  # 3 + 3 + 1
+        assert list(client.score(frame, plan=False)["probability"]) == expected
+        frame.loc[5, "security"] = 9
+        with pytest.raises(ScoringError) as refused:
+            client.score(frame, plan=False)
+    [problem] = refused.value.problems
+    assert (problem["proposal"], problem["path"]) == (6, "proposals.5.security")  # frame's numbers
+
+
+class _BusyTwice(httpx.HTTPTransport):
+    """The real server behind a transport that first answers 503, as a busy server does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/score" and self.refused < 2:
+            self.refused += 1
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"error": "busy"})
+        return super().handle_request(request)
+
+
+def test_the_client_waits_out_a_busy_server(server, env):
+    import pandas as pd
+
+    from scalepredict.client import Client
+
+    transport = _BusyTwice()
+    frame = pd.DataFrame(proposals_json(2, seed=41))
+    with Client(server.url, env["_scorer"], transport=transport) as client:
+        assert len(client.score(frame, explain=False, plan=False)) == 2
+    assert transport.refused == 2
+
+
+def test_a_client_generated_from_the_document_scores_a_proposal(server, env, tmp_path):
+    import importlib.util
+
+    from openapi_spec_validator import validate
+
+    spec = httpx.get(f"{server.url}/docs.json").json()
+    validate(spec)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    models = tmp_path / "generated_models.py"
+    gen = shutil.which("datamodel-codegen") or str(
+        Path(sys.executable).parent / "datamodel-codegen"
+    )
+    subprocess.run(
+        [
+            gen,
+            "--input",
+            str(tmp_path / "spec.json"),
+            "--input-file-type",
+            "openapi",
+            "--output-model-type",
+            "pydantic_v2.BaseModel",
+            "--output",
+            str(models),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    loaded = importlib.util.spec_from_file_location("generated_models", models)
+    assert loaded and loaded.loader
+    generated = importlib.util.module_from_spec(loaded)
+    sys.modules["generated_models"] = generated  # its annotations resolve in the module
+    loaded.loader.exec_module(generated)
+    example = spec["components"]["schemas"]["Proposal"]["examples"][0]
+    request = generated.ScoreRequest(proposals=[generated.Proposal(**example)])
+    r = httpx.post(
+        f"{server.url}/score",
+        content=request.model_dump_json(exclude_none=True),
+        headers={**_h(env["_scorer"]), "content-type": "application/json"},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    answer = generated.ScoreResponse.model_validate_json(r.text)
+    assert answer.results[0].initiative_id == example["initiative_id"]
+    assert 0 < answer.results[0].probability < 1

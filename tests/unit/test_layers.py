@@ -1,5 +1,6 @@
 """The package's layers import one way: catalogue -> data -> model -> inference ->
-tracking / monitoring / store -> api / cli. Checked on the source (every import, lazy ones
+tracking / monitoring / store -> api / cli. The client is apart: it talks HTTP, imports nothing
+of the package and nothing imports it. Checked on the source (every import, lazy ones
 included) and on what a process actually loads."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ RANK = {
     "monitoring": 5,
     "api": 6,
     "cli": 6,
+    "client": -1,  # a leaf apart: below everything, so it may import nothing of ours
 }
 
 
@@ -102,7 +104,19 @@ def _loaded_by(statement: str) -> set[str]:
         ("import scalepredict.inference.cluster", "mlflow"),
         # Dask is loaded by the commands that run on it, not by every command
         ("import scalepredict.cli", "distributed"),
+        ("import scalepredict.client", "scalepredict.settings"),
+        ("import scalepredict.client", "xgboost"),
+        ("import scalepredict.client", "mlflow"),
     ],
 )
 def test_a_process_never_loads_what_its_layer_must_not_know(statement, forbidden):
     assert forbidden not in _loaded_by(statement)
+
+
+def test_nothing_imports_the_client():
+    users = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "client.py" and "scalepredict.client" in _imports(path)
+    ]
+    assert not users, users

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from scalepredict.api.common import SIGNED_IN, identity, too_many
-from scalepredict.api.errors import documented, error, outcomes_refused
+from scalepredict.api.common import SIGNED_IN, identity
+from scalepredict.api.errors import TooManyProposals, documented, error, outcomes_refused
 from scalepredict.api.schemas import OutcomesResponse
 from scalepredict.api.state import ReloadRefused, ServiceState, log
 from scalepredict.store import outcomes
@@ -31,9 +31,7 @@ def admin_routes(state: ServiceState, OutcomesRequest: Any) -> APIRouter:
         """Record what happened to scored initiatives, each matched to its latest scoring. All
         or nothing: 422 lists every bad row; 409 a different outcome for a recorded id (send
         `replace: true`; the old one goes to history); the same outcome again is unchanged."""
-        limit = state.settings.max_proposals
-        if (refused := too_many(len(body.outcomes), " outcomes", limit)) is not None:
-            return refused
+        TooManyProposals.check(len(body.outcomes), state.settings.max_proposals, " outcomes")
         try:
             done = outcomes.record(
                 state.audit.engine, body.outcomes, cat, identity(request).name, body.replace

@@ -1,14 +1,12 @@
 """What the API's route modules share: the statuses each kind of route documents, who is
-calling, when the guard let the request in, and the size limit's answer."""
+calling and when the guard let the request in."""
 
 from __future__ import annotations
 
 import time
 
 from fastapi import Request
-from fastapi.responses import Response
 
-from scalepredict.api.errors import error
 from scalepredict.store.keys import Identity
 
 # Statuses each kind of route can answer, all with the documented error body.
@@ -23,9 +21,3 @@ def identity(request: Request) -> Identity:
 def started(request: Request) -> float:
     """When the guard let the request in (monotonic clock)."""
     return float(request.scope.get("state", {}).get("started", time.monotonic()))
-
-
-def too_many(n: int, what: str, limit: int) -> Response | None:
-    if n <= limit:
-        return None
-    return error(413, f"too many proposals: {n}{what} > limit {limit}", limit_proposals=limit)

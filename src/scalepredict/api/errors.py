@@ -23,6 +23,27 @@ from scalepredict.store.outcomes import OutcomesRejected
 log = logging.getLogger("scalepredict.api")
 
 
+class InvalidProposals(Exception):
+    """Proposals broke the catalogue's rules (422): one problem per cell, nothing scored."""
+
+    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
+        self.problems = problems
+        super().__init__(message)
+
+
+class TooManyProposals(Exception):
+    """More proposals in one request than the limit (413), counted before any work."""
+
+    def __init__(self, n: int, limit: int, what: str = "") -> None:
+        self.limit = limit
+        super().__init__(f"too many proposals: {n}{what} > limit {limit}")
+
+    @classmethod
+    def check(cls, n: int, limit: int, what: str = "") -> None:
+        if n > limit:
+            raise cls(n, limit, what)
+
+
 class NotReady(Exception):
     """No model is loaded yet (503)."""
 
@@ -144,6 +165,16 @@ async def _invalid_assessment(_: Request, exc: Exception) -> JSONResponse:
     return error(422, "invalid proposal", problems)
 
 
+async def _invalid_proposals(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidProposals)
+    return error(422, str(exc), exc.problems)
+
+
+async def _too_many(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyProposals)
+    return error(413, str(exc), limit_proposals=exc.limit)
+
+
 async def _invalid_whatif(_: Request, exc: Exception) -> JSONResponse:
     return error(422, "invalid change", [{"path": "changes", "rule": str(exc)}])
 
@@ -176,6 +207,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InvalidAssessmentError, _invalid_assessment)
+    app.add_exception_handler(InvalidProposals, _invalid_proposals)
+    app.add_exception_handler(TooManyProposals, _too_many)
     app.add_exception_handler(WhatIfError, _invalid_whatif)
     app.add_exception_handler(NotReady, _not_ready)
     app.add_exception_handler(AuditUnavailable, _audit_unavailable)

@@ -6,16 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, create_model
 
 from scalepredict.catalogue import Catalogue, Factor
 from scalepredict.catalogue import Field as CatalogueField
+from scalepredict.catalogue.template import example_proposal
 from scalepredict.data.schema import TEXT_MAX
 
 
-def _context_field(f: CatalogueField) -> tuple[Any, Any]:
+def _unknown_tokens(cat: Catalogue) -> Any:
+    """The catalogue's unknown tokens, one component of the document (`UnknownAnswer`)."""
+    return Enum("UnknownAnswer", {f"token_{k}": t for k, t in enumerate(cat.unknown)}, type=str)
+
+
+def _with_unknown(typ: Any, tokens: Any, nullable: bool) -> Any:
+    """A field that may be unknown also takes null and the catalogue's unknown tokens."""
+    return typ | None | tokens if nullable else typ
+
+
+def _context_field(f: CatalogueField, tokens: Any) -> tuple[Any, Any]:
     bounds: dict[str, Any] = {}
     if f.type == "category" and f.categories:
         typ: Any = Literal[tuple(f.categories)]
@@ -25,41 +37,28 @@ def _context_field(f: CatalogueField) -> tuple[Any, Any]:
         typ = bool
     elif f.type == "date":
         typ = dt.date
-        if f.min is not None:
-            bounds["ge"] = dt.date.fromisoformat(str(f.min))
-        if f.max is not None:
-            bounds["le"] = dt.date.fromisoformat(str(f.max))
     else:
-        typ = int if f.type == "integer" else float
-        bounds = {"ge": f.min, "le": f.max, "strict": True}  # 3.0 for an integer, or true: refused
+        # integral floats (3.0) are whole numbers; the bounds belong to the number, not a token
+        number = int if f.type == "integer" else float
+        typ = Annotated[number, Field(ge=f.min, le=f.max)]
     doc: dict[str, Any] = {"title": f.label or None, "description": f.description}
-    if f.nullable:
-        return typ | None, Field(None, **doc, **bounds)
-    return typ, Field(..., **doc, **bounds)
+    typ = _with_unknown(Annotated[typ, Field(**bounds)] if bounds else typ, tokens, f.nullable)
+    return typ, Field(None if f.nullable else ..., **doc)
 
 
-def _factor_field(factor: Factor) -> tuple[Any, Any]:
-    """A whole level in the factor's range, or (where the catalogue has them) its label."""
+def _factor_field(factor: Factor, tokens: Any) -> tuple[Any, Any]:
+    """A whole level in the factor's range, its label (where the catalogue has them), or
+    unknown."""
     rubric = " ".join(f"{k}: {v}" for k, v in (factor.rubric or factor.labels).items())
     doc: dict[str, Any] = {
         "title": factor.label,
         "description": f"[{factor.dimension}] {factor.question} "
         f"Levels {factor.scale_min}..{factor.scale_max}. {rubric} null = unknown answer.",
     }
-    bounds: dict[str, Any] = {"ge": factor.scale_min, "le": factor.scale_max, "strict": True}
-    if not factor.labels:
-        return int | None, Field(None, **doc, **bounds)
-    by_text = {t.strip().casefold(): k for k, t in factor.labels.items()}
-    words = ", ".join(f'"{t}"' for t in factor.labels.values())
-
-    def to_level(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        if value.strip().casefold() in by_text:
-            return by_text[value.strip().casefold()]
-        raise ValueError(f"one of {words} or a whole level {factor.scale_min}..{factor.scale_max}")
-
-    return Annotated[int | None, BeforeValidator(to_level)], Field(None, **doc, **bounds)
+    level: Any = Annotated[int, Field(ge=factor.scale_min, le=factor.scale_max)]
+    if factor.labels:
+        level = level | Literal[tuple(factor.labels.values())]
+    return _with_unknown(level, tokens, True), Field(None, **doc)
 
 
 @dataclass(frozen=True)
@@ -73,26 +72,51 @@ class RequestModels:
     OutcomesRequest: Any
 
 
+def _as_sent(value: Any) -> Any:
+    return value
+
+
 def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
-    fields: dict[str, Any] = {f.name: _context_field(f) for f in cat.context}
-    fields.update({factor.name: _factor_field(factor) for factor in cat.factors})
+    """`Proposal` documents the fields (OpenAPI, generated clients); the bodies carry each
+    proposal as sent, checked by the one validation the CSV upload uses too
+    (`scalepredict.data.records`), so both paths accept and refuse the same cells."""
+    tokens = _unknown_tokens(cat)
+    fields: dict[str, Any] = {f.name: _context_field(f, tokens) for f in cat.context}
+    fields.update({factor.name: _factor_field(factor, tokens) for factor in cat.factors})
+    fields.update(
+        {
+            name: (Any, Field(None, description="history: accepted and ignored"))
+            for name in cat.history_columns
+        }
+    )
+    examples: Any = [e.proposal for e in cat.examples] or [example_proposal(cat)]
     proposal: Any = create_model(
         "Proposal",
-        # stripped before any check: " a" and "a" are one id, "   " is empty
-        __config__=ConfigDict(extra="forbid", title="Proposal", str_strip_whitespace=True),
+        __config__=ConfigDict(
+            extra="forbid",
+            title="Proposal",
+            str_strip_whitespace=True,
+            json_schema_extra={"examples": examples},
+        ),
         __doc__=f"One assessment: context and the {len(cat.factors)} factor scores "
-        "(null = unknown).",
+        f"(null, a missing field or one of {', '.join(repr(t) for t in cat.unknown)} = "
+        "unknown). Whole numbers may be written 3.0.",
         **fields,
     )
+    sent = Annotated[dict[str, Any], PlainValidator(_as_sent, json_schema_input_type=proposal)]
     strict = ConfigDict(extra="forbid")
     score: Any = create_model(
         "ScoreRequest",
-        __config__=strict,
+        __config__=ConfigDict(
+            extra="forbid", json_schema_extra={"examples": [{"proposals": examples[:1]}]}
+        ),
         proposals=(
-            list[proposal],
+            list[sent],
             Field(
                 ...,
                 min_length=1,
+                # counted by the route, which answers 413 (too large), not 422
+                json_schema_extra={"maxItems": max_proposals},
                 description=f"1 to {max_proposals} proposals, unique {cat.id_column}.",
             ),
         ),
@@ -100,7 +124,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     whatif: Any = create_model(
         "WhatIfRequest",
         __config__=strict,
-        proposal=(proposal, ...),
+        proposal=(sent, ...),
         changes=(
             dict[str, StrictInt | None],
             Field(
@@ -113,7 +137,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     plan: Any = create_model(
         "PlanRequest",
         __config__=strict,
-        proposal=(proposal, ...),
+        proposal=(sent, ...),
         # inclusive bounds: BentoML publishes OpenAPI 3.0, where exclusive bounds are booleans
         target_probability=(
             float | None,
@@ -279,8 +303,8 @@ class Assessment(BaseModel):
     risk_band: Literal["high", "elevated", "moderate", "low"]
     prediction_set: list[int] = Field(description="90% conformal prediction set of outcomes")
     uncertainty: str
-    explanation: Explanation | None = None
-    plan: Plan | None = None
+    explanation: Explanation | None = Field(None, description="null with `explain=false`")
+    plan: Plan | None = Field(None, description="null with `plan=false` (and on /portfolio)")
 
 
 class ModelRef(BaseModel):
@@ -319,13 +343,13 @@ class OutcomesResponse(BaseModel):
 
 
 class Problem(BaseModel):
-    path: str
+    path: str = Field(description="where: `proposals.0.security` (JSON), `row 2.security` (CSV)")
     rule: str
     value: Any = None
-    # CSV uploads only: the row as people count lines (header = 1), its id and column
-    row: int | None = None
+    proposal: int | None = Field(None, description="the proposal's number, from 1")
     initiative_id: str | None = None
     column: str | None = None
+    row: int | None = Field(None, description="CSV only: the file row (the header is row 1)")
 
 
 class ErrorBody(BaseModel):

@@ -80,6 +80,7 @@ def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
         typed = typed.where((typed >= pd.Timestamp.min) & (typed <= pd.Timestamp.max))
         return typed.astype(DTYPES["date"]), present & typed.isna()
     numeric = pd.to_numeric(raw, errors="coerce")
+    numeric = numeric.where(np.isfinite(numeric.astype(float)))  # "inf" is no count or amount
     wrong = present & numeric.isna()
     if DTYPES[f.type] == "Int64":
         # not whole, or too large for an exact integer (1e20): not a valid count or score
@@ -90,6 +91,9 @@ def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
 
 
 def _type_rule(f: Field) -> str:
+    if f.type == "score" and f.labels:
+        words = ", ".join(f'"{t}"' for t in f.labels.values())
+        return f"a whole score {f.min}..{f.max}, one of {words} (or empty)"
     return {
         "date": "a date (YYYY-MM-DD)",
         "integer": "a whole number",
@@ -156,10 +160,14 @@ def in_catalogue_names(raw: RawTable, cat: Catalogue) -> RawTable:
 
 
 def validate_table(
-    raw: RawTable, labelled: bool | None = None, cat: Catalogue | None = None
+    raw: RawTable,
+    labelled: bool | None = None,
+    cat: Catalogue | None = None,
+    refused: pd.DataFrame | None = None,
 ) -> ValidationResult:
     """Validate a raw table against `cat` (default: the configured catalogue). `labelled=None`
-    decides from the presence of the outcome column."""
+    decides from the presence of the outcome column. `refused` marks cells already known to be
+    of the wrong type (JSON's `true` for a score): reported under the field's type rule."""
     cat = cat or load_catalogue()
     given, raw = raw, in_catalogue_names(raw, cat)
     if labelled is None:
@@ -183,8 +191,10 @@ def validate_table(
             if f.labels:  # a level's own label ("None") is an answer, not an unknown token
                 texts = {t.strip().casefold() for t in f.labels.values()}
                 unknown &= ~cells.astype("str").str.strip().str.casefold().isin(texts)
-            cells = cells.mask(unknown)
+            bad = refused[name] if refused is not None and name in refused else unknown & False
+            cells = cells.mask(unknown | bad)
             col, wrong = _parse_one(cells, f)
+            wrong = wrong | bad
             rule = _type_rule(f)
         typed[name] = col
         if wrong.any():

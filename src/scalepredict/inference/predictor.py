@@ -111,13 +111,14 @@ class Predictor:
 
 
 def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
-    """One assessment record as one flat row (CSV exports): lists joined, drivers and plan
-    steps as text."""
+    """One assessment record as one flat row (CSV exports and the API's CSV answer): lists
+    joined, drivers as text and as columns (field, points), points per dimension, plan steps as
+    text."""
     flat: dict[str, Any] = {
         k: rec[k] for k in ("initiative_id", "probability", "risk_band", "uncertainty")
     }
     flat["prediction_set"] = "|".join(map(str, rec["prediction_set"]))
-    if "explanation" in rec:
+    if rec.get("explanation"):
         dims = rec["explanation"]["dimensions"]
         flat["weakest_dimension"] = min((d for d in dims if d != "context"), key=dims.get)
         flat["top_drivers"] = "; ".join(
@@ -126,7 +127,12 @@ def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
         )
         policy = rec["explanation"].get("unknown_policy") or {}
         flat["blank_policy_capped"] = bool(policy.get("capped", False))
-    if "plan" in rec:
+        for k, d in enumerate(rec["explanation"]["top_drivers"], start=1):
+            flat[f"driver_{k}"] = d["field"]
+            flat[f"driver_{k}_points"] = d["points"]
+        for dim, points in rec["explanation"]["dimension_points"].items():
+            flat[f"points_{dim}"] = points
+    if rec.get("plan"):
         plan = rec["plan"]
         flat["plan_actions"] = "; ".join(
             f"{a['factor']} {a['from']}->{a['to']}" for a in plan["actions"]

@@ -86,6 +86,20 @@ function operation(spec, path, method, op, id) {
   sec.append(node("h2", { id: `${id}-title` }, node("span", { class: "method" }, method.toUpperCase()), " ", node("code", {}, path)));
   if (op.summary) sec.append(node("p", { class: "summary" }, op.summary));
   if (op.description) for (const para of op.description.split(/\n\s*\n/)) sec.append(node("p", {}, para));
+  if (op.security && op.security.length) {
+    sec.append(node("p", { class: "muted" }, "Needs a key: ", node("code", {}, "Authorization: Bearer <key>"), "."));
+  }
+  const params = op.parameters || [];
+  if (params.length) {
+    sec.append(node("h3", {}, "Query parameters"));
+    const items = params.map((p) => {
+      const s = resolve(spec, p.schema);
+      const values = enumOf(s);
+      const dflt = p.schema && p.schema.default !== undefined ? `, default ${p.schema.default}` : "";
+      return node("li", {}, node("code", {}, p.name), ` (${typeText(spec, p.schema)}${dflt})`, values ? ` One of: ${values.join(", ")}.` : "");
+    });
+    sec.append(node("ul", {}, ...items));
+  }
   const body = op.requestBody;
   if (body) {
     sec.append(node("h3", {}, "Request body"));

@@ -1,0 +1,67 @@
+"""Proposals into the typed frame, from a JSON body or a CSV upload, through the one validation
+both share (`scalepredict.data.records`); problems reported alike on both paths: where (the JSON
+path or the file row), the proposal's number from 1, its id, the field, the rule, the value."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from scalepredict.api.errors import InvalidProposals, TooManyProposals, echo
+from scalepredict.catalogue import Catalogue
+from scalepredict.data.records import validate_proposals, validate_records
+from scalepredict.data.tables import DataFileError, read_csv_bytes
+from scalepredict.data.validation import ValidationResult
+
+SHOWN = 200  # problems listed in one answer (the count is in the message)
+
+
+def from_records(records: list[Any], cat: Catalogue, where: str = "proposals") -> pd.DataFrame:
+    """JSON proposals -> typed frame; `where` is the body's field (`proposals`, or `proposal`
+    for a single one)."""
+    result = validate_records(records, cat)
+    if not result.valid:
+        # problems name the file's columns; a JSON body has the catalogue's field names
+        named = result.problems.assign(column=result.problems["column"].replace(cat.renames))
+
+        def path(p: Any) -> str:
+            at = f"{where}.{int(p.row) - 1}" if where == "proposals" else where
+            return f"{at}.{p.column}" if p.column else at
+
+        _refuse(replace(result, problems=named), f"the {where}", path)
+    return result.frame
+
+
+def from_csv(body: bytes, filename: str, cat: Catalogue, limit: int) -> ValidationResult:
+    """A CSV upload: counted, then checked whole (columns, every cell); rows are proposals."""
+    try:
+        raw = read_csv_bytes(body, filename)
+        TooManyProposals.check(len(raw.frame), limit, " rows")
+        result = validate_proposals(raw, cat)
+    except DataFileError as e:
+        raise InvalidProposals(str(e), []) from e
+    if not result.valid:
+        _refuse(result, "the CSV", lambda p: f"row {p.row}.{p.column}", csv=True)
+    return result
+
+
+def _refuse(result: ValidationResult, what: str, path: Any, csv: bool = False) -> None:
+    first = result.raw.first_row
+    problems = []
+    for p in result.problems.head(SHOWN).itertuples():
+        known = pd.notna(p.row)
+        entry = {
+            "path": path(p) if known else str(p.column),
+            "proposal": int(p.row) - first + 1 if known else None,
+            "initiative_id": echo(p.initiative_id) if p.initiative_id != "" else None,
+            "column": p.column or None,
+            "rule": p.rule if p.rule.startswith("required") else f"must be {p.rule}",
+            "value": echo(p.value),
+        }
+        if csv:
+            entry["row"] = int(p.row) if known else None
+        problems.append(entry)
+    n = len(result.problems)
+    raise InvalidProposals(f"{n} problem(s) in {what}; nothing was scored", problems)
