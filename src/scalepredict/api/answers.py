@@ -50,10 +50,17 @@ def answer(body: dict[str, Any], fmt: Format) -> Any:
 
 
 def _answered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The identifier always as text, as ScoreResponse says (a catalogue's may be a number)."""
-    if all(isinstance(r["initiative_id"], str) for r in results):
-        return results
-    return [{**r, "initiative_id": str(r["initiative_id"])} for r in results]
+    """As ScoreResponse says: the identifier as text (a catalogue's may be a number), and
+    `explanation` and `plan` always present (null when switched off)."""
+    return [
+        {
+            **r,
+            "initiative_id": str(r["initiative_id"]),
+            "explanation": r.get("explanation"),
+            "plan": r.get("plan"),
+        }
+        for r in results
+    ]
 
 
 # the 200 answer of a route that can answer CSV too, for the OpenAPI document

@@ -25,7 +25,8 @@ from scalepredict.api.errors import (
 from scalepredict.api.guard import GuardMiddleware
 from scalepredict.api.openapi import document
 from scalepredict.api.proposals import from_csv, from_records
-from scalepredict.api.schemas import PlanResponse, ScoreResponse, WhatIfResponse, request_models
+from scalepredict.api.requests import request_models
+from scalepredict.api.schemas import PlanResponse, ScoreResponse, WhatIfResponse
 from scalepredict.api.state import ServiceState
 from scalepredict.catalogue import catalogue_dict
 
@@ -160,7 +161,7 @@ def create_app(state: ServiceState) -> FastAPI:
         return {
             "request_id": request_id,
             "model": model,
-            "initiative_id": frame[cat.id_column].iloc[0],
+            "initiative_id": str(frame[cat.id_column].iloc[0]),
             "plan": result,
         }
 

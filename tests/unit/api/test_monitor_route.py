@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from tests.e2e.live_server import proposals_json
-from tests.unit.api.test_app_in_process import service  # noqa: F401  (the fixture)
 
 
-def test_monitor_summary_over_the_audit_store(service):  # noqa: F811
+def test_monitor_summary_over_the_audit_store(service):
     client, keys, _ = service
     r = client.post("/score", json={"proposals": proposals_json(5)}, headers=keys["scorer"])
     assert r.status_code == 200

@@ -91,7 +91,7 @@ def test_json_view_lists_every_factor_once(cat):
 def test_worked_examples_pass_the_schema_and_the_api_model(cat):
     import pandas as pd
 
-    from scalepredict.api.schemas import request_models
+    from scalepredict.api.requests import request_models
     from scalepredict.data.validation import parse_assessments
 
     Proposal = request_models(cat, 1000).Proposal
