@@ -5,9 +5,9 @@ request model generated from the catalogue as an object, not as a name to look u
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from scalepredict.api.common import SIGNED_IN, identity
@@ -15,6 +15,8 @@ from scalepredict.api.errors import TooManyProposals, documented, error, outcome
 from scalepredict.api.schemas import OutcomesResponse
 from scalepredict.api.state import ReloadRefused, ServiceState, log
 from scalepredict.store import outcomes
+
+IsoDate = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-01-31"])]
 
 
 def admin_routes(state: ServiceState, OutcomesRequest: Any) -> APIRouter:
@@ -82,11 +84,19 @@ def admin_routes(state: ServiceState, OutcomesRequest: Any) -> APIRouter:
         return Response(data, media_type="text/csv")
 
     @app.get("/admin/monitor", responses=documented(*SIGNED_IN, 422))
-    def monitor(since: date | None = None, until: date | None = None) -> Any:
+    def monitor(since: IsoDate = None, until: IsoDate = None) -> Any:
         """The monitor's summary (admin only): verdict (ok / watch / act), reasons, and per
         window the drift and the estimated and realized AUC; `since`/`until`: YYYY-MM-DD."""
         from scalepredict.api.monitor import monitor_summary
 
-        return monitor_summary(state, since, until)
+        try:  # only calendar dates: pydantic would also read `0` as 1970-01-01
+            start, end = (None if d is None else date.fromisoformat(d) for d in (since, until))
+        except ValueError as e:
+            return error(422, "invalid date", [{"path": "query", "rule": str(e)}])
+        if start is not None and end is not None and end <= start:
+            return error(
+                422, "until must be after since", [{"path": "query.until", "rule": "> since"}]
+            )
+        return monitor_summary(state, start, end)
 
     return app
