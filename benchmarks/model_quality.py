@@ -4,7 +4,7 @@ and print the learning curve of the AUC gap to Bayes.
 
 Usage: python benchmarks/model_quality.py [--train-rows 20000] [--eval-rows 50000]
        [--curve 1000 5000 20000 100000] [--trials 12]
-Targets (issue 3): AUC within 0.01 of Bayes at 20k rows, ECE <= 0.02, above both baselines."""
+Targets: AUC within 0.01 of Bayes at 20k rows, ECE <= 0.02, above both baselines."""
 
 from __future__ import annotations
 

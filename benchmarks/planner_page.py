@@ -1,7 +1,7 @@
 """How fast the planner page answers a what-if, as a planner feels it: from changing a factor in
 real headless Chromium to the new probability and explanation on screen (including the page's
 120 ms coalescing delay), beside the bare /whatif HTTP call from Python (the baseline).
-Issue 6 asks for an update within a second.
+The target: an update within a second.
 
 Needs a registered champion (`make run` or `scalepredict train`) and Debian's Chromium.
 Usage: python -m benchmarks.planner_page [--changes 40]"""
