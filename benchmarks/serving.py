@@ -148,13 +148,13 @@ def bench_env(prefix: str) -> tuple[Path, dict[str, str], str]:
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     env = {
         "SCALEPREDICT_KEYS_FILE": str(tmp / "keys.json"),
-        "SCALEPREDICT_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
+        "SCALEPREDICT_DATABASE_URL": f"sqlite:///{tmp}/scalepredict.db",
         "SCALEPREDICT_MODEL_CACHE": str(tmp / "cache"),
         "BENTOML_HOME": str(tmp / "bentoml"),
         "MLFLOW_TRACKING_URI": tracking_uri(),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs uvicorn
     }
-    return tmp, env, add_key("bench", "scorer", Path(env["SCALEPREDICT_KEYS_FILE"]))
+    return tmp, env, add_key("bench", "scorer", env["SCALEPREDICT_DATABASE_URL"])
 
 
 def proposals(n: int) -> list[dict]:
@@ -302,7 +302,7 @@ def main() -> None:
         print(f"proposals/s in 100-proposal requests: {best_100:,.0f} (target >= 1,000)")
 
         if args.load_seconds > 0:
-            audit = AuditLog(env["SCALEPREDICT_AUDIT_URL"])
+            audit = AuditLog(env["SCALEPREDICT_DATABASE_URL"])
             before = audit.count()
             body = json.dumps({"proposals": proposals(args.load_proposals)}).encode()
             r = measure(
