@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,7 @@ async def load(url: str, body: bytes, headers: dict, concurrency: int, seconds: 
     """Closed-loop load: `concurrency` clients send back-to-back requests for `seconds`."""
     latencies: list[float] = []
     errors = 0
+    kinds: Counter[str] = Counter()  # what each error was: a status, or the client's exception
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -71,8 +73,11 @@ async def load(url: str, body: bytes, headers: dict, concurrency: int, seconds: 
                 try:
                     r = await client.post(url, content=body, headers=headers)
                     ok = r.status_code == 200
-                except httpx.HTTPError:
+                    if not ok:
+                        kinds[str(r.status_code)] += 1
+                except httpx.HTTPError as e:
                     ok = False
+                    kinds[type(e).__name__] += 1
                 latencies.append(time.perf_counter() - t)
                 errors += not ok
 
@@ -83,6 +88,7 @@ async def load(url: str, body: bytes, headers: dict, concurrency: int, seconds: 
     return {
         "requests": len(latencies),
         "errors": errors,
+        "error_kinds": dict(kinds),
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "rps": len(latencies) / wall,
@@ -290,6 +296,7 @@ def main() -> None:
                 print(
                     f"{name:<36} {conc:>4} {r['requests']:>6} {r['errors']:>4} {r['p50_ms']:8.1f} "
                     f"{r['p99_ms']:8.1f} {r['rps']:8.1f} {r['ok_rps'] * n:11.0f}"
+                    + (f"  errors: {r['error_kinds']}" if r.get("error_kinds") else "")
                 )
         floor = results[(cases[0][0], 1)]["p50_ms"]
         single = results[(cases[1][0], 1)]["p50_ms"]
@@ -317,7 +324,8 @@ def main() -> None:
             print(
                 f"\nload: {args.load_seconds:.0f} s at concurrency {args.load_concurrency}, "
                 f"{args.load_proposals} proposals per request: {r['requests']} requests, "
-                f"{r['errors']} errors, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                f"{r['errors']} errors {r['error_kinds'] or ''}, "
+                f"p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
                 f"{r['rps']:.1f} req/s; audit rows {stored} for {scored} proposals scored "
                 f"({'complete' if stored == scored else 'INCOMPLETE'})"
             )

@@ -4,8 +4,10 @@ request, so a request's rows land together."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,11 @@ def _safe_cell(value: Any) -> Any:
 class AuditLog:
     def __init__(self, url: str | None = None) -> None:
         self.engine = database.engine(url)
+        # SQLite has one writer at a time. Under load, a thread holding its write lock can wait
+        # for the GIL longer than SQLite's busy timeout while the scoring threads compute, and
+        # the others' writes then fail ("database is locked": a 503). The service's own
+        # writes queue here instead; other processes still meet the busy timeout.
+        self._sqlite_writes = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     def record(
         self,
@@ -55,12 +62,14 @@ class AuditLog:
             }
             for iid, inp, out in items
         ]
-        with self.engine.begin() as conn:
+        with self._sqlite_writes or contextlib.nullcontext(), self.engine.begin() as conn:
             conn.execute(records.insert(), rows)
 
     def writable(self) -> str | None:
         """Why a write would fail now (locked, read-only, unreachable), or None: a write
         transaction is opened and rolled back, so nothing is stored."""
+        if self._sqlite_writes is not None and self._sqlite_writes.locked():
+            return None  # one of our own writes is in progress: the store is being written
         try:
             with self.engine.connect() as conn:
                 if self.engine.dialect.name == "sqlite":
