@@ -18,7 +18,6 @@ sample of initiatives (see the benchmarks page)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 
@@ -27,15 +26,6 @@ from scalepredict.model.features import with_scores
 
 EXCHANGE_ROUNDS = 12  # moves per plan at most; each one strictly improves the objective
 TINY = 1e-9
-
-
-def margins(
-    bundle: ModelBundle, feats: np.ndarray, r: int, start: np.ndarray, counts: np.ndarray, step
-) -> np.ndarray:
-    """Log-odds of row r with each row of `counts` (steps per factor) applied."""
-    states = start[None, :] + counts * step[None, :]
-    x = with_scores(np.repeat(feats[[r]], len(states), axis=0), states, bundle.catalogue)
-    return bundle.margin_of(x)
 
 
 def plan_cost(counts: np.ndarray, cum: np.ndarray) -> np.ndarray:
@@ -52,16 +42,17 @@ def greedy(
     cum: np.ndarray,
     target_margin: np.ndarray,
     budget: float,
-    whole_plan: bool = False,
+    whole_plan: np.ndarray | None = None,
 ) -> np.ndarray:
     """rows x factors: moves chosen greedily by log-odds gain per effort, for the whole batch
     at once, until each row reaches its target (on the log-odds scale) or nothing fits. A move
     raises one factor by one or more steps at once: a tree's threshold may lie two levels up,
     where the first step alone gains nothing (a factor at 1 of 5 that only counts from 3).
-    `whole_plan`: rank a move by the gain per effort of the plan it makes (from the start)
-    rather than by its own; that prefers a strong costly move over a cheap weak one, which
-    wins where several factors must rise together (the weakest dimension)."""
+    `whole_plan` (per row): rank a move by the gain per effort of the plan it makes (from the
+    start) rather than by its own; that prefers a strong costly move over a cheap weak one,
+    which wins where several factors must rise together (the weakest dimension)."""
     n, nf = movable.shape
+    whole_plan = np.zeros(n, bool) if whole_plan is None else whole_plan
     span = cum.shape[1] - 1
     scores = feats[:, -nf:].copy()
     counts = np.zeros((n, nf), int)
@@ -90,11 +81,11 @@ def greedy(
         cand[np.arange(len(i)), j] += step[j] * ks[k]
         x = with_scores(feats[rows[i]].copy(), cand, bundle.catalogue)
         gain = bundle.margin_of(x) - m_now[rows[i]]
-        if whole_plan:
-            whole = m_now[rows[i]] + gain - m_start[rows[i]]
-            ratio = np.where(gain > TINY, whole / (spent[rows[i]] + cost[i, j, k]), -np.inf)
-        else:
-            ratio = np.where(gain > TINY, gain / cost[i, j, k], -np.inf)
+        whole = m_now[rows[i]] + gain - m_start[rows[i]]
+        per_effort = np.where(
+            whole_plan[rows[i]], whole / (spent[rows[i]] + cost[i, j, k]), gain / cost[i, j, k]
+        )
+        ratio = np.where(gain > TINY, per_effort, -np.inf)
         # any plan seen on the way that beats the best so far (a strong move passed over for
         # a more efficient one that then left no room for it)
         key = objective(
@@ -154,9 +145,18 @@ def better_plans(
     return np.where((key[1] > key[0] + TINY)[:, None], second, first)
 
 
-def _moves(counts: np.ndarray, can_add: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Every plan one move away: drop a step, drop one or two and add one, add one."""
-    taken = [j for j in range(len(counts)) if counts[j] > 0]
+def margins_at(
+    bundle: ModelBundle, feats: np.ndarray, rows: np.ndarray, states: np.ndarray
+) -> np.ndarray:
+    """Log-odds of feature rows `rows` (context as they are) with factor scores `states`: the
+    one model call of every batched step below."""
+    return bundle.margin_of(with_scores(feats[rows].copy(), states, bundle.catalogue))
+
+
+def _moves(counts: np.ndarray, can_add: np.ndarray) -> np.ndarray:
+    """Every plan one move away: drop a step, drop one or two and add one, add one (`can_add`:
+    the factors with room for one more step)."""
+    taken = np.flatnonzero(counts > 0).tolist()
     drops = [(), *((j,) for j in taken), *itertools.combinations(taken, 2)]
     out = []
     for drop in drops:
@@ -164,85 +164,99 @@ def _moves(counts: np.ndarray, can_add: Callable[[np.ndarray], np.ndarray]) -> n
         for j in drop:
             base[j] -= 1
         if drop:
-            out.append(base)
-        for u in np.flatnonzero(can_add(base)):
-            if u in drop:
-                continue
-            moved = base.copy()
-            moved[u] += 1
-            out.append(moved)
-    return np.array(out, int).reshape(-1, len(counts))
+            out.append(base[None, :])
+        adds = np.flatnonzero(can_add)
+        adds = adds[~np.isin(adds, drop)]
+        moved = np.repeat(base[None, :], len(adds), axis=0)
+        moved[np.arange(len(adds)), adds] += 1
+        out.append(moved)
+    return np.concatenate(out).reshape(-1, len(counts))
 
 
 def exchange(
     bundle: ModelBundle,
     feats: np.ndarray,
-    r: int,
     counts: np.ndarray,
     movable: np.ndarray,
     room: np.ndarray,
     step: np.ndarray,
     cum: np.ndarray,
-    target_margin: float,
+    target_margin: np.ndarray,
     budget: float,
 ) -> np.ndarray:
-    """Improve row r's plan by single moves until none helps (see the module's docstring)."""
-    nf = len(counts)
-    start = feats[r, -nf:]
-
-    def can_add(c: np.ndarray) -> np.ndarray:
-        return movable & (c < room)
-
+    """Improve every row's plan by single moves until none helps (see the module's
+    docstring); all rows' candidate plans of a round go through one model call."""
+    n, nf = counts.shape
+    start = feats[:, -nf:]
     current = counts.copy()
-    m_cur = margins(bundle, feats, r, start, current[None, :], step)[0]
-    cost_cur = plan_cost(current[None, :], cum)[0]
+    m_cur = margins_at(bundle, feats, np.arange(n), start + current * step)
+    cost_cur = plan_cost(current, cum)
+    active = np.ones(n, bool)
     for _ in range(EXCHANGE_ROUNDS):
-        cand = _moves(current, can_add)
-        if not len(cand):
+        rows = np.flatnonzero(active)
+        parts = [_moves(current[r], movable[r] & (current[r] < room[r])) for r in rows]
+        owner = np.repeat(np.arange(len(rows)), [len(c) for c in parts])
+        if not len(owner):
             break
+        cand = np.concatenate(parts)
         cost = plan_cost(cand, cum)
-        cand, cost = cand[cost <= budget + TINY], cost[cost <= budget + TINY]
-        if not len(cand):
+        # a plan that reaches its target can only improve by costing no more
+        reached = m_cur[rows[owner]] >= target_margin[rows[owner]]
+        fits = cost <= np.where(reached, cost_cur[rows[owner]], budget) + TINY
+        cand, cost, owner = cand[fits], cost[fits], owner[fits]
+        if not len(owner):
             break
-        m = margins(bundle, feats, r, start, cand, step)
-        if m_cur >= target_margin:  # reached: the least effort that still reaches, then chance
-            ok = m >= target_margin
-            better = ok & (
-                (cost < cost_cur - TINY) | ((np.abs(cost - cost_cur) <= TINY) & (m > m_cur + TINY))
-            )
-            key = np.where(better, -cost * 1e6 + m, -np.inf)
-        else:  # not reached: the highest chance (reaching counts first), then less effort
-            better = (m > m_cur + TINY) | ((m >= m_cur - TINY) & (cost < cost_cur - TINY))
-            key = np.where(better, m - cost * 1e-6, -np.inf)
-        k = int(np.argmax(key))
-        if not np.isfinite(key[k]):
+        r = rows[owner]
+        m = margins_at(bundle, feats, r, start[r] + cand * step)
+        reached = m_cur[r] >= target_margin[r]
+        cheaper, same = cost < cost_cur[r] - TINY, np.abs(cost - cost_cur[r]) <= TINY
+        stronger = m > m_cur[r] + TINY
+        # reached: the least effort that still reaches, then the chance; not reached: the
+        # highest chance (reaching counts first), then less effort
+        better = np.where(
+            reached,
+            (m >= target_margin[r]) & (cheaper | (same & stronger)),
+            stronger | ((m >= m_cur[r] - TINY) & cheaper),
+        )
+        key = np.where(better, np.where(reached, -cost * 1e6 + m, m - cost * 1e-6), -np.inf)
+        best = np.full(len(rows), -np.inf)
+        np.maximum.at(best, owner, key)
+        active[:] = False
+        for q in np.flatnonzero(np.isfinite(best)):  # the first candidate with the best key
+            c = int(np.flatnonzero((owner == q) & (key == best[q]))[0])
+            row = rows[q]
+            current[row], m_cur[row], cost_cur[row] = cand[c], m[c], cost[c]
+            active[row] = True
+        if not active.any():
             break
-        current, m_cur, cost_cur = cand[k], m[k], cost[k]
     return current
 
 
 def ordered_steps(
-    bundle: ModelBundle,
-    feats: np.ndarray,
-    r: int,
-    counts: np.ndarray,
-    step: np.ndarray,
-    costs: np.ndarray,
-) -> list[int]:
-    """The chosen steps as a sequence: at each point the remaining step with the best log-odds
-    gain per effort, so the plan reads from the most worthwhile step down."""
-    nf = len(counts)
-    start = feats[r, -nf:]
-    done = np.zeros(nf, int)
-    order: list[int] = []
-    m_now = margins(bundle, feats, r, start, done[None, :], step)[0]
-    while (left := np.flatnonzero(done < counts)).size:
-        cand = np.repeat(done[None, :], len(left), axis=0)
-        cand[np.arange(len(left)), left] += 1
-        m = margins(bundle, feats, r, start, cand, step)
-        cost = costs[left, np.minimum(done[left], costs.shape[1] - 1)]
-        k = int(np.argmax((m - m_now) / cost))
-        order.append(int(left[k]))
-        done[left[k]] += 1
-        m_now = m[k]
-    return order
+    bundle: ModelBundle, feats: np.ndarray, counts: np.ndarray, step: np.ndarray, costs: np.ndarray
+) -> list[list[int]]:
+    """Each row's chosen steps as a sequence: at each point the remaining step with the best
+    log-odds gain per effort, so the plan reads from the most worthwhile step down (one model
+    call per step position, for every row at once)."""
+    n, nf = counts.shape
+    start = feats[:, -nf:]
+    done = np.zeros((n, nf), int)
+    orders: list[list[int]] = [[] for _ in range(n)]
+    m_now = margins_at(bundle, feats, np.arange(n), start)
+    while True:
+        r, j = np.nonzero(done < counts)
+        if not len(r):
+            break
+        cand = done[r].copy()
+        cand[np.arange(len(r)), j] += 1
+        m = margins_at(bundle, feats, r, start[r] + cand * step)
+        ratio = (m - m_now[r]) / costs[j, np.minimum(done[r, j], costs.shape[1] - 1)]
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, r, ratio)
+        pick = np.flatnonzero(ratio == best[r])
+        pick = pick[np.unique(r[pick], return_index=True)[1]]  # the first factor on a tie
+        for c in pick:
+            orders[r[c]].append(int(j[c]))
+        done[r[pick], j[pick]] += 1
+        m_now[r[pick]] = m[pick]
+    return orders

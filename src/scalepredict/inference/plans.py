@@ -22,9 +22,15 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, Mitigation
 from scalepredict.inference.bands import next_band_target
-from scalepredict.inference.plan_search import better_plans, exchange, greedy, ordered_steps
+from scalepredict.inference.plan_search import (
+    better_plans,
+    exchange,
+    greedy,
+    margins_at,
+    ordered_steps,
+)
 from scalepredict.model.bundle import ModelBundle
-from scalepredict.model.features import feature_matrix, with_scores
+from scalepredict.model.features import feature_matrix
 from scalepredict.model.unknowns import POLICY_WORDS, policy_levels
 
 DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
@@ -77,14 +83,6 @@ def default_target(p: float) -> float:
     return next_band_target(p)
 
 
-def _with_factors(
-    base: np.ndarray, rows: np.ndarray, factors: np.ndarray, cat: Catalogue
-) -> np.ndarray:
-    """Feature matrix: context of `base` rows `rows`, factor scores replaced (and the derived
-    dimension scores with them)."""
-    return with_scores(base[rows].copy(), factors, cat)
-
-
 def target_margins(bundle: ModelBundle, targets: np.ndarray) -> np.ndarray:
     """The least log-odds whose calibrated chance reaches each target (inf where none does):
     bisection, since the calibrator is monotone but may be flat (isotonic) and has no inverse."""
@@ -104,13 +102,16 @@ def plan_batch(
     x: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """A mitigation plan per row of a typed assessment frame (`x`: its feature matrix, if the
-    caller has it already)."""
+    caller has it already). Every stage runs for all rows at once: the model is called per
+    search step, never per row."""
     cat = bundle.catalogue
     nf = len(cat.factor_names)
     feats = feature_matrix(frame, cat) if x is None else x
+    n = len(feats)
     step, best_level = _directions(cat)
     start_scores = feats[:, -nf:].copy()
-    p0 = bundle.probability_of(feats)
+    m0 = bundle.margin_of(feats)
+    p0 = bundle.calibrator(expit(m0))
     targets = np.array([target if target is not None else default_target(p) for p in p0])
     budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)
     costs = _step_costs(cat)
@@ -119,58 +120,72 @@ def plan_batch(
     room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
     room = room.astype(int)
     goal = target_margins(bundle, targets)
-    counts = better_plans(  # two greedy starts (see `greedy`), each row keeps the better
+    # two greedy starts (see `greedy`) in one batch; each row keeps the better
+    twice = greedy(
         bundle,
-        feats,
+        np.concatenate([feats, feats]),
+        np.concatenate([movable, movable]),
+        np.concatenate([room, room]),
         step,
         cum,
-        goal,
-        greedy(bundle, feats, movable, room, step, cum, goal, budget),
-        greedy(bundle, feats, movable, room, step, cum, goal, budget, whole_plan=True),
+        np.concatenate([goal, goal]),
+        budget,
+        whole_plan=np.repeat([False, True], n),
     )
+    counts = better_plans(bundle, feats, step, cum, goal, twice[:n], twice[n:])
+    counts = exchange(bundle, feats, counts, movable, room, step, cum, goal, budget)
+    orders = ordered_steps(bundle, feats, counts, step, costs)
+    orders = _drop_flat(bundle, feats, orders, targets)
+    asked = answer_first(bundle, feats, p0)
     plans = []
-    for r in range(len(frame)):
-        found = exchange(
-            bundle, feats, r, counts[r], movable[r], room[r], step, cum, goal[r], budget
-        )
-        order = ordered_steps(bundle, feats, r, found, step, costs)
-        kept = _drop_flat(bundle, feats, r, start_scores[r], order, targets[r])
-        plans.append(
-            _describe(
-                bundle,
-                feats,
-                r,
-                start_scores[r],
-                kept,
-                p0[r],
-                targets[r],
-                budget,
-                costs,
-                cat,
-                frame.iloc[r],
-            )
-        )
+    for r, m in enumerate(_prefix_margins(bundle, feats, orders)):
+        # expected: the model's log-odds gain discounted (`DISCOUNT`): the search picks the
+        # steps whose estimated gains are largest, so their estimates err upwards (the
+        # winner's curse); a shrink toward no change corrects that
+        probs = bundle.calibrator(expit(m))
+        likely = bundle.calibrator(expit(m[0] + DISCOUNT * (m - m[0])))
+        plan = _describe(cat, start_scores[r], orders[r], probs, likely, targets[r], budget, costs)
+        plans.append(plan | {"answer_first": asked[r]})
     return plans
 
 
-def _cumulative(
-    bundle: ModelBundle, feats: np.ndarray, r: int, start: np.ndarray, order: list[int]
-) -> np.ndarray:
-    """Expected probability after each prefix of the steps (index 0 = no step)."""
-    cat = bundle.catalogue
-    step, _ = _directions(cat)
-    states = np.repeat(start[None, :], len(order) + 1, axis=0)
-    for k, j in enumerate(order):
-        states[k + 1 :, j] += step[j]
-    return bundle.probability_of(_with_factors(feats, np.full(len(states), r), states, cat))
+def _prefix_margins(
+    bundle: ModelBundle, feats: np.ndarray, orders: list[list[int]]
+) -> list[np.ndarray]:
+    """Per row, the log-odds after each prefix of its steps (index 0 = no step): one model
+    call for every row."""
+    nf = len(bundle.catalogue.factor_names)
+    step, _ = _directions(bundle.catalogue)
+    sizes = np.array([len(o) + 1 for o in orders])
+    rows = np.repeat(np.arange(len(orders)), sizes)
+    states = feats[rows, -nf:].copy()
+    at = np.concatenate([[0], np.cumsum(sizes)])
+    for r, order in enumerate(orders):
+        for k, j in enumerate(order):
+            states[at[r] + k + 1 : at[r + 1], j] += step[j]
+    m = margins_at(bundle, feats, rows, states)
+    return [m[at[r] : at[r + 1]] for r in range(len(orders))]
 
 
-def _drop_flat(bundle, feats, r, start, order: list[int], target: float) -> list[int]:
+def _drop_flat(
+    bundle: ModelBundle, feats: np.ndarray, orders: list[list[int]], targets: np.ndarray
+) -> list[list[int]]:
     """No step that does not visibly move the chance (a flat stretch of the calibrator): drop
     it where the plan still reaches its target (or, short of it, ends as high) without it, else
-    take it after the next step (it counts together with that one)."""
+    take it after the next step (it counts together with that one). One batched check finds
+    the rows with a flat step; only those are reworked."""
+    probs = [bundle.calibrator(expit(m)) for m in _prefix_margins(bundle, feats, orders)]
+    out = list(orders)
+    for r in [r for r, p in enumerate(probs) if (np.diff(p) <= MIN_GAIN).any()]:
+        out[r] = _drop_flat_row(bundle, feats, r, orders[r], probs[r], targets[r])
+    return out
+
+
+def _drop_flat_row(bundle, feats, r, order: list[int], probs, target: float) -> list[int]:
+    def cumulative(o: list[int]) -> np.ndarray:
+        return bundle.calibrator(expit(_prefix_margins(bundle, feats[[r]], [o])[0]))
+
     order = list(order)
-    probs = _cumulative(bundle, feats, r, start, order)
     floor = min(target, probs[-1]) - 1e-12
     swapped: set[tuple[int, int]] = set()
     for _ in range(len(order) ** 2 + 1):
@@ -179,7 +194,7 @@ def _drop_flat(bundle, feats, r, start, order: list[int], target: float) -> list
             break
         k = flat[0]
         trial = order[:k] + order[k + 1 :]
-        after = _cumulative(bundle, feats, r, start, trial)
+        after = cumulative(trial)
         if after[-1] >= floor or k == len(order) - 1:
             order, probs = trial, after
         elif (order[k + 1], order[k]) in swapped:  # the two move the chance only together
@@ -187,30 +202,24 @@ def _drop_flat(bundle, feats, r, start, order: list[int], target: float) -> list
         else:
             swapped.add((order[k], order[k + 1]))
             order[k], order[k + 1] = order[k + 1], order[k]
-            probs = _cumulative(bundle, feats, r, start, order)
+            probs = cumulative(order)
     return order
 
 
-def _discounted(bundle, feats, r, start, order: list[int]) -> np.ndarray:
-    """The chance after each prefix of the steps with the model's log-odds gain discounted by
-    `DISCOUNT`: the search picks the steps whose estimated gains are largest, so their
-    estimates err upwards (the winner's curse); a shrink toward no change corrects that."""
-    cat = bundle.catalogue
-    step, _ = _directions(cat)
-    states = np.repeat(start[None, :], len(order) + 1, axis=0)
-    for k, j in enumerate(order):
-        states[k + 1 :, j] += step[j]
-    m = bundle.margin_of(_with_factors(feats, np.full(len(states), r), states, cat))
-    return bundle.calibrator(expit(m[0] + DISCOUNT * (m - m[0])))
-
-
 def _describe(
-    bundle, feats, r, start, order, p0, target, budget, costs, cat, row
+    cat: Catalogue,
+    start: np.ndarray,
+    order: list[int],
+    probs: np.ndarray,
+    likely: np.ndarray,
+    target: float,
+    budget: float,
+    costs: np.ndarray,
 ) -> dict[str, Any]:
+    """One plan as the API answers it; `probs`: the model's chance after each prefix of
+    `order` (index 0: as assessed), `likely`: the same with the gains discounted."""
     names = cat.factor_names
     step, _ = _directions(cat)
-    probs = _cumulative(bundle, feats, r, start, order)
-    likely = _discounted(bundle, feats, r, start, order)
     taken = np.zeros(len(names), int)
     actions, total = [], 0.0
     for k, j in enumerate(order):
@@ -232,10 +241,10 @@ def _describe(
                 "model_probability": round(float(probs[k + 1]), 4),
             }
         )
-    final, expected = float(probs[-1]), float(likely[-1])
-    gain = expected - float(p0)
+    p0, final, expected = float(probs[0]), float(probs[-1]), float(likely[-1])
+    gain = expected - p0
     return {
-        "probability": round(float(p0), 4),
+        "probability": round(p0, 4),
         "target_probability": round(float(target), 4),
         "reached": bool(final >= target - 1e-12),
         "expected_probability": round(expected, 4),
@@ -245,36 +254,49 @@ def _describe(
         "total_effort": float(total),
         "max_effort": budget,
         "actions": actions,
-        "answer_first": answer_first(bundle, feats, r, row),
     }
 
 
 def answer_first(
-    bundle: ModelBundle, feats: pd.DataFrame, r: int, row: pd.Series, top: int = 3
-) -> list[dict[str, Any]]:
-    """Unknown answers whose answer would move the prediction most (range over the levels);
-    only those whose range is at least one percentage point wide."""
+    bundle: ModelBundle, feats: np.ndarray, now: np.ndarray, top: int = 3
+) -> list[list[dict[str, Any]]]:
+    """Per row, the unknown answers whose answer would move the prediction most (the range
+    over the levels); only those whose range is at least one percentage point wide. `now`:
+    each row's chance as assessed. One model call for every row's unknowns."""
     cat = bundle.catalogue
+    nf = len(cat.factor_names)
+    levels = [np.array(f.levels, float) for f in cat.factors]
+    r, j = np.nonzero(np.isnan(feats[:, -nf:]))
+    sizes = np.array([len(levels[q]) for q in j], int)
+    at = np.concatenate([[0], np.cumsum(sizes)])
+    rows = np.repeat(r, sizes)
+    states = feats[rows, -nf:].copy()
+    for u, q in enumerate(j):
+        states[at[u] : at[u + 1], q] = levels[q]
+    out: list[list[dict[str, Any]]] = [[] for _ in range(len(feats))]
+    if not len(rows):
+        return out
+    p = bundle.calibrator(expit(margins_at(bundle, feats, rows, states)))
+    for row in np.unique(r).tolist():
+        mine = np.flatnonzero(r == row)
+        parts = {int(j[u]): p[at[u] : at[u + 1]] for u in mine}
+        out[row] = _questions(cat, parts, float(now[row]), top)
+    return out
+
+
+def _questions(
+    cat: Catalogue, parts: dict[int, np.ndarray], now: float, top: int
+) -> list[dict[str, Any]]:
+    """One row's unknowns worth asking first; `parts`: factor -> chance at each level."""
     names = cat.factor_names
-    nf = len(names)
-    unknown = [j for j in range(nf) if np.isnan(feats[r, -nf + j])]
-    if not unknown:
-        return []
-    levels = [np.array(cat.factors[j].levels, float) for j in unknown]
-    states = np.repeat(feats[[r], -nf:], sum(len(v) for v in levels), axis=0)
-    starts = np.cumsum([0, *(len(v) for v in levels)])
-    for u, j in enumerate(unknown):
-        states[starts[u] : starts[u + 1], j] = levels[u]
-    p = bundle.probability_of(_with_factors(feats, np.full(len(states), r), states, cat))
-    parts = [p[starts[u] : starts[u + 1]] for u in range(len(unknown))]
-    width = np.array([q.max() - q.min() for q in parts])
+    unknown = list(parts)
+    width = np.array([parts[j].max() - parts[j].min() for j in unknown])
     rank = [u for u in np.argsort(-width, kind="stable")[:top] if width[u] >= MIN_RANGE]
     levels_at = policy_levels(cat)
-    now = float(bundle.probability_of(feats[[r]])[0])
     out = []
     for u in rank:
         j = unknown[u]
-        lo, hi = float(parts[u].min()), float(parts[u].max())
+        lo, hi = float(parts[j].min()), float(parts[j].max())
         level = None if levels_at is None else int(levels_at[j])
         blank = (
             "left blank it is scored as the model learned blanks"
@@ -285,8 +307,8 @@ def answer_first(
             {
                 "factor": names[j],
                 "question": cat.factor(names[j]).question,
-                "probability_if_lowest": round(float(parts[u][0]), 4),
-                "probability_if_highest": round(float(parts[u][-1]), 4),
+                "probability_if_lowest": round(float(parts[j][0]), 4),
+                "probability_if_highest": round(float(parts[j][-1]), 4),
                 "probability_if_blank": round(now, 4),
                 "blank_scored_as": level,
                 "could": f"Answering could put the chance anywhere from {lo:.1%} to {hi:.1%}; "
