@@ -157,7 +157,8 @@ def _moves(counts: np.ndarray, can_add: np.ndarray) -> np.ndarray:
     """Every plan one move away: drop a step, drop one or two and add one, add one (`can_add`:
     the factors with room for one more step)."""
     taken = np.flatnonzero(counts > 0).tolist()
-    drops = [(), *((j,) for j in taken), *itertools.combinations(taken, 2)]
+    twice = [(j, j) for j in taken if counts[j] > 1]  # two steps off one factor
+    drops = [(), *((j,) for j in taken), *itertools.combinations(taken, 2), *twice]
     out = []
     for drop in drops:
         base = counts.copy()
