@@ -91,16 +91,16 @@ class Scored:
 
 def score(x: np.ndarray, cat: Catalogue, margin: Callable[[np.ndarray], np.ndarray]) -> Scored:
     """Margins of feature matrix `x` under the catalogue's policy; `margin` is the model's
-    learned log-odds of a feature matrix."""
-    learned = margin(x)
+    learned log-odds of a feature matrix (called once: the rows and every way of answering
+    their blanks go through it together, as the plan search calls this in its inner loop)."""
     levels = policy_levels(cat)
     nf = len(cat.factors)
     blank = np.isnan(x[:, -nf:])
     counts = blank.sum(axis=1)
     if levels is None or not counts.any():
+        learned = margin(x)
         return Scored(learned, x, np.zeros(len(x), bool), learned, blank)
-    best, scored = learned.copy(), x
-    capped = np.zeros(len(x), bool)
+    groups = []  # (rows, ways, candidate matrix) per number of blanks
     for b in np.unique(counts[counts > 0]).tolist():
         rows = np.flatnonzero(counts == b)
         where = np.argsort(~blank[rows], axis=1, kind="stable")[:, :b]  # each row's blanks
@@ -112,7 +112,16 @@ def score(x: np.ndarray, cat: Catalogue, margin: Callable[[np.ndarray], np.ndarr
         col = where[r, i]
         scores[r, k, col] = levels[col]
         cand = with_scores(np.repeat(x[rows], w, axis=0), scores.reshape(n * w, nf), cat)
-        m = margin(cand).reshape(n, w)
+        groups.append((b, rows, w, cand))
+    everything = margin(np.concatenate([x, *(g[3] for g in groups)]))
+    learned = everything[: len(x)]
+    best, scored = learned.copy(), x
+    capped = np.zeros(len(x), bool)
+    at = len(x)
+    for b, rows, w, cand in groups:
+        n = len(rows)
+        m = everything[at : at + n * w].reshape(n, w)
+        at += n * w
         pick = m.argmin(axis=1)
         low = m[np.arange(n), pick]
         # with more blanks than MAX_LEFT_BLANK the learned reading is not one of the ways
