@@ -19,6 +19,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Request, expect
 
+from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import generate
 from tests.conftest import ROOT
 from tests.e2e.live_server import Server, trained_service_env
@@ -432,6 +433,9 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
     planner.sign_in(env["_scorer"])
     upload = tmp_path / "semicolons.csv"
     frame = generate(30, seed=405).drop(columns="scaled_up")
+    # as pandas writes a score column with blanks once read back: 2.0, not 2
+    scores = [c for c in frame.columns if str(frame[c].dtype) == "Int64"]
+    frame[scores] = frame[scores].astype("float64")
     frame.to_csv(upload, sep=";", index=False, date_format="%Y-%m-%d")
     page.get_by_role("tab", name="Portfolio").click()
     page.get_by_label("CSV file of proposals").set_input_files(upload)
@@ -476,6 +480,12 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
         )
         expect(page.locator("#panel-assess")).to_be_visible()
         expect(page.get_by_label("Initiative ID")).to_have_value(ident)
+        # every answer the file gives is in the form (2.0 is the answer 2, not a blank)
+        given = frame.set_index("initiative_id").loc[ident]
+        for name in load_catalogue().factor_names:
+            value = given[name]
+            shown = page.locator(f"[name='{name}']").input_value()
+            assert shown == ("" if pd.isna(value) else str(int(value))), name
         assert abs(planner.probability() - chance) < 1e-6
         expect(page.locator("#plan-summary")).not_to_be_empty()
         opened.append((ident, page.locator("#plan-summary").inner_text()))

@@ -284,9 +284,33 @@ function readProposal() {
 function fillForm(proposal) {
   for (const c of controls()) {
     const v = proposal[c.name];
-    c.value = v === null || v === undefined ? "" : String(v);
+    c.value = v === null || v === undefined ? "" : optionFor(c, String(v));
   }
   clearFieldErrors();
+}
+
+// A cell as a file gives it, read as the form's option: "2.0" (pandas writes whole numbers of a
+// column with blanks so) is 2, a level's label is its level, a category matches in any case;
+// what matches no option (an unknown token) is left unanswered, as the server reads it.
+function optionFor(control, text) {
+  if (control.tagName !== "SELECT") return text;
+  const options = [...control.options].filter((o) => o.value !== "");
+  const wanted = text.trim();
+  const folded = wanted.toLowerCase();
+  const number = wanted !== "" && Number.isFinite(Number(wanted)) ? Number(wanted) : null;
+  if (control.dataset.kind === "boolean") {
+    if (["true", "yes", "y", "t", "1", "1.0"].includes(folded)) return "true";
+    if (["false", "no", "n", "f", "0", "0.0"].includes(folded)) return "false";
+  }
+  const hit =
+    options.find((o) => o.value === wanted) ||
+    options.find((o) => number !== null && Number(o.value) === number && o.value.trim() !== "") ||
+    options.find((o) => o.value.toLowerCase() === folded) ||
+    options.find((o) => {
+      const label = o.text.split(" \u2013 ").slice(1).join(" \u2013 ").toLowerCase();
+      return label !== "" && label === folded;
+    });
+  return hit ? hit.value : "";
 }
 
 function clearFieldErrors() {
