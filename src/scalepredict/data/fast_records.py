@@ -116,7 +116,10 @@ def _build(cat: Catalogue) -> _Plan | None:
         texts = [t.strip().casefold() for t in f.labels.values()]
         if f.labels and (f.type != "score" or any(_numeric(t) or not t.isascii() for t in texts)):
             return None  # a label a number also reads as ("3", "1e2"), or not ASCII: slow path
-        parsers.append(_parser(f, unknown))
+        try:
+            parsers.append(_parser(f, unknown))
+        except ValueError:  # a bound that is no number: the full validation says what it says
+            return None
     return _Plan(tuple(names), allowed, tuple(parsers), tuple(f.unique for f in fields))
 
 
@@ -136,10 +139,11 @@ def _parser(f: Field, unknown: frozenset[str]) -> Column:
         return lambda values: _dates(values, f, unknown)
     if kind == "boolean":
         return lambda values: _booleans(values, f, unknown)
+    lo, hi = _bounds(f)
     if kind == "number":
-        return lambda values: _numbers(values, f, unknown)
+        return lambda values: _numbers(values, f, unknown, lo, hi)
     by_text = {t.strip().casefold(): int(k) for k, t in f.labels.items()}
-    return lambda values: _wholes(values, f, unknown, by_text)
+    return lambda values: _wholes(values, f, unknown, lo, hi, by_text)
 
 
 def _strip(text: str) -> str:
@@ -170,10 +174,14 @@ def _bounds(f: Field) -> tuple[float, float]:
 
 
 def _wholes(
-    values: list[Any], f: Field, unknown: frozenset[str], by_text: dict[str, int]
+    values: list[Any],
+    f: Field,
+    unknown: frozenset[str],
+    lo: float,
+    hi: float,
+    by_text: dict[str, int],
 ) -> pd.api.extensions.ExtensionArray:
     """Scores and counts: whole numbers (3 or 3.0), a level's label, nothing else."""
-    lo, hi = _bounds(f)
     out = np.zeros(len(values), dtype=np.int64)
     mask = np.zeros(len(values), dtype=bool)
     for i, v in enumerate(values):
@@ -199,8 +207,9 @@ def _wholes(
     return pd.arrays.IntegerArray(out, mask)
 
 
-def _numbers(values: list[Any], f: Field, unknown: frozenset[str]) -> np.ndarray:
-    lo, hi = _bounds(f)
+def _numbers(
+    values: list[Any], f: Field, unknown: frozenset[str], lo: float, hi: float
+) -> np.ndarray:
     out = np.full(len(values), np.nan)
     for i, v in enumerate(values):
         if _missing(v, f, unknown):

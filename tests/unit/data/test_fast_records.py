@@ -6,7 +6,7 @@ IEG one (labels as words, "Not Rated") and generated ones with every field type.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -351,12 +351,15 @@ def test_each_problem_is_reported_by_the_full_validation(field, value):
     pd.testing.assert_frame_equal(problems, validate_records_fully(records, BUILT_IN).problems)
 
 
-def test_a_text_wider_than_the_fast_path_reads_is_left_to_the_full_validation():
+@pytest.mark.parametrize("city", ["\x1cGhent", "Ghent\u00a0", "\u3000Gent"])
+def test_text_with_unusual_spaces_at_its_ends_is_left_to_the_full_validation(city):
+    """Python's strip and pandas' may differ on these: the full validation reads them."""
     records = proposals_json(1, seed=2)
-    records[0]["city"] = "\x1cGhent"  # Python strips \x1c, pandas does not: not for here
+    records[0]["city"] = city
     assert fast_records(records, BUILT_IN) is None
+    _check(records, BUILT_IN)
+
+
+def test_no_proposals_or_not_a_list_is_left_to_the_full_validation():
     assert fast_records([], BUILT_IN) is None
-    start = datetime(2016, 1, 1)
-    records[0]["city"] = "Ghent"
-    records[0]["assessed_on"] = (start + timedelta(days=1)).isoformat()
-    assert _check(records, BUILT_IN) is not None
+    assert fast_records(tuple(proposals_json(1, seed=2)), BUILT_IN) is None
