@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from scalepredict.catalogue import Catalogue, Field
+from scalepredict.data.fast_records import fast_records
 from scalepredict.data.schema import fields_by_name
 from scalepredict.data.tables import RawTable
 from scalepredict.data.validation import (
@@ -45,7 +46,17 @@ def validate_proposals(
 
 def validate_records(records: list[Any], cat: Catalogue) -> ValidationResult:
     """JSON proposals (a request body) -> the same result as their CSV would give; proposal k
-    (from 1) is row k. Fields that are not the catalogue's are reported per proposal."""
+    (from 1) is row k. Fields that are not the catalogue's are reported per proposal.
+    Clean proposals are typed directly (`fast_records`); any doubt runs the full validation."""
+    fast = fast_records(records, cat)
+    if fast is not None:
+        return fast
+    return validate_records_fully(records, cat)
+
+
+def validate_records_fully(records: list[Any], cat: Catalogue) -> ValidationResult:
+    """`validate_records` through the object frame and the table's whole validation: the
+    reference the fast path is held to, and the path that reports every problem."""
     known = fields_by_name(cat, labelled=True)
     allowed = {*known, *cat.ignore}
     extra: list[dict[str, Any]] = []
