@@ -136,7 +136,7 @@ def optimal_gap(bundle, predictor: Predictor, rows: pd.DataFrame, limit: int = 2
             gaps.append(gap)
             within += gap <= 0.05 + 1e-9
         else:
-            chance_gaps.append(p.max() - plan["expected_probability"])
+            chance_gaps.append(p.max() - plan["model_probability"])  # the model against the model
     n = len(gaps) + len(chance_gaps)
     share = (within + sum(g <= 0.005 for g in chance_gaps)) / max(n, 1)
     print(
