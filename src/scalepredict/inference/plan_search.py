@@ -7,11 +7,13 @@ the least effort (or, where the target is out of reach, raise the chance most).
    log-odds are where the model's effects add up, and they keep their order through the
    (monotone) calibrator.
 2. Exchange: from the greedy plan, repeatedly take the best of every plan one move away (drop
-   a step; drop one or two steps and add another; add one), judged by the objective: the
-   target reached at the least effort (ties: the higher chance), else the highest chance
-   within the budget. It stops when no move improves the plan, so no single step left out
+   a step; drop one or two steps, two off one factor included, and add another; add one),
+   judged by the objective: the target reached at the least effort (ties: the higher
+   chance), else the highest chance within the budget. It stops when no move improves the plan, so no single step left out
    could replace one taken (or two) and do better, the greedy plan's blind spot.
 
+Every function here takes the whole batch and calls the model once per search step: the
+model's fixed cost per call (about 0.4 ms) is paid per step, not per proposal and step.
 `benchmarks/explanation_fidelity.py` compares the result with the exhaustive optimum on a
 sample of initiatives (see the benchmarks page)."""
 
