@@ -6,9 +6,10 @@ with zero errors and an audit row for every proposal answered 200.
 
 Needs a registered champion (`make run` or `scalepredict train`). The load generator is an
 asyncio httpx client in a separate process (`--generator`), on the same cores as the servers.
-`--profile FILE` also records /score with py-spy (collapsed stacks, every worker process).
+`--profile FILE` also records /score with py-spy (collapsed stacks, every worker process);
+`--profile-bare` records it without explanation and plan (the HTTP layer and the audit).
 Usage: python benchmarks/serving.py [--seconds 8] [--load-seconds 60] [--load-concurrency 32]
-       [--profile /tmp/score.folded]"""
+       [--profile /tmp/score.folded [--profile-bare]]"""
 
 from __future__ import annotations
 
@@ -178,6 +179,11 @@ def main() -> None:
     ap.add_argument("--load-concurrency", type=int, default=32)
     ap.add_argument("--load-proposals", type=int, default=5)
     ap.add_argument("--profile", type=Path, help="write a py-spy profile of /score here")
+    ap.add_argument(
+        "--profile-bare",
+        action="store_true",
+        help="profile /score without explanation and plan (the HTTP layer and audit)",
+    )
     ap.add_argument("--generator", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.generator:
@@ -263,6 +269,13 @@ def main() -> None:
                 1,
             ),
             (
+                "/score 1 proposal (probability only)",
+                f"http://127.0.0.1:{ports['ours']}/score?explain=false&plan=false",
+                json.dumps({"proposals": one}).encode(),
+                auth,
+                1,
+            ),
+            (
                 "/score 100 proposals",
                 f"http://127.0.0.1:{ports['ours']}/score",
                 json.dumps({"proposals": hundred}).encode(),
@@ -300,11 +313,16 @@ def main() -> None:
                 )
         floor = results[(cases[0][0], 1)]["p50_ms"]
         single = results[(cases[1][0], 1)]["p50_ms"]
-        best_100 = max(results[(cases[2][0], c)]["ok_rps"] * 100 for c in (1, 16, 32))
-        mlflow_1 = results[(cases[3][0], 1)]["p50_ms"]
+        best_100 = max(results[(cases[3][0], c)]["ok_rps"] * 100 for c in (1, 16, 32))
+        mlflow_1 = results[(cases[4][0], 1)]["p50_ms"]
         print(
             f"\n/score 1 proposal p50 / floor p50 = {single / floor:.1f}x (target <= 3x); "
             f"/ mlflow serve 1 row = {single / mlflow_1:.1f}x"
+        )
+        bare = results[(cases[2][0], 1)]["p50_ms"]
+        print(
+            f"/score 1 proposal without explanation and plan p50 / floor p50 = "
+            f"{bare / floor:.1f}x (the HTTP layer, audit and a probability)"
         )
         print(f"proposals/s in 100-proposal requests: {best_100:,.0f} (target >= 1,000)")
 
@@ -330,7 +348,8 @@ def main() -> None:
                 f"({'complete' if stored == scored else 'INCOMPLETE'})"
             )
         if args.profile:
-            profile(cases[1][1], cases[1][2], cases[1][3], procs[0], args.profile)
+            _, url, body, headers, _ = cases[2 if args.profile_bare else 1]
+            profile(url, body, headers, procs[0], args.profile)
     finally:
         for p in procs:
             p.terminate()

@@ -161,6 +161,13 @@ class Settings(BaseSettings):
     port: int = Field(
         3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
     )
+    workers: int = Field(
+        1,
+        gt=0,
+        validation_alias="SCALEPREDICT_WORKERS",
+        description="Worker processes of the scoring API (each loads the champion and follows "
+        "the registry's alias on its own).",
+    )
     omp_wait_policy: str = Field(
         "PASSIVE",
         validation_alias="OMP_WAIT_POLICY",

@@ -9,6 +9,7 @@ import concurrent.futures as cf
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -140,6 +141,33 @@ def test_overload_is_shed_with_503_and_only_answers_are_audited(server, env):
             assert int(r.headers["retry-after"]) >= 1 and "capacity" in _documented(r)["error"]
     scored = sum(len(r.json()["results"]) for r in answers if r.status_code == 200)
     assert _audit_rows(env) - before == scored
+
+
+def test_two_workers_each_load_the_champion_and_every_answer_is_audited(env):
+    """`SCALEPREDICT_WORKERS=2`: two worker processes on one SQLite file, each with the
+    champion; concurrent answers all 200, an audit row for every proposal answered."""
+    with Server.started({**env, "SCALEPREDICT_WORKERS": "2"}, "serve-workers.log") as s:
+        deadline = time.time() + 120  # /readyz came from one worker: wait for the other
+        while len(re.findall(r"serving \S+ v\d+ from", s.log.read_text())) < 2:
+            assert time.time() < deadline, s.log.read_text()[-3000:]
+            time.sleep(0.5)
+        tree = psutil.Process(s.proc.pid).children(recursive=True)
+        assert sum("_bentoml_impl.worker" in " ".join(p.cmdline()) for p in tree) == 2
+        before = _audit_rows(env)
+        proposals = proposals_json(5, seed=41)
+
+        def call(_: int) -> httpx.Response:
+            return httpx.post(
+                f"{s.url}/score?plan=false",
+                json={"proposals": proposals},
+                headers=_h(env["_scorer"]),
+                timeout=120,
+            )
+
+        with cf.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(call, range(24)))
+        assert [r.status_code for r in answers] == [200] * 24
+        assert _audit_rows(env) - before == 24 * 5
 
 
 def test_one_set_of_limits_on_every_path(server, env):

@@ -95,6 +95,10 @@ def _loaded_by(statement: str) -> set[str]:
     ("statement", "forbidden"),
     [
         ("import serving.service", "scalepredict.data.synthetic"),
+        # BentoML's supervisor imports the service too: the app is made in the worker only
+        ("import serving.service", "pandas"),
+        ("import serving.service", "xgboost"),
+        ("import serving.service", "mlflow"),
         ("import scalepredict.inference.predictor", "mlflow"),
         ("import scalepredict.inference.plots", "mlflow"),
         ("import scalepredict.model.fit", "mlflow"),

@@ -107,3 +107,26 @@ def test_an_unreadable_former_key_file_is_named_and_imports_nothing(database_url
         keys.list_keys()
     (tmp_path / "api_keys.json").unlink()
     assert keys.list_keys() == {}
+
+
+def test_every_value_a_request_can_carry_is_audited_as_json_it_reads_back(database_url):
+    """orjson writes the rows; what it refuses (an integer past 64 bits, a lone surrogate) is
+    still recorded, by `json`, and numpy numbers are numbers."""
+    import numpy as np
+    import pandas as pd
+
+    from scalepredict.store.schema import scored_proposals
+
+    audit = AuditLog(database_url)
+    items = [
+        ("a", {"history": 10**30, "name": "Zürich"}, {"probability": np.float32(0.25)}),
+        ("b", {"name": "\ud800"}, {"points": {"stage": np.int64(3)}, "gap": float("nan")}),
+        ("c", {"assessed_on": pd.Timestamp("2024-01-02")}, {"probability": 0.5}),
+    ]
+    audit.record("r1", "score", "k", "1", items)
+    with audit.engine.connect() as conn:
+        rows = conn.execute(scored_proposals.select().order_by(scored_proposals.c.id)).all()
+    got = [(json.loads(r.input), json.loads(r.output)) for r in rows]
+    assert got[0] == ({"history": 10**30, "name": "Zürich"}, {"probability": 0.25})
+    assert got[1][0] == {"name": "\ud800"} and got[1][1] == {"points": {"stage": 3}, "gap": None}
+    assert got[2][0] == {"assessed_on": "2024-01-02 00:00:00"}
