@@ -9,8 +9,9 @@ the least effort (or, where the target is out of reach, raise the chance most).
 2. Exchange: from the greedy plan, repeatedly take the best of every plan one move away (drop
    a step; drop one or two steps, two off one factor included, and add another; add one),
    judged by the objective: the target reached at the least effort (ties: the higher
-   chance), else the highest chance within the budget. It stops when no move improves the plan, so no single step left out
-   could replace one taken (or two) and do better, the greedy plan's blind spot.
+   chance), else the highest chance within the budget. It stops when no move improves the
+   plan, so no single step left out could replace one taken (or two) and do better, the
+   greedy plan's blind spot.
 
 Every function here takes the whole batch and calls the model once per search step: the
 model's fixed cost per call (about 0.4 ms) is paid per step, not per proposal and step.
