@@ -46,8 +46,8 @@ LEVEL_SD = 0.8
 DISCOUNT = 1 / math.sqrt(1 + math.pi * LEVEL_SD**2 / 8)  # 0.894
 # How sure a plan is: its expected gain against the typical error of an expected gain, about
 # 5 points on fresh synthetic seeds whatever the gain's size, so a small gain is the least
-# sure. Measured: of plans expecting >= 10 points 95% truly gained at least half of it,
-# 5-10 points 81-87%, under 5 points 52-73% (benchmarks page).
+# sure. Measured (20k training rows, two seed pairs): of plans expecting >= 10 points 95-96%
+# truly gained at least half of it, 5-10 points 81-87%, under 5 points 67% (benchmarks page).
 GAIN_ERROR = 0.05
 MIN_RANGE = 0.01  # an unknown worth asking about first moves the chance by a point or more
 MIN_GAIN = 5e-5  # a step must move the chance visibly (the API rounds it to 4 decimals)
