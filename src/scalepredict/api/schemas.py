@@ -102,7 +102,7 @@ class Plan(BaseModel):
     expected_gain: float
     model_probability: float | None = Field(None, description="the model's own figure")
     confidence: Literal["high", "medium", "low"] | None = Field(
-        None, description="by the discounted gain: >= 5 points high, >= 2 medium, else low"
+        None, description="by the discounted gain: >= 10 points high, >= 5 medium, else low"
     )
     total_effort: float
     max_effort: float

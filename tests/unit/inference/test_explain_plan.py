@@ -11,11 +11,12 @@ import pytest
 import xgboost as xgb
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import expit
 
 from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
 from scalepredict.inference.explain import contributions, feature_contributions, strength
-from scalepredict.inference.plans import WhatIfError
+from scalepredict.inference.plans import DISCOUNT, GAIN_ERROR, WhatIfError
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.features import (
     DIMENSION_MEAN,
@@ -126,6 +127,31 @@ def test_plans_touch_only_factors_and_every_step_helps(predictor, proposals, cat
         assert plan["probability"] <= plan["expected_probability"] <= plan["model_probability"]
         if plan["reached"]:
             assert plan["model_probability"] >= plan["target_probability"] - 1e-9
+
+
+def test_plans_say_how_sure_their_expected_gain_is(predictor, proposals):
+    """The expected gain is the model's log-odds gain discounted for the model's uncertain
+    level, and the confidence word follows the expected gain: a larger gain is surer."""
+    bundle = predictor.bundle
+    plans = []
+    for i, plan in enumerate(predictor.plan(proposals)):
+        if not plan["actions"]:
+            continue
+        plans.append(plan)
+        gain = plan["expected_gain"]
+        want = "high" if gain >= 2 * GAIN_ERROR else "medium" if gain >= GAIN_ERROR else "low"
+        assert plan["confidence"] == want
+        # the chance to expect: the model's log-odds gain times DISCOUNT, then calibrated
+        row = proposals.iloc[[i]]
+        m0, m1 = bundle.margin(row)[0], bundle.margin(_apply(row, plan))[0]
+        expected = bundle.calibrator(expit(m0 + DISCOUNT * (m1 - m0)))
+        assert abs(expected - plan["expected_probability"]) < 1e-4
+    assert plans
+    rank = {"low": 0, "medium": 1, "high": 2}
+    by_gain = sorted(plans, key=lambda p: p["expected_gain"])
+    words = [rank[p["confidence"]] for p in by_gain]
+    assert words == sorted(words)
+    assert 0.85 < DISCOUNT < 0.95
 
 
 def test_unreachable_target_returns_best_plan_flagged(predictor, proposals):
