@@ -24,6 +24,7 @@ import itertools
 
 import numpy as np
 
+from scalepredict.inference.search_score import SearchScore
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import with_scores
 
@@ -37,8 +38,7 @@ def plan_cost(counts: np.ndarray, cum: np.ndarray) -> np.ndarray:
 
 
 def greedy(
-    bundle: ModelBundle,
-    feats: np.ndarray,
+    score: SearchScore,
     movable: np.ndarray,
     room: np.ndarray,
     step: np.ndarray,
@@ -57,10 +57,10 @@ def greedy(
     n, nf = movable.shape
     whole_plan = np.zeros(n, bool) if whole_plan is None else whole_plan
     span = cum.shape[1] - 1
-    scores = feats[:, -nf:].copy()
+    scores = score.rows[:, -nf:].copy()
     counts = np.zeros((n, nf), int)
     spent = np.zeros(n)
-    m_now = bundle.margin_of(feats)
+    m_now = score.margins(np.arange(n), scores)
     m_start = m_now.copy()
     seen = counts.copy()
     seen_key = objective(m_now, spent, target_margin)
@@ -82,8 +82,7 @@ def greedy(
             break
         cand = scores[rows[i]].copy()
         cand[np.arange(len(i)), j] += step[j] * ks[k]
-        x = with_scores(feats[rows[i]].copy(), cand, bundle.catalogue)
-        gain = bundle.margin_of(x) - m_now[rows[i]]
+        gain = score.margins(rows[i], cand) - m_now[rows[i]]
         whole = m_now[rows[i]] + gain - m_start[rows[i]]
         per_effort = np.where(
             whole_plan[rows[i]], whole / (spent[rows[i]] + cost[i, j, k]), gain / cost[i, j, k]
@@ -124,8 +123,7 @@ def objective(m: np.ndarray, cost: np.ndarray, target_margin: np.ndarray) -> np.
 
 
 def better_plans(
-    bundle: ModelBundle,
-    feats: np.ndarray,
+    score: SearchScore,
     step: np.ndarray,
     cum: np.ndarray,
     target_margin: np.ndarray,
@@ -135,15 +133,11 @@ def better_plans(
     """Per row, the better of two plans (rows x factors step counts) by the search's
     objective: the target reached at the least effort (ties: the higher chance), else the
     higher chance."""
-    nf = first.shape[1]
-    start = feats[:, -nf:]
+    n, nf = first.shape
+    start = score.rows[:, -nf:]
     both = np.concatenate([first, second])
-    x = with_scores(
-        np.concatenate([feats, feats]),
-        np.concatenate([start, start]) + both * step,
-        bundle.catalogue,
-    )
-    m = bundle.margin_of(x).reshape(2, -1)
+    states = np.concatenate([start, start]) + both * step
+    m = score.margins(np.tile(np.arange(n), 2), states).reshape(2, -1)
     key = objective(m, plan_cost(both, cum).reshape(2, -1), target_margin[None, :])
     return np.where((key[1] > key[0] + TINY)[:, None], second, first)
 
@@ -178,8 +172,7 @@ def _moves(counts: np.ndarray, can_add: np.ndarray) -> np.ndarray:
 
 
 def exchange(
-    bundle: ModelBundle,
-    feats: np.ndarray,
+    score: SearchScore,
     counts: np.ndarray,
     movable: np.ndarray,
     room: np.ndarray,
@@ -191,9 +184,9 @@ def exchange(
     """Improve every row's plan by single moves until none helps (see the module's
     docstring); all rows' candidate plans of a round go through one model call."""
     n, nf = counts.shape
-    start = feats[:, -nf:]
+    start = score.rows[:, -nf:]
     current = counts.copy()
-    m_cur = margins_at(bundle, feats, np.arange(n), start + current * step)
+    m_cur = score.margins(np.arange(n), start + current * step)
     cost_cur = plan_cost(current, cum)
     active = np.ones(n, bool)
     for _ in range(EXCHANGE_ROUNDS):
@@ -211,7 +204,7 @@ def exchange(
         if not len(owner):
             break
         r = rows[owner]
-        m = margins_at(bundle, feats, r, start[r] + cand * step)
+        m = score.margins(r, start[r] + cand * step)
         reached = m_cur[r] >= target_margin[r]
         cheaper, same = cost < cost_cur[r] - TINY, np.abs(cost - cost_cur[r]) <= TINY
         stronger = m > m_cur[r] + TINY
@@ -237,23 +230,23 @@ def exchange(
 
 
 def ordered_steps(
-    bundle: ModelBundle, feats: np.ndarray, counts: np.ndarray, step: np.ndarray, costs: np.ndarray
+    score: SearchScore, counts: np.ndarray, step: np.ndarray, costs: np.ndarray
 ) -> list[list[int]]:
     """Each row's chosen steps as a sequence: at each point the remaining step with the best
     log-odds gain per effort, so the plan reads from the most worthwhile step down (one model
     call per step position, for every row at once)."""
     n, nf = counts.shape
-    start = feats[:, -nf:]
+    start = score.rows[:, -nf:]
     done = np.zeros((n, nf), int)
     orders: list[list[int]] = [[] for _ in range(n)]
-    m_now = margins_at(bundle, feats, np.arange(n), start)
+    m_now = score.margins(np.arange(n), start)
     while True:
         r, j = np.nonzero(done < counts)
         if not len(r):
             break
         cand = done[r].copy()
         cand[np.arange(len(r)), j] += 1
-        m = margins_at(bundle, feats, r, start[r] + cand * step)
+        m = score.margins(r, start[r] + cand * step)
         ratio = (m - m_now[r]) / costs[j, np.minimum(done[r, j], costs.shape[1] - 1)]
         best = np.full(n, -np.inf)
         np.maximum.at(best, r, ratio)

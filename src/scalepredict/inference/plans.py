@@ -30,6 +30,7 @@ from scalepredict.inference.plan_search import (
     margins_at,
     ordered_steps,
 )
+from scalepredict.inference.search_score import SearchScore
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import feature_matrix
 from scalepredict.model.unknowns import POLICY_WORDS, policy_levels
@@ -132,10 +133,10 @@ def plan_batch(
     room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
     room = room.astype(int)
     goal = target_margins(bundle, targets)
+    score = SearchScore.of(bundle, feats)
     # two greedy starts (see `greedy`) in one batch; each row keeps the better
     twice = greedy(
-        bundle,
-        np.concatenate([feats, feats]),
+        score.take(np.tile(np.arange(n), 2)),
         np.concatenate([movable, movable]),
         np.concatenate([room, room]),
         step,
@@ -144,9 +145,9 @@ def plan_batch(
         budget,
         whole_plan=np.repeat([False, True], n),
     )
-    counts = better_plans(bundle, feats, step, cum, goal, twice[:n], twice[n:])
-    counts = exchange(bundle, feats, counts, movable, room, step, cum, goal, budget)
-    orders = ordered_steps(bundle, feats, counts, step, costs)
+    counts = better_plans(score, step, cum, goal, twice[:n], twice[n:])
+    counts = exchange(score, counts, movable, room, step, cum, goal, budget)
+    orders = ordered_steps(score, counts, step, costs)
     orders = _drop_flat(bundle, feats, orders, targets)
     asked = answer_first(bundle, feats, p0)
     plans = []

@@ -77,6 +77,17 @@ def _left_blank(b: int) -> np.ndarray:
     return np.array(ways, bool).reshape(-1, b)
 
 
+def answer_masks(blank: np.ndarray) -> tuple[np.ndarray, bool]:
+    """For one row's blanks (a boolean per factor): ways x factors, the blanks each way answers
+    at the policy's level (every way `score` takes the least over), and whether the learned
+    reading (all blanks left) is one of the ways."""
+    where = np.flatnonzero(blank)
+    ways = _left_blank(len(where))
+    masks = np.zeros((len(ways), len(blank)), bool)
+    masks[:, where] = ~ways
+    return masks, len(where) <= MAX_LEFT_BLANK
+
+
 @dataclass
 class Scored:
     """Margins under the policy: `x` the feature matrix each row was scored as (blanks the
