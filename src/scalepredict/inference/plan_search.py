@@ -46,6 +46,7 @@ def greedy(
     target_margin: np.ndarray,
     budget: float,
     whole_plan: np.ndarray | None = None,
+    m_start: np.ndarray | None = None,
 ) -> np.ndarray:
     """rows x factors: moves chosen greedily by log-odds gain per effort, for the whole batch
     at once, until each row reaches its target (on the log-odds scale) or nothing fits. A move
@@ -53,14 +54,15 @@ def greedy(
     where the first step alone gains nothing (a factor at 1 of 5 that only counts from 3).
     `whole_plan` (per row): rank a move by the gain per effort of the plan it makes (from the
     start) rather than by its own; that prefers a strong costly move over a cheap weak one,
-    which wins where several factors must rise together (the weakest dimension)."""
+    which wins where several factors must rise together (the weakest dimension). `m_start`:
+    the rows' log-odds as assessed, where the caller has them."""
     n, nf = movable.shape
     whole_plan = np.zeros(n, bool) if whole_plan is None else whole_plan
     span = cum.shape[1] - 1
     scores = score.rows[:, -nf:].copy()
     counts = np.zeros((n, nf), int)
     spent = np.zeros(n)
-    m_now = score.margins(np.arange(n), scores)
+    m_now = score.margins(np.arange(n), scores) if m_start is None else m_start.copy()
     m_start = m_now.copy()
     seen = counts.copy()
     seen_key = objective(m_now, spent, target_margin)
@@ -129,17 +131,18 @@ def better_plans(
     target_margin: np.ndarray,
     first: np.ndarray,
     second: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the better of two plans (rows x factors step counts) by the search's
-    objective: the target reached at the least effort (ties: the higher chance), else the
-    higher chance."""
+    objective (the target reached at the least effort, ties: the higher chance; else the
+    higher chance), and its log-odds."""
     n, nf = first.shape
     start = score.rows[:, -nf:]
     both = np.concatenate([first, second])
     states = np.concatenate([start, start]) + both * step
     m = score.margins(np.tile(np.arange(n), 2), states).reshape(2, -1)
     key = objective(m, plan_cost(both, cum).reshape(2, -1), target_margin[None, :])
-    return np.where((key[1] > key[0] + TINY)[:, None], second, first)
+    pick = key[1] > key[0] + TINY
+    return np.where(pick[:, None], second, first), np.where(pick, m[1], m[0])
 
 
 def margins_at(
@@ -180,13 +183,15 @@ def exchange(
     cum: np.ndarray,
     target_margin: np.ndarray,
     budget: float,
+    m_counts: np.ndarray,
 ) -> np.ndarray:
     """Improve every row's plan by single moves until none helps (see the module's
-    docstring); all rows' candidate plans of a round go through one model call."""
+    docstring); all rows' candidate plans of a round go through one model call. `m_counts`:
+    the log-odds of the plans `counts`."""
     n, nf = counts.shape
     start = score.rows[:, -nf:]
     current = counts.copy()
-    m_cur = score.margins(np.arange(n), start + current * step)
+    m_cur = m_counts.copy()
     cost_cur = plan_cost(current, cum)
     active = np.ones(n, bool)
     for _ in range(EXCHANGE_ROUNDS):
@@ -230,16 +235,20 @@ def exchange(
 
 
 def ordered_steps(
-    score: SearchScore, counts: np.ndarray, step: np.ndarray, costs: np.ndarray
+    score: SearchScore,
+    counts: np.ndarray,
+    step: np.ndarray,
+    costs: np.ndarray,
+    m_start: np.ndarray,
 ) -> list[list[int]]:
     """Each row's chosen steps as a sequence: at each point the remaining step with the best
     log-odds gain per effort, so the plan reads from the most worthwhile step down (one model
-    call per step position, for every row at once)."""
+    call per step position, for every row at once). `m_start`: the log-odds as assessed."""
     n, nf = counts.shape
     start = score.rows[:, -nf:]
     done = np.zeros((n, nf), int)
     orders: list[list[int]] = [[] for _ in range(n)]
-    m_now = score.margins(np.arange(n), start)
+    m_now = m_start.copy()
     while True:
         r, j = np.nonzero(done < counts)
         if not len(r):

@@ -133,6 +133,7 @@ def plan_batch(
     room = room.astype(int)
     goal = target_margins(bundle, targets)
     score = SearchScore.of(bundle, feats)
+    m_search = score.margins(np.arange(n), start_scores)  # each search step's starting point
     # two greedy starts (see `greedy`) in one batch; each row keeps the better
     twice = greedy(
         score.take(np.tile(np.arange(n), 2)),
@@ -143,14 +144,15 @@ def plan_batch(
         np.concatenate([goal, goal]),
         budget,
         whole_plan=np.repeat([False, True], n),
+        m_start=np.tile(m_search, 2),
     )
-    counts = better_plans(score, step, cum, goal, twice[:n], twice[n:])
-    counts = exchange(score, counts, movable, room, step, cum, goal, budget)
-    orders = ordered_steps(score, counts, step, costs)
-    orders = _drop_flat(bundle, feats, orders, targets)
+    counts, m_counts = better_plans(score, step, cum, goal, twice[:n], twice[n:])
+    counts = exchange(score, counts, movable, room, step, cum, goal, budget, m_counts)
+    orders = ordered_steps(score, counts, step, costs, m_search)
+    orders, margins = _drop_flat(bundle, feats, orders, targets)
     asked = answer_first(bundle, feats, p0)
     plans = []
-    for r, m in enumerate(_prefix_margins(bundle, feats, orders)):
+    for r, m in enumerate(margins):
         # expected: the model's log-odds gain discounted for its uncertain level (`DISCOUNT`)
         probs = bundle.calibrator(expit(m))
         likely = bundle.calibrator(expit(m[0] + DISCOUNT * (m - m[0])))
@@ -179,16 +181,23 @@ def _prefix_margins(
 
 def _drop_flat(
     bundle: ModelBundle, feats: np.ndarray, orders: list[list[int]], targets: np.ndarray
-) -> list[list[int]]:
+) -> tuple[list[list[int]], list[np.ndarray]]:
     """No step that does not visibly move the chance (a flat stretch of the calibrator): drop
     it where the plan still reaches its target (or, short of it, ends as high) without it, else
     take it after the next step (it counts together with that one). One batched check finds
-    the rows with a flat step; only those are reworked."""
-    probs = [bundle.calibrator(expit(m)) for m in _prefix_margins(bundle, feats, orders)]
+    the rows with a flat step; only those are reworked. Returns the orders and each one's
+    log-odds after each prefix (`_prefix_margins`)."""
+    margins = _prefix_margins(bundle, feats, orders)
+    probs = [bundle.calibrator(expit(m)) for m in margins]
     out = list(orders)
     for r in [r for r, p in enumerate(probs) if (np.diff(p) <= MIN_GAIN).any()]:
         out[r] = _drop_flat_row(bundle, feats, r, orders[r], probs[r], targets[r])
-    return out
+    changed = [r for r in range(len(out)) if out[r] != orders[r]]
+    if changed:
+        again = _prefix_margins(bundle, feats[changed], [out[r] for r in changed])
+        for r, m in zip(changed, again, strict=True):
+            margins[r] = m
+    return out, margins
 
 
 def _drop_flat_row(bundle, feats, r, order: list[int], probs, target: float) -> list[int]:
