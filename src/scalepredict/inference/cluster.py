@@ -93,15 +93,19 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
 def _gather(
     client: Client, futures: list[Future], parts: list[Part], watch: Watch, what: str
 ) -> list[Any]:
-    from distributed import KilledWorker
+    from distributed import KilledWorker, wait
 
     watch(futures, what)
+    # A part already reported done is run again when the worker holding its result dies: the
+    # progress watch has seen it finish once, so wait until every part is settled again.
+    wait(futures)
     erred = [(f, p) for f, p in zip(futures, parts, strict=True) if f.status == "error"]
     unfinished = [(f, p) for f, p in zip(futures, parts, strict=True) if f.status != "finished"]
     if erred or unfinished:
         future, part = (erred or unfinished)[0]
         rows = f"rows {part.start + 1}..{part.stop}"
-        problem = future.exception() if future.status == "error" else None
+        status = future.status
+        problem = future.exception() if status == "error" else None
         client.cancel(futures)
         if isinstance(problem, KilledWorker):
             raise BatchError(
@@ -111,7 +115,7 @@ def _gather(
             )
         if problem is not None:
             raise BatchError(f"{what} {rows} failed: {type(problem).__name__}: {problem}")
-        raise BatchError(f"{what} {rows} did not finish ({future.status}); nothing was written")
+        raise BatchError(f"{what} {rows} did not finish ({status}); nothing was written")
     return client.gather(futures)
 
 
