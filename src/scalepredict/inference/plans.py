@@ -133,7 +133,7 @@ def plan_batch(
     room = room.astype(int)
     goal = target_margins(bundle, targets)
     score = SearchScore.of(bundle, feats)
-    m_search = score.margins(np.arange(n), start_scores)  # each search step's starting point
+    m_search = m0  # the search's log-odds as assessed are the policy's (`SearchScore`)
     # two greedy starts (see `greedy`) in one batch; each row keeps the better
     twice = greedy(
         score.take(np.tile(np.arange(n), 2)),
