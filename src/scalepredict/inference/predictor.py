@@ -35,6 +35,9 @@ class Predictor:
     bundle: ModelBundle
     info: dict[str, Any] = field(default_factory=dict)  # name, version, source ...
 
+    def __post_init__(self) -> None:
+        _ = self.bundle.forest  # compiled and checked now, not in the first request
+
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         return self.bundle.probability(frame)
 

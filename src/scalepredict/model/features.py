@@ -14,6 +14,7 @@ planner still sees one contribution per catalogue field."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -91,9 +92,15 @@ def monotone_constraints(cat: Catalogue) -> tuple[int, ...]:
     return tuple(direction.get(f, 0) for f in feature_names(cat))
 
 
+@functools.lru_cache(maxsize=256)
+def _category_index(categories: tuple[str, ...]) -> pd.Index:
+    return pd.Index(categories)
+
+
 def _context_column(col: pd.Series, kind: str, log: bool, categories: list[str]) -> np.ndarray:
     if kind == "category":  # an index lookup: a quarter of pd.Categorical's cost on one row
-        codes = pd.Index(categories).get_indexer(col.to_numpy(object, na_value=None))
+        index = _category_index(tuple(categories))
+        codes = index.get_indexer(col.to_numpy(object, na_value=None))
         return np.where(codes < 0, np.nan, codes).astype(float)
     if kind == "date":
         when = pd.to_datetime(col, errors="coerce")
@@ -110,7 +117,11 @@ def feature_matrix(frame: pd.DataFrame, cat: Catalogue) -> np.ndarray:
     for name in cat.feature_context:
         f = cat.context_field(name)
         columns.append(_context_column(frame[name], f.type, f.log, list(f.categories)))
-    factors = frame[cat.factor_names].to_numpy(dtype=float, na_value=np.nan)
+    # column by column: a third of the cost of one 2-D conversion of nullable columns
+    factors = np.column_stack(
+        [frame[f].to_numpy(dtype=float, na_value=np.nan) for f in cat.factor_names]
+        or [np.zeros((len(frame), 0))]
+    )
     return np.column_stack([*columns, dimension_scores(factors, cat), factors])
 
 

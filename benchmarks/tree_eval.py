@@ -1,0 +1,63 @@
+"""The compiled trees against XGBoost's `inplace_predict`, side by side on the same model and
+rows: time per call by rows per call, and the ratio. Sets `compiled_trees.MAX_COMPILED_ROWS`
+(the size above which XGBoost's threads take over) by where the two cross.
+
+Usage: python benchmarks/tree_eval.py [--train-rows 5000] [--trials 1]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before XGBoost starts OpenMP
+
+import numpy as np
+
+from scalepredict.data.synthetic import generate
+from scalepredict.model.config import TrainConfig
+from scalepredict.model.features import feature_matrix
+from scalepredict.model.fit import fit
+
+
+def per_call_ms(fn, reps: int) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(3):  # best of three runs: the least disturbed by other work
+        t = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        best = min(best, (time.perf_counter() - t) / reps * 1000)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train-rows", type=int, default=5_000)
+    ap.add_argument("--trials", type=int, default=1)
+    args = ap.parse_args()
+    cfg = TrainConfig.from_yaml("training/default.yaml")
+    cfg.search.trials = args.trials
+    bundle = fit(generate(args.train_rows, 3001, truth=True), cfg).bundle
+    forest = bundle.forest
+    assert forest is not None, "this model did not compile"
+    trees = forest.tree_start[-1]
+    print(f"{len(bundle.boosters)} boosters, {trees} trees, {len(forest.left)} nodes")
+    x = feature_matrix(generate(20_000, 5).drop(columns=["scaled_up"]), bundle.catalogue)
+    which = bundle.booster_of_rows(x)
+
+    def xgboost(rows: np.ndarray) -> None:
+        for _, booster, part in bundle.routes(rows):
+            booster.inplace_predict(rows[part], predict_type="margin")
+
+    print(f"{'rows':>6} {'XGBoost ms':>11} {'compiled ms':>12} {'ratio':>6}")
+    for n in (1, 10, 100, 1_000, 4_096, 20_000):
+        rows, part = x[:n], which[:n]
+        reps = max(3, 2_000 // max(n // 10, 1))
+        a = per_call_ms(lambda rows=rows: xgboost(rows), reps)
+        b = per_call_ms(lambda rows=rows, part=part: forest.margin(rows, part), reps)
+        print(f"{n:>6} {a:>11.3f} {b:>12.3f} {a / b:>5.1f}x")
+
+
+if __name__ == "__main__":
+    main()
