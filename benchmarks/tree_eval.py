@@ -15,6 +15,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before XGBoost starts Ope
 import numpy as np
 
 from scalepredict.data.synthetic import generate
+from scalepredict.model import compiled_trees
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.features import feature_matrix
 from scalepredict.model.fit import fit
@@ -43,20 +44,26 @@ def main() -> None:
     assert forest is not None, "this model did not compile"
     trees = forest.tree_start[-1]
     print(f"{len(bundle.boosters)} boosters, {trees} trees, {len(forest.left)} nodes")
-    x = feature_matrix(generate(20_000, 5).drop(columns=["scaled_up"]), bundle.catalogue)
+    x = feature_matrix(generate(100_000, 5).drop(columns=["scaled_up"]), bundle.catalogue)
     which = bundle.booster_of_rows(x)
 
     def xgboost(rows: np.ndarray) -> None:
         for _, booster, part in bundle.routes(rows):
             booster.inplace_predict(rows[part], predict_type="margin")
 
-    print(f"{'rows':>6} {'XGBoost ms':>11} {'compiled ms':>12} {'ratio':>6}")
-    for n in (1, 10, 100, 1_000, 4_096, 20_000):
+    def compiled(rows: np.ndarray, part: np.ndarray, threads: int) -> None:
+        compiled_trees.THREADS, compiled_trees.PARALLEL_ROWS = threads, 1
+        forest.margin(rows, part)
+
+    threads = compiled_trees.THREADS
+    print(f"{'rows':>6} {'XGBoost ms':>11} {'compiled, 1 thread':>19} {threads} threads")
+    for n in (1, 10, 100, 1_000, 2_048, 4_096, 20_000, 100_000):
         rows, part = x[:n], which[:n]
         reps = max(3, 2_000 // max(n // 10, 1))
         a = per_call_ms(lambda rows=rows: xgboost(rows), reps)
-        b = per_call_ms(lambda rows=rows, part=part: forest.margin(rows, part), reps)
-        print(f"{n:>6} {a:>11.3f} {b:>12.3f} {a / b:>5.1f}x")
+        one = per_call_ms(lambda rows=rows, part=part: compiled(rows, part, 1), reps)
+        many = per_call_ms(lambda rows=rows, part=part: compiled(rows, part, threads), reps)
+        print(f"{n:>6} {a:>11.3f} {one:>10.3f} ({a / one:>5.1f}x) {many:>8.3f} ({a / many:>5.1f}x)")
 
 
 if __name__ == "__main__":

@@ -166,8 +166,9 @@ def _moves(counts: np.ndarray, can_add: np.ndarray) -> np.ndarray:
             base[j] -= 1
         if drop:
             out.append(base[None, :])
-        adds = np.flatnonzero(can_add)
-        adds = adds[~np.isin(adds, drop)]
+        addable = can_add.copy()
+        addable[list(drop)] = False  # never add back a step just dropped
+        adds = np.flatnonzero(addable)
         moved = np.repeat(base[None, :], len(adds), axis=0)
         moved[np.arange(len(adds)), adds] += 1
         out.append(moved)

@@ -25,7 +25,7 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, CatalogueError, parse_catalogue
 from scalepredict.model.calibration import Calibrator, Conformal
-from scalepredict.model.compiled_trees import MAX_COMPILED_ROWS, CompiledForest, compile_forest
+from scalepredict.model.compiled_trees import CompiledForest, compile_forest
 from scalepredict.model.features import feature_fingerprint, feature_matrix, feature_names
 from scalepredict.model.unknowns import Scored, score
 
@@ -103,10 +103,9 @@ class ModelBundle:
 
     def learned_margin_of(self, x: np.ndarray) -> np.ndarray:
         """Log-odds from a feature matrix (`features.feature_matrix`), each row by the booster
-        of its stage, blanks read as the model learned them. Up to `MAX_COMPILED_ROWS` rows go
-        through the compiled trees (the same sums, without XGBoost's fixed cost per call),
-        more through XGBoost's threads."""
-        forest = self.forest if len(x) <= MAX_COMPILED_ROWS else None
+        of its stage, blanks read as the model learned them: by the compiled trees (the same
+        sums without XGBoost's fixed cost per call), or by XGBoost where they did not compile."""
+        forest = self.forest
         if forest is not None:
             return forest.margin(x, self.booster_of_rows(x))
         out = np.empty(len(x))

@@ -11,8 +11,11 @@ or the model is not a plain tree ensemble."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +24,21 @@ from numba import njit
 
 log = logging.getLogger(__name__)
 
-# Up to this many rows one compiled call (one core) beats XGBoost's (two threads, fixed cost);
-# above it XGBoost's threads win (measured on 2 cores: benchmarks/tree_eval.py).
-MAX_COMPILED_ROWS = 4096
 TOLERANCE = 1e-5  # log-odds; float32 rounding of the base score at most
+# From this many rows a call is split over threads (the loop releases the GIL); below it the
+# hand-over costs more than it saves (benchmarks/tree_eval.py, 2 cores).
+PARALLEL_ROWS = 1000
+THREADS = min(len(os.sched_getaffinity(0)), 8)
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process that made it, the pool)
+
+
+def _threads() -> ThreadPoolExecutor:
+    """The walk's thread pool, made anew in a forked child (a parent's pool has no threads
+    there and would never run a task)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="trees"))
+    return _pool[1]
 
 
 @njit(cache=True, nogil=True)
@@ -89,9 +103,21 @@ class CompiledForest:
     def margin(self, x: np.ndarray, booster: np.ndarray) -> np.ndarray:
         """Log-odds of each row of the feature matrix `x` by the booster numbered in
         `booster` (one per row)."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        booster = np.ascontiguousarray(booster, dtype=np.int64)
+        if len(x) < PARALLEL_ROWS or THREADS < 2:
+            return self._walk_part(x, booster)
+        bounds = np.linspace(0, len(x), THREADS + 1).astype(int)
+        parts = [
+            _threads().submit(self._walk_part, x[a:b], booster[a:b])
+            for a, b in itertools.pairwise(bounds)
+        ]
+        return np.concatenate([p.result() for p in parts])
+
+    def _walk_part(self, x: np.ndarray, booster: np.ndarray) -> np.ndarray:
         return _walk(
-            np.ascontiguousarray(x, dtype=np.float32),
-            np.ascontiguousarray(booster, dtype=np.int64),
+            x,
+            booster,
             self.tree_start,
             self.base,
             self.root,

@@ -4,6 +4,7 @@ and step aside (XGBoost predicts) for anything they do not cover."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scalepredict.data.synthetic import generate
-from scalepredict.model import bundle as bundle_module
+from scalepredict.model import compiled_trees
 from scalepredict.model.compiled_trees import compile_forest, edge_rows
 from scalepredict.model.features import feature_matrix
 
@@ -78,9 +79,9 @@ def test_another_kind_of_model_is_left_to_xgboost():
     assert compile_forest([regression]) is None
 
 
-@pytest.mark.parametrize("compiled_rows", [0, 10**9])
-def test_the_bundle_scores_alike_with_or_without_the_compiled_trees(
-    small_fit, cat, monkeypatch, compiled_rows
+@pytest.mark.parametrize("parallel_rows", [1, 10**9])
+def test_the_bundle_scores_as_xgboost_in_one_thread_or_several(
+    small_fit, cat, monkeypatch, parallel_rows
 ):
     bundle = small_fit[1].bundle
     assert bundle.forest is not None  # a model we trained compiles
@@ -88,8 +89,12 @@ def test_the_bundle_scores_alike_with_or_without_the_compiled_trees(
     expected = np.empty(len(x))
     for _, booster, rows in bundle.routes(x):
         expected[rows] = booster.inplace_predict(x[rows], predict_type="margin")
-    monkeypatch.setattr(bundle_module, "MAX_COMPILED_ROWS", compiled_rows)
+    monkeypatch.setattr(compiled_trees, "PARALLEL_ROWS", parallel_rows)
+    monkeypatch.setattr(compiled_trees, "THREADS", 3)  # uneven parts
     np.testing.assert_array_equal(bundle.learned_margin_of(x), expected)
+    uncompiled = copy.copy(bundle)
+    uncompiled._forest, uncompiled._forest_tried = None, True
+    np.testing.assert_array_equal(uncompiled.learned_margin_of(x), expected)
 
 
 def test_a_row_without_a_stage_is_refused_either_way(small_fit, cat):
