@@ -150,7 +150,7 @@ def plan_batch(
     counts = exchange(score, counts, movable, room, step, cum, goal, budget, m_counts)
     orders = ordered_steps(score, counts, step, costs, m_search)
     orders, margins = _drop_flat(bundle, feats, orders, targets)
-    asked = answer_first(bundle, feats, p0)
+    asked = answer_first(score, p0)
     plans = []
     for r, m in enumerate(margins):
         # expected: the model's log-odds gain discounted for its uncertain level (`DISCOUNT`)

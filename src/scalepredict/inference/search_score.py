@@ -8,7 +8,11 @@ proposal. A plan never changes a blank, so the search keeps, per proposal, only 
 every proposal with at most four blanks: exact). The least over those ways is never below the
 policy's score and equals it as assessed; where a plan's steps would make another way the
 lowest, the search sees a slightly better chance than the policy gives. Every figure a plan
-shows is computed afterwards with the whole policy (`plans._prefix_margins`)."""
+shows is computed afterwards with the whole policy (`plans._prefix_margins`).
+
+States may also answer some of a row's blanks (the questions to answer first): a way then
+answers only the blanks still open, which is one of the ways of the answered row, so the bound
+still holds."""
 
 from __future__ import annotations
 
@@ -80,7 +84,9 @@ class SearchScore:
         owner = np.repeat(np.arange(len(at)), count)
         offset = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
         masks = self.table[self.first[at][owner] + offset]
-        filled = np.where(masks, self.levels[None, :], states[owner])
+        # a way answers only what is still blank (`questions` answers some blanks itself)
+        own = states[owner]
+        filled = np.where(masks & np.isnan(own), self.levels[None, :], own)
         answered = with_scores(self.feats[at[owner]].copy(), filled, cat)
         m = self.bundle.learned_margin_of(np.concatenate([x, answered]))
         learned, by_way = m[: len(at)], m[len(at) :]

@@ -28,7 +28,10 @@ TOLERANCE = 1e-5  # log-odds; float32 rounding of the base score at most
 # From this many rows a call is split over threads (the loop releases the GIL); below it the
 # hand-over costs more than it saves (benchmarks/tree_eval.py, 2 cores).
 PARALLEL_ROWS = 1000
-THREADS = min(len(os.sched_getaffinity(0)), 8)
+# the cores this process may use (Linux), else all the machine's
+THREADS = min(
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8
+)
 _pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process that made it, the pool)
 
 

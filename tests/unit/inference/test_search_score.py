@@ -75,3 +75,23 @@ def test_many_blanks_get_a_plan_with_the_policys_figures(bundle, rows):
         after[a["factor"]] = a["to"]
     assert abs(predictor.probability(after)[0] - plan["model_probability"]) < 1e-3
     assert plan["reached"] == (plan["model_probability"] >= plan["target_probability"] - 1e-9)
+
+
+def test_many_blanks_questions_show_the_policys_chance_of_each_answer(bundle, rows):
+    cat = bundle.catalogue
+    row = rows.head(1).copy()
+    for f in cat.factor_names[:12]:
+        row[f] = pd.array([pd.NA], dtype="Int64")
+    predictor = Predictor(bundle)
+    asked = predictor.plan(row)[0]["answer_first"]
+    for q in asked:  # ranked by the search's bound, shown as the whole policy scores them
+        f = cat.factor(q["factor"])
+        lowest, highest = min(f.levels), max(f.levels)
+        for level, shown in (
+            (lowest, "probability_if_lowest"),
+            (highest, "probability_if_highest"),
+        ):
+            exact = predictor.probability(row.assign(**{q["factor"]: level}))[0]
+            assert q[shown] == pytest.approx(exact, abs=1e-4)
+    widths = [q["probability_if_highest"] - q["probability_if_lowest"] for q in asked]
+    assert widths == sorted(widths, key=abs, reverse=True)
