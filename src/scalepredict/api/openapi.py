@@ -34,8 +34,25 @@ READY = {
     },
     "required": ["ready"],
 }
+ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+# The routes BentoML's server answers itself (health, metrics), beside our app's own.
 HEALTH = {
     "/livez": {"get": {"summary": "Livez", "responses": {"200": {"description": "alive", **TEXT}}}},
+    "/healthz": {
+        "get": {"summary": "Healthz", "responses": {"200": {"description": "alive", **TEXT}}}
+    },
+    "/metrics": {
+        "get": {
+            "summary": "Metrics",
+            "description": "Prometheus metrics of this worker (admin key): requests and "
+            "latency by route, method and status class; refused scoring requests.",
+            "responses": {
+                "200": {"description": "Prometheus text format", **TEXT},
+                "401": {"description": "no key, or an unknown or revoked one", **ERROR},
+                "403": {"description": "the key's role may not read the metrics", **ERROR},
+            },
+        }
+    },
     "/readyz": {
         "get": {
             "summary": "Readyz",

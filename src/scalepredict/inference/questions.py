@@ -17,9 +17,7 @@ from scalepredict.model.unknowns import POLICY_WORDS, policy_levels
 MIN_RANGE = 0.01  # an unknown worth asking about first moves the chance by a point or more
 
 
-def answer_first(
-    score: SearchScore, now: np.ndarray, top: int = 3
-) -> list[list[dict[str, Any]]]:
+def answer_first(score: SearchScore, now: np.ndarray, top: int = 3) -> list[list[dict[str, Any]]]:
     """Per row, the unknown answers whose answer would move the prediction most (the range
     over the levels); only those whose range is at least one percentage point wide. `now`:
     each row's chance as assessed. Every unknown at every level is ranked by the search's

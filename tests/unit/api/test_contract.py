@@ -159,7 +159,7 @@ def test_the_openapi_document_is_valid_and_complete(service):
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     for path, item in doc["paths"].items():
         for op in item.values():
-            protected = path not in ("/livez", "/readyz")
+            protected = path not in ("/livez", "/readyz", "/healthz")
             assert (op.get("security") == [{"bearer": []}]) is protected, path
             for status, response in op["responses"].items():
                 if status.startswith(("4", "5")) and path != "/readyz":
@@ -170,6 +170,8 @@ def test_the_openapi_document_is_valid_and_complete(service):
     assert proposals["maxItems"] == get_settings().max_proposals
     assert schemas["Proposal"]["examples"] and schemas["ScoreRequest"]["examples"]
     assert {"401", "413", "422"} <= set(doc["paths"]["/score"]["post"]["responses"])
+    # the routes BentoML answers itself are documented too
+    assert {"/livez", "/readyz", "/healthz", "/metrics"} <= set(doc["paths"])
 
 
 def test_what_json_can_carry_and_no_column_can_is_refused_not_a_crash(service):
