@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import mlflow
@@ -97,6 +98,16 @@ def test_pyfunc_round_trip_on_a_raw_csv_frame(store, tmp_path):
     from scalepredict.data.validation import parse_assessments
 
     np.testing.assert_allclose(p, direct.probability(parse_assessments(raw, direct.catalogue)))
+
+
+def test_loading_a_registered_model_leaves_the_import_path_as_it_was(store):
+    from scalepredict.tracking.registry import load_bundle
+
+    before = list(sys.path)
+    load_bundle("models:/scalepredict@champion")
+    # MLflow prepends the model's copy of the package source; processes started from here on
+    # (Dask workers inherit sys.path) must import the installed package, not that copy
+    assert sys.path == before
 
 
 def test_pyfunc_names_the_bad_cell(store):

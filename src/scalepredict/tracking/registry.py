@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +105,17 @@ def load_bundle(uri: str) -> ModelBundle:
     if "://" not in uri and "models:/" not in uri and "runs:/" not in uri:
         return ModelBundle.load(uri)
     connect(create=False)
+    path = list(sys.path)
     try:
         model = mlflow.pyfunc.load_model(uri)
     except MlflowException as e:
         raise BundleError(f"cannot load {uri}: {e.message}") from e
+    finally:
+        # MLflow puts the model's copy of this package's source (logged for `mlflow models
+        # serve` in an environment without it) first on sys.path. This process runs the
+        # installed package, and so must every process it starts: Dask's workers inherit
+        # sys.path and would import the copy, the code of the day the model was trained.
+        sys.path[:] = path
     return model.unwrap_python_model().predictor.bundle
 
 
