@@ -1,6 +1,7 @@
 """The compiled trees against XGBoost's `inplace_predict`, side by side on the same model and
-rows: time per call by rows per call, and the ratio. Sets `compiled_trees.MAX_COMPILED_ROWS`
-(the size above which XGBoost's threads take over) by where the two cross.
+rows: time per call by rows per call (best of three runs), and the ratio; the compiled trees
+in one thread and split over threads (`compiled_trees.PARALLEL_ROWS` is set by where the two
+cross).
 
 Usage: python benchmarks/tree_eval.py [--train-rows 5000] [--trials 1]"""
 
@@ -8,28 +9,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before XGBoost starts OpenMP
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.json_validation import per_call_ms
 from scalepredict.data.synthetic import generate
 from scalepredict.model import compiled_trees
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.features import feature_matrix
 from scalepredict.model.fit import fit
-
-
-def per_call_ms(fn, reps: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(3):  # best of three runs: the least disturbed by other work
-        t = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        best = min(best, (time.perf_counter() - t) / reps * 1000)
-    return best
 
 
 def main() -> None:
@@ -60,9 +53,9 @@ def main() -> None:
     for n in (1, 10, 100, 1_000, 2_048, 4_096, 20_000, 100_000):
         rows, part = x[:n], which[:n]
         reps = max(3, 2_000 // max(n // 10, 1))
-        a = per_call_ms(lambda rows=rows: xgboost(rows), reps)
-        one = per_call_ms(lambda rows=rows, part=part: compiled(rows, part, 1), reps)
-        many = per_call_ms(lambda rows=rows, part=part: compiled(rows, part, threads), reps)
+        a = per_call_ms(lambda rows=rows: xgboost(rows), reps, runs=3)
+        one = per_call_ms(lambda rows=rows, part=part: compiled(rows, part, 1), reps, runs=3)
+        many = per_call_ms(lambda rows=rows, part=part: compiled(rows, part, threads), reps, runs=3)
         print(f"{n:>6} {a:>11.3f} {one:>10.3f} ({a / one:>5.1f}x) {many:>8.3f} ({a / many:>5.1f}x)")
 
 
