@@ -59,7 +59,7 @@ def calibrate(
     calibrator, cal_scores = choose_calibration(raw_cal, y_cal, cfg.calibration_methods, cfg.seed)
     conformal = Conformal.fit(calibrator(raw_cal), y_cal, cfg.conformal_alpha)
     meta = dict(bundle.meta)
-    return ModelBundle(bundle.catalogue, bundle.boosters, calibrator, conformal, meta), cal_scores
+    return ModelBundle(bundle.catalogue, bundle.family, calibrator, conformal, meta), cal_scores
 
 
 def fit(
