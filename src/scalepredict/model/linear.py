@@ -240,7 +240,8 @@ class ChecklistModel:
     ) -> ChecklistModel:
         _, s = checklist_of(x, cat)
         centre = float(s.mean()) if len(s) else 0.5
-        z, bound = (s - centre)[:, None], [(0.0, None)]
+        z = (s - centre)[:, None]
+        bound: list[tuple[float | None, float | None]] = [(0.0, None)]
         b, w = _fit_logistic(z, np.asarray(y, float), 1e-6, bound, weight)
         return cls(b, float(w[0]), centre, x.shape[1])
 
