@@ -143,9 +143,10 @@ def test_overload_is_shed_with_503_and_only_answers_are_audited(server, env):
     assert _audit_rows(env) - before == scored
 
 
-def test_two_workers_each_load_the_champion_and_every_answer_is_audited(env):
+def test_two_workers_each_load_the_champion_every_answer_is_audited_and_counted(env):
     """`SCALEPREDICT_WORKERS=2`: two worker processes on one SQLite file, each with the
-    champion; concurrent answers all 200, an audit row for every proposal answered."""
+    champion; concurrent answers all 200, an audit row for every proposal answered, and
+    /metrics counts both workers' answers whichever worker serves the scrape."""
     with Server.started({**env, "SCALEPREDICT_WORKERS": "2"}, "serve-workers.log") as s:
         deadline = time.time() + 120  # /readyz came from one worker: wait for the other
         while len(re.findall(r"serving \S+ v\d+ from", s.log.read_text())) < 2:
@@ -168,6 +169,12 @@ def test_two_workers_each_load_the_champion_and_every_answer_is_audited(env):
             answers = list(pool.map(call, range(24)))
         assert [r.status_code for r in answers] == [200] * 24
         assert _audit_rows(env) - before == 24 * 5
+        scored = re.compile(
+            r'^scalepredict_requests_total\{[^}]*route="/score"[^}]*\} (\S+)$', re.M
+        )
+        for _ in range(6):  # several scrapes: each worker answers some
+            m = httpx.get(f"{s.url}/metrics", headers=_h(env["_admin"]), timeout=10)
+            assert [float(v) for v in scored.findall(m.text)] == [24.0], m.text
 
 
 def test_one_set_of_limits_on_every_path(server, env):
