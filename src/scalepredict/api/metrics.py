@@ -83,6 +83,12 @@ class Metrics:
             "Scoring requests refused with 503 because the server was at capacity",
             registry=self.registry,
         )
+        self.throttled = Counter(
+            "scalepredict_throttled_keys",
+            "Requests answered 429: a key that is not valid, from an address past its allowance "
+            "of failed key attempts",
+            registry=self.registry,
+        )
 
     def observe(self, path: str, method: str, status: int, seconds: float) -> None:
         route = route_of(path)
