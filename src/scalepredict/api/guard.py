@@ -171,7 +171,15 @@ class GuardMiddleware:
         try:
             # A throttled address's keys get a lookup only when they are real keys, so its
             # guesses cost no query and a valid key sharing the address still gets in.
-            if wait is None or await self._is_key(token):
+            if wait is None:
+                self.failures.attempt(address)
+                try:
+                    identity = await run_in_threadpool(self.keys.identify, token)
+                except BaseException:  # no answer (keys unavailable): not a failed attempt
+                    self.failures.settle(address, failed=False)
+                    raise
+                self.failures.settle(address, failed=identity is None)
+            elif await self._is_key(token):
                 identity = await run_in_threadpool(self.keys.identify, token)
         except (KeyFileError, KeysUnavailable) as e:  # refuse at once and say why, not hang
             log.error("API keys unavailable: %s", e)
@@ -186,7 +194,6 @@ class GuardMiddleware:
                 retry_after=wait,
             )(scope, receive, send)
         elif identity is None:
-            self.failures.failed(address)
             await error(401, "invalid API key")(scope, receive, send)
         return identity
 

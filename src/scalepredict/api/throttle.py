@@ -34,14 +34,24 @@ class FailedKeys:
             return None
         return max(1, math.ceil(entry[1] + self.window - time.monotonic()))
 
-    def failed(self, address: str) -> None:
-        """One more failed attempt from the address (logged; the one that uses up the
-        allowance says for how long the address is throttled)."""
-        now = time.monotonic()
+    def attempt(self, address: str) -> None:
+        """A key from the address is about to be looked up: counted now, so concurrent
+        guesses cannot all start lookups before the first of them fails."""
         entry = self._seen.get(address)
         if entry is None:
-            entry = self._seen[address] = [0, now]
+            entry = self._seen[address] = [0, time.monotonic()]
         entry[0] += 1
+
+    def settle(self, address: str, failed: bool) -> None:
+        """The lookup's outcome: a valid key (or no answer) takes its attempt back; a failure
+        is logged (the one that uses up the allowance says for how long the address is
+        throttled)."""
+        entry = self._seen.get(address)
+        if entry is None:  # forgotten meanwhile (window over, or pushed out)
+            return
+        if not failed:
+            entry[0] -= 1
+            return
         log.warning(
             "invalid API key from %s (%d of %d failures allowed in %g s)",
             address,
@@ -54,7 +64,7 @@ class FailedKeys:
                 "%s used up its failed API key attempts: keys from it that are not valid get "
                 "429 for %d s",
                 address,
-                max(1, math.ceil(entry[1] + self.window - now)),
+                max(1, math.ceil(entry[1] + self.window - time.monotonic())),
             )
 
     def refuse(self, address: str) -> None:

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import event
 
+from scalepredict.api.throttle import FailedKeys
 from scalepredict.store import database
 from tests.e2e.live_server import proposals_json
 
@@ -67,3 +68,23 @@ def test_a_valid_key_still_scores_during_a_flood_and_guesses_cost_no_query(throt
     key_queries = [q for q in queries if "api_keys" in q]
     # the valid key's four lookups and at most a snapshot of the digests per second
     assert len(key_queries) <= 4 + 2 * 4, key_queries
+
+
+def test_lookups_in_flight_count_so_a_concurrent_flood_cannot_overrun_the_allowance():
+    failures = FailedKeys(allowed=3, window=60)
+    for _ in range(3):  # three guesses arrive together: all looked up, none answered yet
+        assert failures.retry_after("10.0.0.1") is None
+        failures.attempt("10.0.0.1")
+    assert failures.retry_after("10.0.0.1") is not None  # the fourth is refused at once
+    assert failures.retry_after("10.0.0.2") is None  # another address is not
+
+
+def test_valid_keys_and_unanswered_lookups_take_their_attempt_back():
+    failures = FailedKeys(allowed=2, window=60)
+    for failed in (False, False, False, True):  # three valid keys (or an outage), one guess
+        failures.attempt("10.0.0.1")
+        failures.settle("10.0.0.1", failed=failed)
+    assert failures.retry_after("10.0.0.1") is None
+    failures.attempt("10.0.0.1")
+    failures.settle("10.0.0.1", failed=True)
+    assert failures.retry_after("10.0.0.1") == 60
