@@ -177,6 +177,35 @@ def test_two_workers_each_load_the_champion_every_answer_is_audited_and_counted(
             assert [float(v) for v in scored.findall(m.text)] == [24.0], m.text
 
 
+def test_a_random_key_flood_gets_429_while_a_real_key_still_scores(server, env):
+    """From one address (loopback), random keys past the allowance (20 per minute) get 429 with
+    Retry-After and no lookup; the scorer's key, sent between them, is answered every time."""
+    body = {"proposals": proposals_json(1, seed=43)}
+
+    def guess(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/score", json=body, headers=_h(f"sp_{uuid.uuid4().hex}"), timeout=30
+        )
+
+    def real(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/score?plan=false", json=body, headers=_h(env["_scorer"]), timeout=60
+        )
+
+    with cf.ThreadPoolExecutor(16) as pool:
+        guesses = [pool.submit(guess, i) for i in range(300)]
+        reals = [pool.submit(real, i) for i in range(10)]
+        answers = [f.result() for f in guesses]
+        scored = [f.result() for f in reals]
+    assert [r.status_code for r in scored] == [200] * 10
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) == {401, 429} and statuses.count(401) <= 20, statuses
+    refused = next(r for r in answers if r.status_code == 429)
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert "too many invalid API keys" in _documented(refused)["error"]
+    assert "used up its failed API key attempts" in server.log.read_text()
+
+
 def test_one_set_of_limits_on_every_path(server, env):
     h = _h(env["_scorer"])
     p = proposals_json(1)[0]
