@@ -14,7 +14,13 @@ class Driver(BaseModel):
     contribution: float = Field(description="log-odds contribution (exact tree SHAP)")
     direction: Literal["raises", "lowers"]
     strength: Literal["strong", "moderate", "weak"] = Field(
-        description="of `points`: |points| >= 5 strong, >= 2 moderate, else weak"
+        description="of `points`: |points| >= 5 strong, >= 2 moderate, else weak; weak also "
+        "where the points are no larger than a field with no effect shows (`distinguishable`)"
+    )
+    distinguishable: bool = Field(
+        True,
+        description="the points exceed what the model shows for this field when no field has "
+        "an effect (refits on shuffled outcomes): false means not distinguishable from noise",
     )
     probability_points: float = Field(
         description="leave-one-out effect in percentage points (does not add up; see points)"

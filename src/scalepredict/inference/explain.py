@@ -43,6 +43,7 @@ from scalepredict.model.features import (
 from scalepredict.model.unknowns import POLICY_WORDS, Scored, policy_levels
 
 STRONG, MODERATE = 0.5, 0.2  # log-odds
+NOISE_META = "noise_points"  # bundle meta key: {field: points a no-effect field shows}
 STRONG_POINTS, MODERATE_POINTS = 5.0, 2.0  # percentage points
 
 
@@ -146,8 +147,10 @@ def field_points(bundle: ModelBundle, contrib: Contributions) -> np.ndarray:
     return 100 * owen_points(chance, contrib.base, contrib.values.to_numpy(), groups)
 
 
-def _driver(name, value, c, pts, loo, dimension) -> dict:
+def _driver(name, value, c, pts, loo, dimension, noise: float = 0.0) -> dict:
     pts = round(pts, 2)  # words and sign describe the number shown
+    # a contribution no larger than what a field with no effect shows is not a reason
+    distinguishable = abs(pts) > noise
     if pd.isna(value):
         value = None
     elif isinstance(value, pd.Timestamp):  # a date feature: shown as the date it is
@@ -160,7 +163,8 @@ def _driver(name, value, c, pts, loo, dimension) -> dict:
         "value": value,
         "contribution": round(c, 4),
         "direction": "raises" if pts > 0 or (pts == 0 and c > 0) else "lowers",
-        "strength": points_strength(pts),
+        "strength": points_strength(pts) if distinguishable else "weak",
+        "distinguishable": distinguishable,
         "probability_points": round(loo * 100, 1),
         "points": pts,
         "actionable": dimension != "context",
@@ -193,6 +197,8 @@ def explain_rows(
     n_factors = len(cat.factor_names)
     n_context = len(names) - n_factors
     policy = _policy_notes(bundle, contrib)
+    null = bundle.meta.get(NOISE_META, {})  # `noise.py`: what a no-effect field shows
+    noise = [float(null.get(n, 0.0)) for n in names]
     out = []
     for i in range(len(frame)):
         drivers = [
@@ -203,6 +209,7 @@ def explain_rows(
                 float(pts[i, j]),
                 float(effect[i, j]),
                 dimension_of.get(names[j], "context"),
+                noise[j],
             )
             for j in order[i]
         ]

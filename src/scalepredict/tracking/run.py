@@ -23,6 +23,7 @@ import scalepredict
 from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.row_hashes import pack, row_hashes
 from scalepredict.data.validation import ValidationResult, validate_file
+from scalepredict.inference.noise import NOISE_META, noise_points
 from scalepredict.inference.plots import shap_summary_per_stage
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.fit import FitResult, fit, truth_of
@@ -176,6 +177,10 @@ def train_and_register(
             if ev.method == "holdout"
             else frame
         )
+        if progress:
+            progress("the null reference: refits on shuffled outcomes", 0, 0)
+        assert fitted.tuned is not None
+        fitted.bundle.meta[NOISE_META] = noise_points(fitted.bundle, frame, fitted.tuned, cfg)
         if progress:
             progress("comparing with the champion on rows it never learned from", 0, 0)
         champion_version, champion_metrics, decision = _compare_with_champion(
