@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scalepredict.cli.render import err, print_problems
+from scalepredict.cli.render import err, print_left_out, print_problems
 from scalepredict.data.tables import DataFileError
 
 if TYPE_CHECKING:
@@ -80,8 +80,13 @@ def model_uri_or_champion(uri: str | None, cat: Catalogue | None = None) -> str:
     return uri or model_uri(CHAMPION, model_name(cat))
 
 
-def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.DataFrame:
-    """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2."""
+def load_valid(
+    path: Path, cat: Catalogue, labelled: bool | None = None, rated_only: bool = False
+) -> pd.DataFrame:
+    """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2.
+    `rated_only`: rows whose outcome is not rated are skipped as `train` skips them, counted on
+    stderr (a metric needs an outcome; a file scored or passed on to `train` keeps them)."""
+    from scalepredict.data.quarantine import left_out
     from scalepredict.data.validation import validate_file
 
     try:
@@ -91,7 +96,8 @@ def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.D
     if not result.valid:
         print_problems(result.problems, 50)
         raise fail(f"{path}: {len(result.problems)} problem(s); fix them first", EXIT_PROBLEMS)
-    return result.frame
+    print_left_out(left_out(result, cat).lines(not_rated=rated_only))
+    return result.good() if rated_only else result.frame
 
 
 def load_predictor(uri: str | None, catalogue: Path | None) -> Predictor:

@@ -35,8 +35,9 @@ class LeftOut:
     def share(self) -> float:
         return self.quarantined / self.rows if self.rows else 0.0
 
-    def lines(self) -> list[str]:
-        """What a person reads at the console (nothing when no row is left out)."""
+    def lines(self, not_rated: bool = True) -> list[str]:
+        """What a person reads at the console (nothing when no row is left out); `not_rated`:
+        say how many rows are skipped for a not-rated outcome."""
         out = []
         if self.quarantined:
             rules = "; ".join(f"{c}: {r} ({n})" for c, r, n in self.by_rule[:RULES_SHOWN])
@@ -46,10 +47,10 @@ class LeftOut:
                 else ""
             )
             out.append(
-                f"quarantined {self.quarantined} of {self.rows} row(s) ({self.share:.0%}) "
-                f"for problems: {rules}{more}"
+                f"left out {self.quarantined} of {self.rows} row(s) ({self.share:.0%}) for "
+                f"problems (quarantined): {rules}{more}"
             )
-        if self.not_rated:
+        if self.not_rated and not_rated:
             out.append(f"skipped {self.not_rated} row(s) whose outcome is not rated")
         if self.repeated:
             out.append(self.repeated)
