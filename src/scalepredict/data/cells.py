@@ -95,7 +95,8 @@ def check_columns(columns: Iterable[str], labelled: bool, cat: Catalogue) -> Non
         known = [shown.get(n, n) for n in fields]
         # a header that differs from an absent column only in spaces or case ("Outcome "):
         # named, not guessed, so a file is read by the catalogue's columns or not at all
-        absent = {fold(shown.get(n, n)): shown.get(n, n) for n in missing}
+        every = fields_by_name(cat, labelled=True)  # the outcome too: its absence makes proposals
+        absent = {fold(shown.get(n, n)): shown.get(n, n) for n in every if n not in present}
         hints = []
         for c in unknown[:HINTS]:
             if fold(c) in absent:
