@@ -55,7 +55,8 @@ def _factor_field(factor: Factor, tokens: Any) -> tuple[Any, Any]:
     }
     level: Any = Annotated[int, Field(ge=factor.scale_min, le=factor.scale_max)]
     if factor.labels:
-        level = level | Literal[tuple(factor.labels.values())]
+        others = (t for ts in factor.other_labels.values() for t in ts)
+        level = level | Literal[(*factor.labels.values(), *others)]
     return _with_unknown(level, tokens, True), Field(None, **doc)
 
 
