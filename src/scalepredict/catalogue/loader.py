@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from scalepredict.catalogue.spec import (
+    TEXT_MAX,
     CatalogueSpec,
     FieldSpec,
     check_spec,
@@ -36,6 +37,7 @@ from scalepredict.catalogue.types import (
 from scalepredict.settings import get_settings
 
 BUILT_IN = "catalogue.yaml"
+ADDED_KEYS: dict[str, Any] = {"text_max": TEXT_MAX}  # top-level keys added to format 2, defaults
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -158,9 +160,20 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         subgroups=tuple(
             Subgroup(g.name, g.field, g.min, g.max, tuple(g.values or ())) for g in spec.subgroups
         ),
-        source=spec.model_dump(mode="json"),
+        source=_source(spec),
         _factor_index={f.name: f for f in factors},
     )
+
+
+def _source(spec: CatalogueSpec) -> dict[str, Any]:
+    """The catalogue as written, which its fingerprint hashes: a key added to the format since
+    is left out while it holds its default, so a catalogue that does not use it keeps its
+    fingerprint (and the models trained with it keep loading)."""
+    source = spec.model_dump(mode="json")
+    for key, default in ADDED_KEYS.items():
+        if source.get(key) == default:
+            del source[key]
+    return source
 
 
 def read_catalogue(path: str | Path) -> Catalogue:

@@ -182,3 +182,10 @@ def test_any_catalogue_reads_every_spelling_of_a_level_as_that_level(raw, data):
     got = validate_table(RawTable(frame, Path("words.csv"), 2), True, spelt)
     assert got.valid, got.problems.head()
     pd.testing.assert_frame_equal(got.frame, want.frame)
+
+
+def test_a_catalogue_that_does_not_use_text_max_keeps_its_fingerprint():
+    """Models trained before the key existed carry their catalogue's fingerprint: it holds."""
+    assert _cat(text_max=256).fingerprint == _cat().fingerprint
+    assert _cat(text_max=300).fingerprint != _cat().fingerprint
+    assert "text_max" not in _cat().source
