@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scalepredict.catalogue import Catalogue
+    from scalepredict.data.quarantine import LeftOut
+    from scalepredict.data.validation import ValidationResult
     from scalepredict.inference.predictor import Predictor
 
 EXIT_PROBLEMS = 1
@@ -80,12 +82,25 @@ def model_uri_or_champion(uri: str | None, cat: Catalogue | None = None) -> str:
     return uri or model_uri(CHAMPION, model_name(cat))
 
 
-def load_valid(
-    path: Path, cat: Catalogue, labelled: bool | None = None, rated_only: bool = False
-) -> pd.DataFrame:
-    """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2.
-    `rated_only`: rows whose outcome is not rated are skipped as `train` skips them, counted on
-    stderr (a metric needs an outcome; a file scored or passed on to `train` keeps them)."""
+def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.DataFrame:
+    """Validated typed frame of a file (every row: a file scored or passed on to `train` keeps
+    its not-rated rows), or the problem report and exit 1 / one line and exit 2."""
+    result, left = _validated(path, cat, labelled)
+    print_left_out(left.lines(not_rated=False))
+    return result.frame
+
+
+def load_rated(path: Path, cat: Catalogue) -> tuple[pd.DataFrame, LeftOut]:
+    """A labelled file's rows with a rated outcome, the not-rated ones skipped as `train` skips
+    them and counted on stderr (a metric needs an outcome), and what was left out."""
+    result, left = _validated(path, cat, True)
+    print_left_out(left.lines())
+    return result.good(), left
+
+
+def _validated(
+    path: Path, cat: Catalogue, labelled: bool | None
+) -> tuple[ValidationResult, LeftOut]:
     from scalepredict.data.quarantine import left_out
     from scalepredict.data.validation import validate_file
 
@@ -96,8 +111,7 @@ def load_valid(
     if not result.valid:
         print_problems(result.problems, 50)
         raise fail(f"{path}: {len(result.problems)} problem(s); fix them first", EXIT_PROBLEMS)
-    print_left_out(left_out(result, cat).lines(not_rated=rated_only))
-    return result.good() if rated_only else result.frame
+    return result, left_out(result, cat)
 
 
 def load_predictor(uri: str | None, catalogue: Path | None) -> Predictor:

@@ -15,7 +15,7 @@ from scalepredict.cli.common import (
     ModelUri,
     catalogue_or_fail,
     fail,
-    load_valid,
+    load_rated,
     model_uri_or_champion,
 )
 from scalepredict.cli.progress import progress
@@ -119,13 +119,14 @@ def evaluate(
 
     uri = model_uri_or_champion(model_uri, catalogue_or_fail(catalogue))
     bundle = load_predictor(uri, catalogue).bundle
-    frame = load_valid(data, bundle.catalogue, labelled=True, rated_only=True)
+    frame, left = load_rated(data, bundle.catalogue)
     if frame.empty:
         raise fail(f"{data}: no row with a rated outcome to evaluate on")
     version = resolve_version(uri)
     named = f"{uri} (version {version})" if version else uri
     metrics = evaluate_model(bundle, frame)
     metrics["model"] = {"uri": uri, "version": version, "run_id": bundle.meta.get("run_id")}
+    metrics["file_rows"], metrics["not_rated_skipped"] = left.rows, left.not_rated
     seen = (
         overlap(frame, bundle.meta[TRAINING_ROWS], bundle.catalogue)
         if TRAINING_ROWS in bundle.meta

@@ -18,6 +18,8 @@ from scalepredict.data.tables import write_table
 from scalepredict.data.validation import validate_file
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # a small model is fitted, and one trained and registered
+
 IEG = ROOT / "examples" / "world-bank-ieg"
 CATALOGUE = IEG / "catalogue.yaml"
 EXPORT = IEG / "data" / "ieg_world_bank_project_performance_ratings_01-17-2026.csv"
@@ -61,7 +63,9 @@ def test_evaluate_skips_and_counts_not_rated_outcomes_of_a_real_export(runner, e
     )
     assert res.exit_code == 0, res.output
     assert f"skipped {unrated} row(s) whose outcome is not rated" in res.stderr
-    assert json.loads(res.stdout)["n"] == RATED
+    metrics = json.loads(res.stdout)
+    assert metrics["n"] == RATED and metrics["not_rated_skipped"] == unrated
+    assert metrics["file_rows"] == RATED + unrated
 
 
 def test_evaluate_with_no_rated_row_says_so(runner, export, bundle, tmp_path):
