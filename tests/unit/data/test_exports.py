@@ -169,7 +169,7 @@ def test_any_catalogue_reads_every_spelling_of_a_level_as_that_level(raw, data):
         if not f.labels:
             continue
         by_text = {t: k for k, t in f.labels.items()}
-        numbers[column] = frame[column].map(lambda t: by_text.get(t, t), na_action="ignore")
+        numbers[column] = frame[column].map(by_text, na_action="ignore")
 
         def write(text: str, level: int) -> str:
             other = f"{text} (level {level})" if data.draw(st.booleans()) else text
