@@ -123,6 +123,14 @@ def print_evaluation(title: str, metrics: dict[str, Any]) -> None:
             f"{r['bayes_roc_auc']:.4f}" if "bayes_roc_auc" in r else "",
         )
     console.print(t)
+    if "roc_auc_low" in metrics:
+        console.print(
+            f"{metrics.get('family', 'model')}: AUC {metrics['roc_auc']:.3f} "
+            f"[{metrics['roc_auc_low']:.3f}, {metrics['roc_auc_high']:.3f}], log loss "
+            f"{metrics['log_loss']:.3f} [{metrics['log_loss_low']:.3f}, "
+            f"{metrics['log_loss_high']:.3f}] (95% intervals, bootstrap over "
+            f"{metrics['groups']} groups)"
+        )
 
 
 def print_importance(importance: dict[str, dict]) -> None:

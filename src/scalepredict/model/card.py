@@ -28,10 +28,9 @@ SMALL_DATA_ROWS = 400
 LEAKAGE_AUC = 0.98  # held-out AUC from which a model or one field "separates" the outcome
 
 
-def compare(evaluation: Evaluation, other: str, seed: int = 0) -> dict[str, Any]:
-    """The served model against family `other` on the same held-out rows: the paired log-loss
-    difference (served - other) with its 95% interval over groups, and what it says."""
-    theirs = {**evaluation.baseline_p, **evaluation.family_p}[other]
+def compare(evaluation: Evaluation, theirs: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """The served model against another's held-out chances on the same rows: the paired
+    log-loss difference (served - other) with its 95% interval over groups, and what it says."""
     d = row_log_loss(evaluation.y, evaluation.p) - row_log_loss(evaluation.y, theirs)
     low, high = interval(lambda r: float(d[r].mean()), evaluation.groups, seed=seed)
     verdict = "better" if high < 0 else "worse" if low > 0 else "cannot tell apart"
@@ -61,11 +60,11 @@ def model_card(
     """The card's facts and warnings (JSON-ready)."""
     n = len(frame)
     groups = int(groups_of(frame, cat).nunique())
-    others = [
-        *evaluation.baseline_p,
-        *(k for k in evaluation.family_p if k not in evaluation.baseline_p),
-    ]
-    versus = {k: compare(evaluation, k, cfg.seed) for k in others if k != evaluation.chosen}
+    others = {
+        **evaluation.baseline_p,
+        **{f"family_{k}": p for k, p in evaluation.family_p.items() if k != evaluation.chosen},
+    }
+    versus = {k: compare(evaluation, p, cfg.seed) for k, p in others.items()}
     warnings = []
     if n < SMALL_DATA_ROWS:
         warnings.append(

@@ -16,10 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
-from scalepredict.model.config import GateConfig
-from scalepredict.model.evaluation import row_log_loss
+from scalepredict.data.row_hashes import row_hashes, unpack
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.config import GateConfig, TrainConfig
+from scalepredict.model.evaluation import Evaluation, row_log_loss
 from scalepredict.model.intervals import interval
+from scalepredict.model.metrics import probability_metrics
+
+# Bundle meta key: the packed hashes of the rows a model learned from.
+TRAINING_ROWS = "training_row_hashes"
 
 
 @dataclass
@@ -84,3 +91,23 @@ def gate(
     return GateDecision(
         False, [f"too few outcomes to tell: {text}; the champion stays"], "cannot_tell", diff
     )
+
+
+def against_champion(
+    ev: Evaluation, champion: ModelBundle, learned_from: pd.DataFrame, cfg: TrainConfig
+) -> tuple[dict[str, float] | None, GateDecision]:
+    """The champion's metrics on the new run's held-out rows it never learned from, and the
+    gate's decision there (`learned_from`: the rows the new model learned from)."""
+    cat = champion.catalogue
+    packed: str | None = champion.meta.get(TRAINING_ROWS)
+    hashes = row_hashes(ev.frame, cat)
+    known = unpack(packed) if packed else np.zeros(0, hashes.dtype)
+    unseen = ~np.isin(hashes, known)
+    rows = ev.frame[unseen]
+    p_champion = champion.probability(rows) if len(rows) else np.zeros(0)
+    superset = bool(known.size) and bool(np.isin(known, row_hashes(learned_from, cat)).all())
+    decision = gate(
+        ev.y[unseen], ev.p[unseen], p_champion, ev.groups[unseen], superset, cfg.gate, cfg.seed
+    )
+    metrics = probability_metrics(ev.y[unseen], p_champion) if len(rows) else None
+    return metrics, decision

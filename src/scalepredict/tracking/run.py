@@ -22,22 +22,20 @@ from mlflow.data.pandas_dataset import from_pandas
 import scalepredict
 from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.quarantine import left_out, refuse_above
-from scalepredict.data.row_hashes import pack, row_hashes, unpack
+from scalepredict.data.row_hashes import pack, row_hashes
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.plots import shap_summary_per_stage
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.fit import FitResult, fit, truth_of
-from scalepredict.model.metrics import breakdown, probability_metrics
+from scalepredict.model.metrics import breakdown
 from scalepredict.model.reports import calibration_plot, model_report, roc_plot
 from scalepredict.model.split import group_label
 from scalepredict.settings import get_settings
 from scalepredict.tracking import registry
-from scalepredict.tracking.gate import GateDecision, first_model, gate
+from scalepredict.tracking.gate import TRAINING_ROWS, GateDecision, against_champion, first_model
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
 
 Progress = Callable[[str, int, int], None]
-# Bundle meta key: the packed hashes of the rows a model learned from.
-TRAINING_ROWS = "training_row_hashes"
 
 
 class TrainingDataError(ValueError):
@@ -129,7 +127,6 @@ def _compare_with_champion(
 ) -> tuple[str | None, dict[str, float] | None, GateDecision]:
     """(the champion's version, its metrics on the rows it never learned from, the gate's
     decision). A champion we cannot score must not block a new model."""
-    cat = fitted.bundle.catalogue
     ev = fitted.evaluation
     assert ev is not None
     current = registry.version_by_alias(client, registry.CHAMPION, name)
@@ -137,21 +134,11 @@ def _compare_with_champion(
         return None, None, first_model(ev.chosen)
     try:
         champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
+        metrics, decision = against_champion(ev, champion, learned_from, cfg)
     except Exception as e:
         if progress:
             progress(f"champion v{current.version} unusable ({e}); the new model serves", 0, 0)
         return str(current.version), None, first_model(ev.chosen)
-    hashes = row_hashes(ev.frame, cat)
-    packed: str | None = champion.meta.get(TRAINING_ROWS)
-    known = unpack(packed) if packed else np.zeros(0, hashes.dtype)
-    unseen = ~np.isin(hashes, known)
-    rows = ev.frame[unseen]
-    p_champion = champion.probability(rows) if len(rows) else np.zeros(0)
-    superset = bool(known.size) and bool(np.isin(known, row_hashes(learned_from, cat)).all())
-    decision = gate(
-        ev.y[unseen], ev.p[unseen], p_champion, ev.groups[unseen], superset, cfg.gate, cfg.seed
-    )
-    metrics = probability_metrics(ev.y[unseen], p_champion) if len(rows) else None
     return str(current.version), metrics, decision
 
 
