@@ -217,6 +217,14 @@ class Settings(BaseSettings):
         validation_alias="SCALEPREDICT_KEY_FAILURE_WINDOW_SECONDS",
         description="The window of those failed attempts; Retry-After says when it ends.",
     )
+    max_quarantine_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        validation_alias="SCALEPREDICT_MAX_QUARANTINE_SHARE",
+        description="Largest share of a labelled file's rows that `train` (with on_bad_rows: "
+        "quarantine) and `retrain` may leave out for problems; above it they refuse.",
+    )
 
     @property
     def replica_urls(self) -> list[str]:

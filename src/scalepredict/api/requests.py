@@ -13,7 +13,6 @@ from pydantic import ConfigDict, Field, PlainValidator, StrictInt, create_model
 from scalepredict.catalogue import Catalogue, Factor
 from scalepredict.catalogue import Field as CatalogueField
 from scalepredict.catalogue.template import example_proposal
-from scalepredict.data.schema import TEXT_MAX
 
 
 def _unknown_tokens(cat: Catalogue) -> Any:
@@ -26,12 +25,12 @@ def _with_unknown(typ: Any, tokens: Any, nullable: bool) -> Any:
     return typ | None | tokens if nullable else typ
 
 
-def _context_field(f: CatalogueField, tokens: Any) -> tuple[Any, Any]:
+def _context_field(f: CatalogueField, tokens: Any, text_max: int) -> tuple[Any, Any]:
     bounds: dict[str, Any] = {}
     if f.type == "category" and f.categories:
         typ: Any = Literal[tuple(f.categories)]
     elif f.type in ("string", "category"):
-        typ, bounds = str, {"min_length": 1, "max_length": TEXT_MAX}
+        typ, bounds = str, {"min_length": 1, "max_length": text_max}
     elif f.type == "boolean":
         typ = bool
     elif f.type == "date":
@@ -56,7 +55,8 @@ def _factor_field(factor: Factor, tokens: Any) -> tuple[Any, Any]:
     }
     level: Any = Annotated[int, Field(ge=factor.scale_min, le=factor.scale_max)]
     if factor.labels:
-        level = level | Literal[tuple(factor.labels.values())]
+        others = (t for ts in factor.other_labels.values() for t in ts)
+        level = level | Literal[(*factor.labels.values(), *others)]
     return _with_unknown(level, tokens, True), Field(None, **doc)
 
 
@@ -80,7 +80,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     proposal as sent, checked by the one validation the CSV upload uses too
     (`scalepredict.data.records`), so both paths accept and refuse the same cells."""
     tokens = _unknown_tokens(cat)
-    fields: dict[str, Any] = {f.name: _context_field(f, tokens) for f in cat.context}
+    fields: dict[str, Any] = {f.name: _context_field(f, tokens, cat.text_max) for f in cat.context}
     fields.update({factor.name: _factor_field(factor, tokens) for factor in cat.factors})
     fields.update(
         {

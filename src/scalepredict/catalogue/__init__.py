@@ -22,6 +22,9 @@ from scalepredict.catalogue.types import (
     Role,
     Subgroup,
     Theme,
+    category_spellings,
+    fold,
+    spellings,
 )
 
 __all__ = [
@@ -40,7 +43,10 @@ __all__ = [
     "Theme",
     "builtin_catalogue",
     "catalogue_dict",
+    "category_spellings",
+    "fold",
     "load_catalogue",
     "parse_catalogue",
     "read_catalogue",
+    "spellings",
 ]

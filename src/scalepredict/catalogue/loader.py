@@ -12,7 +12,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scalepredict.catalogue.spec import CatalogueSpec, FieldSpec, check_spec
+from scalepredict.catalogue.spec import (
+    TEXT_MAX,
+    CatalogueSpec,
+    FieldSpec,
+    check_spec,
+    identifier_fields,
+    label_list,
+)
 from scalepredict.catalogue.types import (
     Catalogue,
     CatalogueError,
@@ -24,10 +31,13 @@ from scalepredict.catalogue.types import (
     Outcome,
     Subgroup,
     Theme,
+    fold,
+    spellings,
 )
 from scalepredict.settings import get_settings
 
 BUILT_IN = "catalogue.yaml"
+ADDED_KEYS: dict[str, Any] = {"text_max": TEXT_MAX}  # top-level keys added to format 2, defaults
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -94,9 +104,14 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
                 mitigations=mitigations,
                 scale_min=scale.min,
                 scale_max=scale.max,
-                labels=dict(sorted(scale.labels.items())),
+                labels={k: label_list(t)[0] for k, t in sorted(scale.labels.items())},
                 direction=f.direction,
                 column=f.column or "",
+                other_labels={
+                    k: tuple(label_list(t)[1:])
+                    for k, t in sorted(scale.labels.items())
+                    if len(label_list(t)) > 1
+                },
             )
         )
     o = spec.outcome
@@ -104,11 +119,11 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         name=o.name, role="outcome", type="integer", description=o.description,
         label=o.label, min=0, max=1, column=o.column or "", nullable=True,
     )  # fmt: skip
-    identifier = spec.identifier or next(c.name for c in spec.context if c.unique)
-    context = tuple(
-        _field(c.model_copy(update={"unique": c.unique or c.name == identifier}), c.role)
-        for c in spec.context
-    )
+    key = tuple(identifier_fields(spec)) or (next(c.name for c in spec.context if c.unique),)
+    identifier = key[0]
+    # A field named as the identifier is unique only when it says so: repeats of a name that
+    # is no key (a project evaluated twice) are kept and reported (`data.identifiers`).
+    context = tuple(_field(c, c.role) for c in spec.context)
     return Catalogue(
         version=spec.version,
         themes={n: Theme(n, t.label, t.description) for n, t in spec.themes.items()},
@@ -135,6 +150,8 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         unknown=tuple(spec.unknown),
         unknown_policy=spec.unknown_policy,
         identifier=identifier,
+        key=key,
+        text_max=spec.text_max,
         group=spec.group,
         stage=spec.stage,
         date=spec.date,
@@ -143,9 +160,20 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         subgroups=tuple(
             Subgroup(g.name, g.field, g.min, g.max, tuple(g.values or ())) for g in spec.subgroups
         ),
-        source=spec.model_dump(mode="json"),
+        source=_source(spec),
         _factor_index={f.name: f for f in factors},
     )
+
+
+def _source(spec: CatalogueSpec) -> dict[str, Any]:
+    """The catalogue as written, which its fingerprint hashes: a key added to the format since
+    is left out while it holds its default, so a catalogue that does not use it keeps its
+    fingerprint (and the models trained with it keep loading)."""
+    source = spec.model_dump(mode="json")
+    for key, default in ADDED_KEYS.items():
+        if source.get(key) == default:
+            del source[key]
+    return source
 
 
 def read_catalogue(path: str | Path) -> Catalogue:
@@ -191,6 +219,7 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
         "title": cat.title,
         "fingerprint": cat.fingerprint,
         "identifier": cat.id_column,
+        "key": list(cat.key),
         "group": cat.group,
         "stage": cat.stage,
         "scale": {"min": first.scale_min, "max": first.scale_max},
@@ -242,8 +271,8 @@ def _levels(proposal: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
     """A proposal with every factor's label text as its level (the page's controls hold levels)."""
     out = dict(proposal)
     for f in cat.factors:
-        by_text = {t.casefold(): k for k, t in f.labels.items()}
+        by_text = spellings(f)
         value = out.get(f.name)
-        if isinstance(value, str) and value.strip().casefold() in by_text:
-            out[f.name] = by_text[value.strip().casefold()]
+        if isinstance(value, str) and fold(value) in by_text:
+            out[f.name] = by_text[fold(value)]
     return out

@@ -22,6 +22,7 @@ DIMENSION_MEAN, WEAKEST, CONTEXT = "mean_{}", "weakest_dimension", "context"
 DEFAULT_UNKNOWN = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "unknown", "Unknown", "?"]
 FieldType = Literal["string", "category", "integer", "number", "date", "boolean"]
 Direction = Literal[1, -1, 0]
+TEXT_MAX = 256  # characters in a text cell by default (a 3 MB id would be a 9 MB audit row)
 
 
 class _Spec(BaseModel):
@@ -34,7 +35,9 @@ class ScaleSpec(_Spec):
 
     min: int
     max: int
-    labels: dict[int, str] = Field(default_factory=dict)
+    labels: dict[int, str | list[str]] = Field(
+        default_factory=dict, description="a label per level, or a list: the first is shown"
+    )
 
 
 class MitigationSpec(_Spec):
@@ -132,7 +135,12 @@ class CatalogueSpec(_Spec):
     name: str = "custom"
     title: str = ""
     model_name: str | None = Field(None, description="registered model name for this catalogue")
-    identifier: str | None = Field(None, description="default: the context field marked unique")
+    identifier: str | list[str] | None = Field(
+        None,
+        description="the context field that identifies a row, or a list of them (a composite "
+        "key); default: the context field marked unique",
+    )
+    text_max: int = Field(TEXT_MAX, gt=0, description="most characters in a text cell")
     group: str | None = Field(None, description="context field the split is grouped by")
     stage: str | None = Field(None, description="category field: one booster per stage")
     date: str | None = Field(None, description="date field for a time-ordered split")
@@ -154,6 +162,17 @@ class CatalogueSpec(_Spec):
     ignore: list[str] = Field(default_factory=list, description="file columns to drop")
     subgroups: list[SubgroupSpec] = Field(default_factory=list)
     examples: list[ExampleSpec] = Field(default_factory=list)
+
+
+def label_list(labels: str | list[str]) -> list[str]:
+    """A level's labels as a list (one label may be written alone)."""
+    return [labels] if isinstance(labels, str) else list(labels)
+
+
+def identifier_fields(spec: CatalogueSpec) -> list[str]:
+    """The identifier's context fields: one, several (a composite key), or none named."""
+    ref = spec.identifier
+    return [] if ref is None else [ref] if isinstance(ref, str) else list(ref)
 
 
 def _levels(spec: CatalogueSpec, f: FactorSpec) -> ScaleSpec | None:
@@ -204,11 +223,14 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
         levels = set(range(scale.min, scale.max + 1))
         if set(scale.labels) - levels:
             out.append((f"{path}.scale.labels", f"labels only for levels {scale.min}..{scale.max}"))
-        texts = [t.strip().casefold() for t in scale.labels.values()]
+        spelt = [(k, t) for k, ts in scale.labels.items() for t in label_list(ts)]
+        texts = [t.strip().casefold() for _, t in spelt]
         if len(texts) != len(set(texts)):
             out.append((f"{path}.scale.labels", "a level label is used twice"))
+        if any(not label_list(ts) for ts in scale.labels.values()):
+            out.append((f"{path}.scale.labels", "a level's list of labels cannot be empty"))
         # a file may hold the labels or the numbers: label "2" on level 1 makes a 2 ambiguous
-        if any(t.strip().isdigit() and int(t) != k for k, t in scale.labels.items()):
+        if any(t.strip().isdigit() and int(t) != k for k, t in spelt):
             out.append((f"{path}.scale.labels", "a label that is a number must be its level"))
         if f.rubric and set(f.rubric) != levels:
             out.append((f"{path}.rubric", f"describe every level {scale.min}..{scale.max} or none"))
@@ -247,8 +269,15 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
                 out.append(("outcome.values", f"value {v!r} is not mapped to success or failure"))
     if spec.truth is not None:
         claim(spec.truth.name, spec.truth.column, "truth")
+    ids = identifier_fields(spec)
+    if isinstance(spec.identifier, list) and not ids:
+        out.append(("identifier", "a composite identifier needs at least one field"))
+    if len(set(ids)) != len(ids):
+        out.append(("identifier", "a field is listed twice in the identifier"))
+    for name in ids:
+        if name not in context:
+            out.append(("identifier", f"{name!r} is not a context field"))
     for key, need in (
-        ("identifier", None),
         ("group", None),
         ("stage", "category"),
         ("date", "date"),

@@ -55,6 +55,7 @@ class Factor:
     labels: dict[int, str] = field(default_factory=dict)  # level -> text, as a file may hold it
     direction: int = 1  # +1 a higher level helps, -1 it hurts, 0 no known direction
     column: str = ""  # the column's name in the user's file ("" = the name)
+    other_labels: dict[int, tuple[str, ...]] = field(default_factory=dict)  # more spellings
 
     @property
     def levels(self) -> list[int]:
@@ -84,6 +85,7 @@ class Field:
     log: bool = False
     direction: int = 0
     labels: dict[int, str] = field(default_factory=dict)
+    other_labels: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,27 @@ class Outcome:
     @property
     def values(self) -> tuple[str, ...]:
         return (*self.success, *self.failure, *self.not_rated)
+
+
+def fold(text: str) -> str:
+    """How labels and categories are matched: spaces at the ends and case do not count."""
+    return text.strip().casefold()
+
+
+def spellings(f: Field | Factor) -> dict[str, int]:
+    """Every label of a scale, folded -> its level (the shown label and any other spelling)."""
+    out = {fold(t): k for k, t in f.labels.items()}
+    out.update({fold(t): k for k, ts in f.other_labels.items() for t in ts})
+    return out
+
+
+def category_spellings(f: Field) -> dict[str, str]:
+    """A closed list's categories, folded -> as the catalogue writes them; a folded spelling
+    two categories share ("IDA" and "ida") is left out: only its exact spellings match."""
+    folded: dict[str, list[str]] = {}
+    for c in f.categories:
+        folded.setdefault(fold(c), []).append(c)
+    return {k: v[0] for k, v in folded.items() if len(v) == 1}
 
 
 def _norm(value: Any) -> str:
@@ -174,13 +197,15 @@ class Catalogue:
     model_name: str | None = None
     unknown: tuple[str, ...] = ()
     unknown_policy: str = "middle"  # how a blank answer is scored (`model.unknowns`)
-    identifier: str = ""
+    identifier: str = ""  # the key's first field (answers name a proposal by it)
     group: str | None = None
     stage: str | None = None
     date: str | None = None
     default_effort: str = "medium"
     ignore: tuple[str, ...] = ()
     subgroups: tuple[Subgroup, ...] = ()
+    key: tuple[str, ...] = ()  # the identifier's fields: one, or a composite key
+    text_max: int = 256  # most characters in a text cell
     source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _factor_index: dict[str, Factor] = field(default_factory=dict, repr=False, compare=False)
 
@@ -238,6 +263,7 @@ class Catalogue:
                 max=f.scale_max,
                 column=f.column,
                 labels=f.labels,
+                other_labels=f.other_labels,
                 direction=f.direction,
             )
             for f in self.factors

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scalepredict.cli.render import err, print_problems
+from scalepredict.cli.render import err, print_left_out, print_problems
 from scalepredict.data.tables import DataFileError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from scalepredict.catalogue import Catalogue
+    from scalepredict.data.quarantine import LeftOut
+    from scalepredict.data.validation import ValidationResult
     from scalepredict.inference.predictor import Predictor
 
 EXIT_PROBLEMS = 1
@@ -81,7 +83,25 @@ def model_uri_or_champion(uri: str | None, cat: Catalogue | None = None) -> str:
 
 
 def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.DataFrame:
-    """Validated typed frame of a file, or the problem report and exit 1 / one line and exit 2."""
+    """Validated typed frame of a file (every row: a file scored or passed on to `train` keeps
+    its not-rated rows), or the problem report and exit 1 / one line and exit 2."""
+    result, left = _validated(path, cat, labelled)
+    print_left_out(left.lines(not_rated=False))
+    return result.frame
+
+
+def load_rated(path: Path, cat: Catalogue) -> tuple[pd.DataFrame, LeftOut]:
+    """A labelled file's rows with a rated outcome, the not-rated ones skipped as `train` skips
+    them and counted on stderr (a metric needs an outcome), and what was left out."""
+    result, left = _validated(path, cat, True)
+    print_left_out(left.lines())
+    return result.good(), left
+
+
+def _validated(
+    path: Path, cat: Catalogue, labelled: bool | None
+) -> tuple[ValidationResult, LeftOut]:
+    from scalepredict.data.quarantine import left_out
     from scalepredict.data.validation import validate_file
 
     try:
@@ -91,7 +111,7 @@ def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.D
     if not result.valid:
         print_problems(result.problems, 50)
         raise fail(f"{path}: {len(result.problems)} problem(s); fix them first", EXIT_PROBLEMS)
-    return result.frame
+    return result, left_out(result, cat)
 
 
 def load_predictor(uri: str | None, catalogue: Path | None) -> Predictor:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scalepredict.cli.common import EXIT_PROBLEMS, CatalogueFile, catalogue_or_fail, fail
-from scalepredict.cli.render import console, err, print_problems, print_summary
+from scalepredict.cli.render import console, err, print_left_out, print_problems, print_summary
 from scalepredict.data.synthetic import DEFAULT_ROWS, DEFAULT_SEED
 from scalepredict.data.tables import DataFileError, write_table
 
@@ -30,6 +30,7 @@ def validate(
     A file with the outcome column is checked as labelled history, otherwise as proposals.
     With --quarantine/--out the rows are split (good + bad = input); the input is never touched.
     Exit 0: valid. Exit 1: row problems (reported). Exit 2: the file is unusable."""
+    from scalepredict.data.quarantine import left_out
     from scalepredict.data.validation import summarize, validate_file
 
     cat = catalogue_or_fail(catalogue)
@@ -54,10 +55,13 @@ def validate(
         )
     if report is not None:
         write_table(result.problems, report)
+    left = left_out(result, cat)
     if not result.valid:
         print_problems(result.problems, limit)
+        print_left_out(left.lines())
         n_bad = int(result.bad_mask.sum())
         raise fail(f"{file}: {len(result.problems)} problem(s) in {n_bad} row(s)", EXIT_PROBLEMS)
+    print_left_out(left.lines(not_rated=False))  # the summary counts the not-rated rows
     summary = summarize(result.good(), cat, int(result.not_rated.sum()))
     if as_json:
         console.print_json(json.dumps(summary))

@@ -15,7 +15,7 @@ from scalepredict.cli.common import (
     ModelUri,
     catalogue_or_fail,
     fail,
-    load_valid,
+    load_rated,
     model_uri_or_champion,
 )
 from scalepredict.cli.progress import progress
@@ -63,6 +63,7 @@ def train(
     # Before XGBoost loads OpenMP (below), which reads it once: idle threads that spin made a
     # training on a busy 2-core machine several times slower (benchmarks/training.py).
     os.environ["OMP_WAIT_POLICY"] = get_settings().omp_wait_policy
+    from scalepredict.data.quarantine import QuarantineError
     from scalepredict.model.config import TrainConfig
     from scalepredict.model.split import InsufficientDataError
     from scalepredict.tracking.registry import CHAMPION, usable_champion
@@ -86,6 +87,8 @@ def train(
     with progress(err) as report:
         try:
             record = train_and_register(data, cfg, config, report, cat)
+        except QuarantineError as e:  # row problems, too many of them: exit 1 as for problems
+            raise fail(str(e), EXIT_PROBLEMS) from None
         except (DataFileError, InsufficientDataError) as e:
             raise fail(str(e)) from None
         except TrainingDataError as e:
@@ -116,11 +119,14 @@ def evaluate(
 
     uri = model_uri_or_champion(model_uri, catalogue_or_fail(catalogue))
     bundle = load_predictor(uri, catalogue).bundle
-    frame = load_valid(data, bundle.catalogue, labelled=True)
+    frame, left = load_rated(data, bundle.catalogue)
+    if frame.empty:
+        raise fail(f"{data}: no row with a rated outcome to evaluate on")
     version = resolve_version(uri)
     named = f"{uri} (version {version})" if version else uri
     metrics = evaluate_model(bundle, frame)
     metrics["model"] = {"uri": uri, "version": version, "run_id": bundle.meta.get("run_id")}
+    metrics["file_rows"], metrics["not_rated_skipped"] = left.rows, left.not_rated
     seen = (
         overlap(frame, bundle.meta[TRAINING_ROWS], bundle.catalogue)
         if TRAINING_ROWS in bundle.meta

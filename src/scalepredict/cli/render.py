@@ -83,6 +83,13 @@ def print_training_summary(record: TrainingRecord) -> None:
             "",
         )
     console.print(t)
+    data = record.data_info
+    if data.get("quarantined") or data.get("not_rated"):  # said again where the figures are
+        console.print(
+            f"[yellow]trained on {data['rows']} of {data.get('file_rows', '?')} row(s):[/] "
+            + "; ".join(data.get("left_out", [])),
+            highlight=False,
+        )
     card = fitted.bundle.meta.get("card", {})
     console.print(
         f"{card.get('summary', '')}; log loss [{m['log_loss_low']:.3f}, {m['log_loss_high']:.3f}]"
@@ -145,3 +152,9 @@ def print_drivers(initiative: str, assessed: dict[str, Any]) -> None:
             f"  {drv['field']} = {drv['value']}: {drv['direction']} ({drv['strength']}, "
             f"{drv['points']:+.1f} points)"
         )
+
+
+def print_left_out(lines: list[str]) -> None:
+    """Rows a command leaves out (quarantined, not rated, repeated ids), on stderr."""
+    for line in lines:
+        err.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)

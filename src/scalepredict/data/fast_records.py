@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalepredict.catalogue import Catalogue, Field
-from scalepredict.data.schema import DTYPES, TEXT_MAX, fields_by_name
+from scalepredict.catalogue import Catalogue, Field, category_spellings, fold, spellings
+from scalepredict.data.schema import DTYPES, fields_by_name
 from scalepredict.data.tables import RawTable
 from scalepredict.data.validation import PROBLEM_COLUMNS, ValidationResult
 
@@ -113,11 +113,11 @@ def _build(cat: Catalogue) -> _Plan | None:
         return None
     parsers = []
     for f in fields:
-        texts = [t.strip().casefold() for t in f.labels.values()]
+        texts = list(spellings(f))
         if f.labels and (f.type != "score" or any(_numeric(t) or not t.isascii() for t in texts)):
             return None  # a label a number also reads as ("3", "1e2"), or not ASCII: slow path
         try:
-            parsers.append(_parser(f, unknown))
+            parsers.append(_parser(f, unknown, cat.text_max))
         except ValueError:  # a bound that is no number: the full validation says what it says
             return None
     return _Plan(tuple(names), allowed, tuple(parsers), tuple(f.unique for f in fields))
@@ -131,10 +131,10 @@ def _numeric(text: str) -> bool:
     return True
 
 
-def _parser(f: Field, unknown: frozenset[str]) -> Column:
+def _parser(f: Field, unknown: frozenset[str], text_max: int) -> Column:
     kind = f.type
     if kind in ("string", "category"):
-        return lambda values: _texts(values, f, unknown)
+        return lambda values: _texts(values, f, unknown, text_max)
     if kind == "date":
         return lambda values: _dates(values, f, unknown)
     if kind == "boolean":
@@ -142,7 +142,7 @@ def _parser(f: Field, unknown: frozenset[str]) -> Column:
     lo, hi = _bounds(f)
     if kind == "number":
         return lambda values: _numbers(values, f, unknown, lo, hi)
-    by_text = {t.strip().casefold(): int(k) for k, t in f.labels.items()}
+    by_text = spellings(f)
     return lambda values: _wholes(values, f, unknown, lo, hi, by_text)
 
 
@@ -236,9 +236,10 @@ def _booleans(
 
 
 def _texts(
-    values: list[Any], f: Field, unknown: frozenset[str]
+    values: list[Any], f: Field, unknown: frozenset[str], text_max: int
 ) -> pd.api.extensions.ExtensionArray:
-    categories = frozenset(f.categories) if f.type == "category" and f.categories else None
+    closed = f.type == "category" and bool(f.categories)
+    exact, folded = frozenset(f.categories), category_spellings(f)
     out: list[str | None] = []
     for v in values:
         if _missing(v, f, unknown):
@@ -252,7 +253,9 @@ def _texts(
             except UnicodeEncodeError:  # a lone surrogate: not text
                 raise _Defer from None
         text = _strip(v)
-        if not text or len(text) > TEXT_MAX or (categories is not None and text not in categories):
+        if closed and text not in exact:  # "ida" reads as "IDA", as the full validation does
+            text = folded.get(fold(text), "")
+        if not text or len(text) > text_max:
             raise _Defer
         out.append(text)
     return pd.array(out, dtype=DTYPES[f.type])

@@ -176,7 +176,7 @@ def _context(
         if f.type in ("integer", "number"):
             return pd.Series(int(_bounds(f)[0]) + group, dtype="Int64")
         return pd.Series([f"G-{g + 1:04d}" for g in group], dtype=object)
-    if f.unique or f.name == cat.identifier:
+    if f.unique or f.name in cat.key:
         if f.type in ("integer", "number"):
             return pd.Series(int(_bounds(f)[0]) + np.arange(rows), dtype="Int64")
         prefix = "ID" if f.name == cat.identifier else f.name.upper()

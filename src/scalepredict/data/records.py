@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from scalepredict.catalogue import Catalogue, Field
+from scalepredict.catalogue import Catalogue, Field, spellings
 from scalepredict.data.fast_records import fast_records
 from scalepredict.data.schema import fields_by_name
 from scalepredict.data.tables import RawTable
@@ -136,7 +136,7 @@ def _wrong_kind(value: Any, f: Field, cat: Catalogue) -> bool:
     if isinstance(value, str):
         if _safe(value) != value:
             return True  # a lone surrogate: not text
-        labels = {t.strip().casefold() for t in (f.labels or {}).values()}
+        labels = set(spellings(f))
         if value in cat.unknown or value.strip().casefold() in labels:
             return False
         return f.type in (*NUMERIC, "boolean")

@@ -11,8 +11,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from scalepredict.catalogue import Catalogue, Field
+from scalepredict.catalogue.spec import TEXT_MAX  # the default; a catalogue sets `text_max`
 
-TEXT_MAX = 256  # characters in a text cell or field, on every input path
 # pandas dtype of each catalogue type once parsed; nullable integers keep "unknown" as <NA>.
 DTYPES: dict[str, str] = {
     "string": "str",
@@ -29,7 +29,7 @@ def _bound(f: Field, value: float | str) -> float | pd.Timestamp:
     return pd.Timestamp(value) if f.type == "date" else float(value)
 
 
-def rule_checks(f: Field) -> list[pa.Check]:
+def rule_checks(f: Field, text_max: int = TEXT_MAX) -> list[pa.Check]:
     """The value rules of one field, each with the message a user reads in a report."""
     checks: list[pa.Check] = []
     if f.type == "category" and f.categories:
@@ -44,7 +44,7 @@ def rule_checks(f: Field) -> list[pa.Check]:
         checks.append(pa.Check.str_length(min_value=1, error="not blank"))
         # the same bound as the API's, on every path (a 3 MB id would be a 9 MB audit row)
         checks.append(
-            pa.Check.str_length(max_value=TEXT_MAX, error=f"at most {TEXT_MAX} characters")
+            pa.Check.str_length(max_value=text_max, error=f"at most {text_max} characters")
         )
     else:
         if f.min is not None:
@@ -54,10 +54,10 @@ def rule_checks(f: Field) -> list[pa.Check]:
     return checks
 
 
-def _column(f: Field, required: bool = True) -> pa.Column:
+def _column(f: Field, text_max: int, required: bool = True) -> pa.Column:
     return pa.Column(
         DTYPES[f.type],
-        checks=rule_checks(f),
+        checks=rule_checks(f, text_max),
         nullable=f.nullable,
         unique=f.unique,
         report_duplicates="all",
@@ -68,9 +68,9 @@ def _column(f: Field, required: bool = True) -> pa.Column:
 
 
 def _schema(fields: tuple[Field, ...], cat: Catalogue, name: str) -> pa.DataFrameSchema:
-    columns = {f.name: _column(f) for f in fields}
+    columns = {f.name: _column(f, cat.text_max) for f in fields}
     if cat.truth is not None:
-        columns[cat.truth.name] = _column(cat.truth, required=False)
+        columns[cat.truth.name] = _column(cat.truth, cat.text_max, required=False)
     return pa.DataFrameSchema(columns, strict=True, ordered=False, name=name)
 
 

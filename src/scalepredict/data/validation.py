@@ -4,9 +4,6 @@ initiative_id, column, rule, offending value."""
 
 from __future__ import annotations
 
-import difflib
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from scalepredict.catalogue import Catalogue, Field, load_catalogue
-from scalepredict.data.schema import DTYPES, fields_by_name, schema_for
-from scalepredict.data.tables import DataFileError, RawTable, read_table
+from scalepredict.catalogue import Catalogue, load_catalogue, spellings
+from scalepredict.data.cells import check_columns, outcome_cells, parse_cells, type_rule
+from scalepredict.data.identifiers import duplicated_key, key_text
+from scalepredict.data.schema import fields_by_name, schema_for
+from scalepredict.data.tables import RawTable, read_table
 
 PROBLEM_COLUMNS = ["row", "initiative_id", "column", "rule", "value"]
-ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"  # a date, maybe a time
-HINTS = 10  # columns named in a message (and "did you mean" lookups): bounded work and text
 _PANDERA_RULES = {
     "not_nullable": "required (empty)",
     "field_uniqueness": "unique (duplicate value)",
@@ -50,109 +47,6 @@ class ValidationResult:
         return self.frame.loc[~self.bad_mask & ~self.not_rated].reset_index(drop=True)
 
 
-_TRUE, _FALSE = {"true", "yes", "y", "t", "1", "1.0"}, {"false", "no", "n", "f", "0", "0.0"}
-
-
-def _parse_one(raw: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
-    """Return the typed column and a mask of cells that held a value of the wrong type."""
-    present = raw.notna()
-    if f.labels and f.type == "score":  # a level's label ("Satisfactory") reads as its level
-        by_text = {t.strip().casefold(): str(k) for k, t in f.labels.items()}
-        raw = raw.map(lambda v: by_text.get(str(v).strip().casefold(), v), na_action="ignore")
-    if f.type == "boolean":
-        text = raw.astype("str").str.strip().str.casefold()
-        typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-        typed[text.isin(_TRUE) & present] = 1
-        typed[text.isin(_FALSE) & present] = 0
-        return typed, present & typed.isna()
-    if f.type in ("string", "category"):
-        typed = raw.astype("str").str.strip().where(present)
-        return typed.astype(DTYPES[f.type]), pd.Series(False, index=raw.index)
-    if f.type == "date":
-        # a calendar date as written in ISO 8601, nothing pandas would also guess ("now", "2026")
-        text = raw.astype("str").str.strip()
-        typed = pd.to_datetime(
-            text.where(text.str.fullmatch(ISO_DATE)), errors="coerce", format="ISO8601"
-        )
-        if typed.dt.tz is not None:
-            typed = typed.dt.tz_localize(None)
-        # dates pandas cannot hold in nanoseconds (year 214) are not plausible dates either
-        typed = typed.where((typed >= pd.Timestamp.min) & (typed <= pd.Timestamp.max))
-        return typed.astype(DTYPES["date"]), present & typed.isna()
-    numeric = pd.to_numeric(raw, errors="coerce")
-    numeric = numeric.where(np.isfinite(numeric.astype(float)))  # "inf" is no count or amount
-    wrong = present & numeric.isna()
-    if DTYPES[f.type] == "Int64":
-        # not whole, or too large for an exact integer (1e20): not a valid count or score
-        fractional = numeric.notna() & ((numeric % 1 != 0) | (numeric.abs() > 2**53))
-        wrong |= fractional
-        numeric = numeric.where(~fractional).astype("Int64")
-    return numeric.astype(DTYPES[f.type]), wrong
-
-
-def _type_rule(f: Field) -> str:
-    if f.type == "score" and f.labels:
-        words = ", ".join(f'"{t}"' for t in f.labels.values())
-        return f"a whole score {f.min}..{f.max}, one of {words} (or empty)"
-    return {
-        "date": "a date (YYYY-MM-DD)",
-        "integer": "a whole number",
-        "score": f"a whole score {f.min}..{f.max} (or empty)",
-        "number": "a number",
-        "boolean": "true or false",
-    }.get(f.type, "text")
-
-
-def check_columns(columns: Iterable[str], labelled: bool, cat: Catalogue) -> None:
-    """Missing required or unknown columns make the whole file unusable: say so in one line
-    (in the file's own column names)."""
-    fields = fields_by_name(cat, labelled)
-    shown = {name: col for col, name in cat.renames.items()}
-    columns = list(columns)
-    present = set(columns)
-    truth = cat.truth.name if cat.truth else None
-    required = [n for n in fields if n != truth]
-    missing = [n for n in required if n not in present]
-    unknown = [c for c in columns if c not in fields]
-    dupes = sorted(c for c, n in Counter(columns).items() if n > 1)[:HINTS]
-    parts = []
-    if missing:
-        parts.append(f"missing required column(s): {', '.join(shown.get(n, n) for n in missing)}")
-    if unknown:
-        known = [shown.get(n, n) for n in fields]
-        hints = []
-        for c in unknown[:HINTS]:
-            near = difflib.get_close_matches(c, known, n=1)
-            hints.append(f"{c} (did you mean {near[0]}?)" if near else c)
-        more = f" and {len(unknown) - HINTS} more" if len(unknown) > HINTS else ""
-        parts.append(f"unknown column(s): {', '.join(hints)}{more}")
-    if dupes:
-        parts.append(f"duplicate column(s): {', '.join(dupes)}")
-    if parts:
-        raise DataFileError("; ".join(parts))
-
-
-def _outcome(raw: pd.Series, cat: Catalogue) -> tuple[pd.Series, pd.Series, pd.Series, str]:
-    """The outcome as 1 / 0 through the catalogue's mapping: (typed, wrong, not rated, rule)."""
-    m = cat.outcome_map
-    unknown = raw.isna() | raw.astype("str").isin(cat.unknown)
-    found = [None if skip else m.code(v) for v, skip in zip(raw, unknown, strict=True)]
-    mapped = pd.Series([c is not None for c in found], index=raw.index)
-    codes = pd.Series([np.nan if c is None else c for c in found], index=raw.index, dtype=float)
-    numeric = pd.to_numeric(raw, errors="coerce")
-    not_rated = mapped & codes.isna()
-    if m.not_rated:  # an unknown token in the outcome column means "not rated"
-        not_rated |= unknown
-    unmapped = ~unknown & ~mapped
-    # a number the mapping does not know is left to the schema's range rule (2 -> "<= 1")
-    wrong = unmapped & numeric.isna()
-    typed = codes.where(~unmapped, numeric).where(~not_rated)
-    typed = typed.astype("Float64").round().astype("Int64")
-    options = [f"{v} (success)" for v in m.success] + [f"{v} (failure)" for v in m.failure]
-    options += [f"{v} (not rated)" for v in m.not_rated]
-    return typed, wrong, not_rated, "one of: " + ", ".join(options)
-
-
 def in_catalogue_names(raw: RawTable, cat: Catalogue) -> RawTable:
     """The file's columns under the catalogue's field names; the columns it ignores dropped."""
     frame = raw.frame.drop(columns=[c for c in cat.ignore if c in raw.frame.columns])
@@ -176,12 +70,12 @@ def validate_table(
     fields = fields_by_name(cat, labelled)
     typed: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
-    ids = raw.frame.get(cat.id_column)
+    ids = key_text(raw.frame, cat)
     not_rated = pd.Series(False, index=raw.frame.index)
     for name in raw.frame.columns:
         f = fields[name]
         if name == cat.outcome.name:
-            col, wrong, not_rated, rule = _outcome(raw.frame[name], cat)
+            col, wrong, not_rated, rule = outcome_cells(raw.frame[name], cat)
             empty = raw.frame[name].isna() & ~not_rated
             if empty.any():
                 problems.append(_problems(raw, empty, name, "required (empty)"))
@@ -189,13 +83,13 @@ def validate_table(
             cells = raw.frame[name]
             unknown = cells.astype("object").isin(cat.unknown)
             if f.labels:  # a level's own label ("None") is an answer, not an unknown token
-                texts = {t.strip().casefold() for t in f.labels.values()}
+                texts = set(spellings(f))
                 unknown &= ~cells.astype("str").str.strip().str.casefold().isin(texts)
             bad = refused[name] if refused is not None and name in refused else unknown & False
             cells = cells.mask(unknown | bad)
-            col, wrong = _parse_one(cells, f)
+            col, wrong = parse_cells(cells, f)
             wrong = wrong | bad
-            rule = _type_rule(f)
+            rule = type_rule(f)
         typed[name] = col
         if wrong.any():
             problems.append(_problems(raw, wrong, name, rule))
@@ -214,7 +108,21 @@ def validate_table(
                 }
             )
         )
-    table = _problem_table(problems, raw, ids, {n: c for c, n in cat.renames.items()})
+    shown = {n: c for c, n in cat.renames.items()}
+    repeated = duplicated_key(frame, cat)
+    if repeated.any() and ids is not None:  # a composite key's repeats, named by all its columns
+        key = " + ".join(shown.get(k, k) for k in cat.key)
+        problems.append(
+            pd.DataFrame(
+                {
+                    "index": frame.index[repeated],
+                    "column": key,
+                    "rule": "unique (duplicate value)",
+                    "value": ids[repeated].astype(str),
+                }
+            )
+        )
+    table = _problem_table(problems, raw, ids, shown)
     return ValidationResult(given, frame, table, labelled, not_rated.to_numpy(bool))
 
 
@@ -332,5 +240,5 @@ def typed_records(records: list[dict], cat: Catalogue) -> pd.DataFrame:
     same catalogue) -> the typed frame, without running the schema a second time."""
     fields = fields_by_name(cat, labelled=False)
     raw = pd.DataFrame.from_records(records)
-    columns = {name: _parse_one(raw[name], fields[name])[0] for name in raw.columns}
+    columns = {name: parse_cells(raw[name], fields[name])[0] for name in raw.columns}
     return pd.DataFrame(columns, index=raw.index)

@@ -21,12 +21,21 @@ def uncertainty_statement(
     alpha: float,
     said: tuple[str, str] = ("succeeds", "does not succeed"),
 ) -> str:
-    """The conformal set in words; `said`: how the catalogue says success and failure."""
+    """The conformal set in words; `said`: how the catalogue says success and failure.
+
+    An empty set is no "either outcome": neither outcome is as likely as the true one was for
+    all but `alpha` of the calibration projects, so the proposal is unlike them and no
+    statement at this level can be made."""
     level = f"{1 - alpha:.0%}"
     if prediction_set == [1]:
         return f"{level} confident it {said[0]}"
     if prediction_set == [0]:
         return f"{level} confident it {said[1]}"
+    if not prediction_set:
+        return (
+            f"no {level} statement: neither outcome fits as well as for the projects the model "
+            "was calibrated on (this proposal is unlike them)"
+        )
     return f"uncertain at {level}: either outcome is plausible"
 
 

@@ -21,6 +21,7 @@ from mlflow.data.pandas_dataset import from_pandas
 
 import scalepredict
 from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.data.quarantine import left_out, refuse_above
 from scalepredict.data.row_hashes import pack, row_hashes
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.noise import NOISE_META, noise_points
@@ -30,6 +31,7 @@ from scalepredict.model.fit import FitResult, fit, truth_of
 from scalepredict.model.metrics import breakdown
 from scalepredict.model.reports import calibration_plot, model_report, roc_plot
 from scalepredict.model.split import group_label
+from scalepredict.settings import get_settings
 from scalepredict.tracking import registry
 from scalepredict.tracking.gate import TRAINING_ROWS, GateDecision, against_champion, first_model
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
@@ -65,6 +67,7 @@ def load_training_data(
     result = validate_file(path, True, cat)
     if not result.valid and cfg.on_bad_rows != "quarantine":
         raise TrainingDataError(result)
+    refuse_above(left_out(result, cat), get_settings().max_quarantine_share, path)
     return result.good(), result
 
 
@@ -157,6 +160,11 @@ def train_and_register(
     name = cfg.registry.model_name or registry.model_name(cat)
     data_info = registry.data_fingerprint(data_path, frame, cat)
     data_info["not_rated"] = int(validation.not_rated.sum())
+    left = left_out(validation, cat)  # said before the training, and kept in its record
+    data_info |= {"file_rows": left.rows, "quarantined": left.quarantined, "left_out": left.lines()}
+    for line in left.lines():
+        if progress:
+            progress(line, 0, 0)
     source = str(Path(data_path).resolve())
 
     with (

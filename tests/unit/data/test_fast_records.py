@@ -335,7 +335,7 @@ def test_built_in_nulls_missing_fields_dates_and_history():
         ("assessed_on", "2024-02-30"),
         ("assessed_on", 1_600_000_000_000),
         ("assessed_on", "1999-12-31"),  # before the catalogue's min
-        ("stage", "Pilot"),
+        ("stage", "Pilots"),  # no stage ("Pilot" reads as "pilot")
         ("city", "   "),
         ("city", None),  # required
         ("initiative_id", "INI-0000001"),  # the first proposal's

@@ -40,7 +40,7 @@ def test_generated_data_is_valid(small_csv):
         ("budget_eur", "-10", ">= 0"),  # negative money
         ("city_population", "12", ">= 1000"),  # implausible population
         ("duration_months", "900", "<= 120"),
-        ("stage", "Pilot", "one of"),  # unknown category
+        ("stage", "Pilots", "one of"),  # unknown category ("Pilot" reads as "pilot")
         ("domain", "space", "one of"),
         ("assessed_on", "31/12/2020", "date"),  # unparseable date
         ("city", "", "required"),
