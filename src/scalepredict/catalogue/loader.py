@@ -74,6 +74,16 @@ def _field(f: FieldSpec, role: str) -> Field:
     )
 
 
+def _source(spec: CatalogueSpec) -> dict[str, Any]:
+    """The spec as stored with a model: `actionable` only where false, so that catalogues
+    (and the models trained on them) from before the field keep their fingerprint."""
+    out = spec.model_dump(mode="json")
+    for f in out["factors"]:
+        if f.get("actionable", True):
+            f.pop("actionable", None)
+    return out
+
+
 def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
     """Build and check a Catalogue from its YAML mapping."""
     spec = parse_spec(raw, source)
@@ -97,6 +107,7 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
                 labels=dict(sorted(scale.labels.items())),
                 direction=f.direction,
                 column=f.column or "",
+                actionable=f.actionable,
             )
         )
     o = spec.outcome
@@ -143,7 +154,7 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         subgroups=tuple(
             Subgroup(g.name, g.field, g.min, g.max, tuple(g.values or ())) for g in spec.subgroups
         ),
-        source=spec.model_dump(mode="json"),
+        source=_source(spec),
         _factor_index={f.name: f for f in factors},
     )
 
@@ -214,6 +225,7 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
                             "labels": {str(k): v for k, v in f.labels.items()},
                         },
                         "direction": f.direction,
+                        "actionable": f.actionable,
                         "rubric": {str(k): v for k, v in f.rubric.items()},
                         "mitigations": [m.__dict__ for m in f.mitigations],
                     }

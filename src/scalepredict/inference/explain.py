@@ -153,7 +153,8 @@ def field_points(bundle: ModelBundle, contrib: Contributions) -> np.ndarray:
     return 100 * owen_points(chance, contrib.base, contrib.values.to_numpy(), groups)
 
 
-def _driver(name, value, c, pts, loo, dimension) -> dict:
+def _driver(name, value, c, pts, loo, dimension, can_act: bool = True) -> dict:
+    """One driver; `can_act`: False for a factor the catalogue marks `actionable: false`."""
     pts = round(pts, 2)  # words and sign describe the number shown
     if pd.isna(value):
         value = None
@@ -170,7 +171,7 @@ def _driver(name, value, c, pts, loo, dimension) -> dict:
         "strength": points_strength(pts),
         "probability_points": round(loo * 100, 1),
         "points": pts,
-        "actionable": dimension != "context",
+        "actionable": can_act and dimension != "context",
     }
 
 
@@ -196,6 +197,7 @@ def explain_rows(
     effect = calibrated[:, None] - without
     order = np.argsort(-np.abs(pts), axis=1, kind="stable")
     dimension_of = {f: cat.factor(f).dimension for f in cat.factor_names}
+    fixed = {f.name for f in cat.factors if not f.actionable}  # no team can change them
     shown = frame[names].to_numpy(dtype=object)  # as given; unknown answers are NA
     n_factors = len(cat.factor_names)
     n_context = len(names) - n_factors
@@ -210,6 +212,7 @@ def explain_rows(
                 float(pts[i, j]),
                 float(effect[i, j]),
                 dimension_of.get(names[j], "context"),
+                names[j] not in fixed,
             )
             for j in order[i]
         ]
