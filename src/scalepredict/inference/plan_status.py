@@ -100,9 +100,14 @@ def blank_range(bundle: ModelBundle, feats: np.ndarray) -> list[dict[str, Any] |
 
 
 def status_of(
-    plan: dict[str, Any], settled: bool, default_target: bool, can_move: bool
+    plan: dict[str, Any],
+    settled: bool,
+    default_target: bool,
+    can_move: bool,
+    labels: dict[str, str],
 ) -> dict[str, Any]:
-    """The plan's `status` and `summary` (see the module's docstring)."""
+    """The plan's `status` and `summary` (see the module's docstring); `labels`: each
+    factor's label, as people read it."""
     target, p0, expected = (
         plan["target_probability"],
         plan["probability"],
@@ -121,7 +126,7 @@ def status_of(
         hold = (
             " To stay there, keep "
             + "; ".join(
-                f"{k['factor']} at {k['level']} (one level lower: an expected "
+                f"{labels[k['factor']]} at {k['level']} (one level lower: an expected "
                 f"{_pct(k['expected_probability'])})"
                 for k in keep
             )

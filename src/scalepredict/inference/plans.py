@@ -164,26 +164,24 @@ def plan_batch(
     )
     counts, m_counts = better_plans(score, step, cum, goal, twice[:n], twice[n:])
     counts = exchange(score, counts, movable, room, step, cum, goal, budget, m_counts)
-    orders = ordered_steps(
-        score,
-        counts,
-        step,
-        costs,
-        m_search,
-        lambda m, m0: bundle.calibrator(expit(m0 + DISCOUNT * (m - m0))),
-    )
+
+    def chance(m: np.ndarray, m_from: np.ndarray) -> np.ndarray:  # the expected chance at m
+        return np.asarray(bundle.calibrator(expit(m_from + DISCOUNT * (m - m_from))))
+
+    orders = ordered_steps(score, counts, step, costs, m_search, chance)
     orders, margins = _drop_flat(bundle, feats, orders, targets)
     asked = answer_first(score, p0)
     kept = slips(bundle, feats, movable, step, targets, settled, DISCOUNT)
     blanks = blank_range(bundle, feats)
     can_move = bool(movable_factors(cat).any())
+    labels = {f.name: f.label for f in cat.factors}
     plans = []
     for r, m in enumerate(margins):
         probs = bundle.calibrator(expit(m))
         likely = expected_chance(bundle, m)
         plan = _describe(cat, start_scores[r], orders[r], probs, likely, targets[r], budget, costs)
         plan |= {"answer_first": asked[r], "keep": kept[r], "blanks": blanks[r]}
-        plans.append(plan | status_of(plan, bool(settled[r]), target is None, can_move))
+        plans.append(plan | status_of(plan, bool(settled[r]), target is None, can_move, labels))
     return plans
 
 
