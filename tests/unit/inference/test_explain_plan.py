@@ -237,7 +237,14 @@ def test_score_cli_json_records(small_fit, tmp_path, runner, proposals):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert len(pd.read_csv(flat)) == 8
+    table = pd.read_csv(flat)
+    assert len(table) == 8
+    assert list(table["plan_expected_probability"]) == [
+        r["plan"]["expected_probability"] for r in records
+    ]
+    for column in ("plan_target_probability", "plan_interval_low", "plan_interval_high"):
+        assert table[column].between(0, 1).all()
+    assert set(table["plan_confidence"]) <= {"high", "medium", "low"}
 
 
 def test_explain_cli_json_and_plots(small_fit, tmp_path, runner, cat):
