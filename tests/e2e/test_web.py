@@ -165,24 +165,25 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     assert page.evaluate(inside), "a waterfall label is cut off"
     steps = page.locator("#plan-steps li")
     assert steps.count() >= 1
-    after_step = [
-        float(m) / 100
-        for m in re.findall(
-            r"chance after this step: (\d+)%", page.locator("#plan-steps").inner_text()
-        )
-    ]
-    assert len(after_step) == steps.count()
+    text = page.locator("#plan-steps").inner_text()
+    # one chance per step: the chance to expect (none on a step that counts with the next)
+    after_step = [float(m) / 100 for m in re.findall(r"chance after this step: ([\d.]+)%", text)]
+    paired = text.count("no gain by itself")
+    assert len(after_step) + paired == steps.count()
+    assert "(expect about" not in text
     assert after_step == sorted(after_step) and after_step[-1] >= before  # each step helps
     themes = page.locator("#plan-steps .theme").all_inner_texts()
-    assert len(themes) == len(after_step)
+    assert len(themes) == steps.count()
     assert set(themes) <= {"Proof of value", "Data as a key asset", "Commitment at all levels"}
     assert re.search(r"Effort: (low|medium|high)", steps.first.inner_text())
     planner.shot("result")
 
-    # what-if: trying the plan's first step gives the probability the plan promised for it
+    # what-if: trying the plan's first step gives the model's own chance for those answers,
+    # at least the plan's expected chance (which allows for the model's estimation error)
     steps.first.get_by_role("button").click()
     expect(page.locator("#whatif")).to_be_visible()
-    expect(page.locator("#probability")).to_have_text(f"{round(after_step[0] * 100)}%")
+    if not paired:
+        assert planner.probability() >= round(after_step[0], 2) - 0.005
     # and by hand: the factor of the first step, at its worst and at its best answer
     title = steps.first.locator("h3").inner_text()
     name = re.match(r"Raise (.+) from \d to \d", title).group(1)
