@@ -581,7 +581,8 @@ function driverItem(d) {
   const f = factorOf(d.field);
   const value =
     d.value === null ? "unknown" : f ? `${d.value} of ${(f.scale || state.catalogue.scale).max}` : formatValue(d.value);
-  const dim = d.dimension === "context" ? "context" : label(d.dimension);
+  const fixed = d.dimension !== "context" && !d.actionable; // a factor no team can change
+  const dim = d.dimension === "context" ? "context" : `${label(d.dimension)}${fixed ? ", no team can change it" : ""}`;
   const verb = d.points > 0 ? "raises the chance by" : d.points < 0 ? "lowers the chance by" : "hardly moves the chance:";
   return el(
     "li",
