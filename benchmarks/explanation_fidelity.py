@@ -39,7 +39,7 @@ from scipy.stats import pearsonr, spearmanr
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import coefficients, generate, true_log_odds, true_probability
 from scalepredict.inference.plan_search import plan_cost
-from scalepredict.inference.plans import DEFAULT_MAX_EFFORT, _step_costs
+from scalepredict.inference.plans import DEFAULT_MAX_EFFORT, DISCOUNT, _step_costs
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.calibration import Calibrator
 from scalepredict.model.config import TrainConfig
@@ -123,23 +123,31 @@ def optimal_gap(bundle, predictor: Predictor, rows: pd.DataFrame, limit: int = 2
             skipped += 1
             continue
         sizes.append(len(vectors))
-        p = np.concatenate(
+        m = np.concatenate(
             [
-                predictor.bundle.probability_of(
+                predictor.bundle.margin_of(
                     with_scores(np.repeat(x[[r]], len(v), axis=0), start + v, cat)
                 )
                 for v in np.array_split(vectors, max(1, len(vectors) // 50_000))
             ]
         )
+        # judged as plans are: on the expected chance (the model's gain discounted)
+        m0 = predictor.bundle.margin_of(x[[r]])[0]
+        p = predictor.bundle.calibrator(expit(m0 + DISCOUNT * (m - m0)))
         cost = plan_cost(vectors, cum)
-        reach = p >= plan["target_probability"]
+        reach = p >= plan["target_probability"] - 1e-12
         if reach.any():
             best = cost[reach].min()
-            gap = (plan["total_effort"] - best) / best if plan["reached"] else np.inf
+            if not plan["reached"]:
+                gap = np.inf
+            elif best > 0:
+                gap = (plan["total_effort"] - best) / best
+            else:  # at the target already: no plan needed is the optimum
+                gap = 0.0 if plan["total_effort"] == 0 else np.inf
             gaps.append(gap)
             within += gap <= 0.05 + 1e-9
         else:
-            chance_gaps.append(p.max() - plan["model_probability"])  # the model against the model
+            chance_gaps.append(p.max() - plan["expected_probability"])  # the model against itself
     n = len(gaps) + len(chance_gaps)
     share = (within + sum(g <= 0.005 for g in chance_gaps)) / max(n, 1)
     print(

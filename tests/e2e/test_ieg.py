@@ -97,6 +97,11 @@ def test_score_an_ieg_project_with_its_ratings_as_words(server, env):
     steps = result["plan"]["actions"]
     assert all(a["to"] == a["from"] + 1 for a in steps)  # every IEG factor: higher is better
     assert result["plan"]["answer_first"][0]["factor"] == "bank_performance"
+    # the evaluator's overall verdict is asked about, explained, but never a step
+    assert all(a["factor"] != "bank_performance" for a in steps)
+    ex = result["explanation"]
+    assert all(d["field"] != "bank_performance" for d in ex["actionable_drivers"])
+    assert all(not d["actionable"] for d in ex["top_drivers"] if d["field"] == "bank_performance")
     bad = {**proposal, "quality_at_entry": "Rather good"}
     r = httpx.post(f"{server.url}/score", json={"proposals": [bad]}, headers=_h(env["_scorer"]))
     assert r.status_code == 422 and r.json()["problems"][0]["path"].endswith("quality_at_entry")

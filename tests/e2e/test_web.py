@@ -165,24 +165,27 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     assert page.evaluate(inside), "a waterfall label is cut off"
     steps = page.locator("#plan-steps li")
     assert steps.count() >= 1
-    after_step = [
-        float(m) / 100
-        for m in re.findall(
-            r"chance after this step: (\d+)%", page.locator("#plan-steps").inner_text()
-        )
-    ]
-    assert len(after_step) == steps.count()
+    # one chance per step: the chance to expect (none on a step that counts with the next)
+    per_step = [steps.nth(i).inner_text() for i in range(steps.count())]
+    assert all(t.count("%") <= 1 and "(expect about" not in t for t in per_step)
+    found = [re.search(r"expected chance after this step: ([\d.]+)%", t) for t in per_step]
+    assert all(m or "no gain by itself" in t for m, t in zip(found, per_step, strict=True))
+    after_step = [float(m.group(1)) / 100 for m in found if m]
     assert after_step == sorted(after_step) and after_step[-1] >= before  # each step helps
+    # a what-if of the steps shows the model's own chance, at least the one to expect
+    models = page.evaluate("state.assessment.plan.actions.map((a) => a.model_probability)")
+    for m, model in zip(found, models, strict=True):
+        assert m is None or model >= float(m.group(1)) / 100 - 0.0005
     themes = page.locator("#plan-steps .theme").all_inner_texts()
-    assert len(themes) == len(after_step)
+    assert len(themes) == steps.count()
     assert set(themes) <= {"Proof of value", "Data as a key asset", "Commitment at all levels"}
     assert re.search(r"Effort: (low|medium|high)", steps.first.inner_text())
     planner.shot("result")
 
-    # what-if: trying the plan's first step gives the probability the plan promised for it
+    # what-if: trying the plan's first step gives the model's own chance for those answers
     steps.first.get_by_role("button").click()
     expect(page.locator("#whatif")).to_be_visible()
-    expect(page.locator("#probability")).to_have_text(f"{round(after_step[0] * 100)}%")
+    expect(page.locator("#probability")).to_have_text(f"{round(models[0] * 100)}%")
     # and by hand: the factor of the first step, at its worst and at its best answer
     title = steps.first.locator("h3").inner_text()
     name = re.match(r"Raise (.+) from \d to \d", title).group(1)
@@ -201,9 +204,9 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     # trying step 1 after steps 1-2 shows step 1 alone, from the assessed answers
     if steps.count() >= 2:
         steps.nth(1).get_by_role("button").click()
-        expect(page.locator("#probability")).to_have_text(f"{round(after_step[1] * 100)}%")
+        expect(page.locator("#probability")).to_have_text(f"{round(models[1] * 100)}%")
         steps.first.get_by_role("button").click()
-        expect(page.locator("#probability")).to_have_text(f"{round(after_step[0] * 100)}%")
+        expect(page.locator("#probability")).to_have_text(f"{round(models[0] * 100)}%")
         expect(page.locator("select.changed")).to_have_count(1)
         expect(steps.first.get_by_role("button")).to_be_focused()  # the plan is not rebuilt
     page.get_by_role("button", name="Undo the changes").click()

@@ -56,7 +56,8 @@ WORDS = ["None", "Very Low", "Low", "Fair", "Medium", "Good", "High", "Very High
 @st.composite
 def catalogues(draw: st.DrawFn) -> dict[str, Any]:
     """A catalogue's YAML mapping: 1-7 dimensions of 1-6 factors, each factor with its own
-    scale (0-3 .. 1-10), maybe labels, a direction, mitigations, a rubric, its own column."""
+    scale (0-3 .. 1-10), maybe labels, a direction, mitigations or `actionable: false`, a
+    rubric, its own column."""
     custom = draw(st.booleans(), label="custom efforts")
     efforts = list(CUSTOM_EFFORTS) if custom else ["low", "medium", "high"]
     n_dims = draw(st.integers(1, 7), label="dimensions")
@@ -68,6 +69,8 @@ def catalogues(draw: st.DrawFn) -> dict[str, Any]:
             hi = lo + draw(st.integers(3, 9))
             levels = range(lo, hi + 1)
             direction = draw(st.sampled_from([1, -1, 0]))
+            # about one factor in three no team can act on (an after-the-fact rating)
+            actionable = draw(st.sampled_from([True, True, False]), label="actionable")
             f: dict[str, Any] = {
                 "name": f"f{j}_{k}",
                 "dimension": f"dim_{j}",
@@ -84,7 +87,9 @@ def catalogues(draw: st.DrawFn) -> dict[str, Any]:
                 f["rubric"] = {v: f"what level {v} looks like" for v in levels}
             if draw(st.booleans()):
                 f["column"] = f"Factor {j}.{k} Score"
-            if direction != 0:
+            if not actionable:
+                f["actionable"] = False
+            elif direction != 0:
                 f["mitigations"] = [
                     {
                         "action": f"Action {m} on f{j}_{k}",
@@ -211,6 +216,9 @@ def _check_explanation(rec: dict[str, Any], cat: Catalogue) -> None:
     assert abs(sum(dims.values()) - (ex["margin"] - ex["base_value"])) <= 1e-3, ex
     assert list(ex["factors"]) == cat.factor_names
     assert list(ex["context"]) == cat.feature_context
+    for d in ex["top_drivers"]:  # a factor no team can act on is explained, never actionable
+        is_factor = d["field"] in cat.factor_names
+        assert d["actionable"] == (is_factor and cat.factor(d["field"]).actionable), d
 
 
 def _check_plan(rec: dict[str, Any], row: pd.Series, cat: Catalogue) -> None:
@@ -219,7 +227,7 @@ def _check_plan(rec: dict[str, Any], row: pd.Series, cat: Catalogue) -> None:
     previous = plan["probability"]
     for a in plan["actions"]:
         f = cat.factor(a["factor"])
-        assert f.direction != 0, a
+        assert f.direction != 0 and f.actionable, a
         assert a["dimension"] == f.dimension
         assert level[f.name] is not None and a["from"] == level[f.name], (a, level[f.name])
         assert a["to"] == a["from"] + f.direction  # one level toward the best
@@ -232,6 +240,9 @@ def _check_plan(rec: dict[str, Any], row: pd.Series, cat: Catalogue) -> None:
         level[f.name] = a["to"]
     assert plan["expected_probability"] == previous
     assert plan["total_effort"] <= plan["max_effort"]
+    assert plan["reached"] == (plan["expected_probability"] >= plan["target_probability"] - 1e-4)
+    if not any(f.movable for f in cat.factors) and plan["status"] != "no_plan_needed":
+        assert "No factor in this catalogue can be acted on" in plan["summary"], plan
 
 
 def _check_monotone(bundle: ModelBundle, proposals: pd.DataFrame, cat: Catalogue) -> None:
@@ -376,3 +387,12 @@ def test_one_factor_without_actions_plans_say_so(tmp_path: Path) -> None:
         assert rec["explanation"]["dimensions"]["context"] == 0.0
     assert {a["action"] for a in actions} == {NO_ACTION}
     assert {(a["theme"], a["effort"]) for a in actions} == {("", cat.default_effort)}
+    # the same model with its only factor out of any team's reach: plans say so plainly
+    fixed = parse_catalogue({**SINGLE, "factors": [{**SINGLE["factors"][0], "actionable": False}]})
+    b = result.bundle
+    frozen = ModelBundle(fixed, b.boosters, b.calibrator, b.conformal, b.meta)
+    for rec, before in zip(Predictor(frozen, dict(INFO)).assess(low), records, strict=True):
+        assert rec["probability"] == before["probability"] and not rec["plan"]["actions"]
+        assert rec["plan"]["status"] in ("nothing_to_do", "no_plan_needed", "answer_first")
+        if rec["plan"]["status"] != "no_plan_needed":
+            assert "No factor in this catalogue can be acted on" in rec["plan"]["summary"]

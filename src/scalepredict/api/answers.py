@@ -68,8 +68,11 @@ CSV_TOO: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The assessments: JSON, or with `Accept: text/csv` (or `format=csv`) "
         "one CSV row per proposal: initiative_id, probability, risk_band, uncertainty, "
-        "prediction_set, top_drivers, driver_1..n and driver_k_points, points_<dimension>, "
-        "plan_actions, plan_expected_probability, plan_reached_target, plan_total_effort.",
+        "prediction_set, top_drivers, actionable_drivers, context_drivers, driver_1..n and "
+        "driver_k_points, points_<dimension>, plan_actions, plan_status, "
+        "plan_target_probability, plan_expected_probability, plan_interval_low, "
+        "plan_interval_high, plan_confidence, plan_reached_target, plan_total_effort, "
+        "plan_summary.",
         "content": {CSV: {"schema": {"type": "string"}}},
     }
 }

@@ -29,7 +29,10 @@ class Driver(BaseModel):
         description="share of the change from the typical chance to this one, in percentage "
         "points (Owen value on the probability scale; all fields add up exactly)"
     )
-    actionable: bool = Field(description="a factor the team can act on, not the context")
+    actionable: bool = Field(
+        description="a factor a plan may move: not the context, and not a factor the "
+        "catalogue marks `actionable: false` (such as an after-the-fact rating)"
+    )
 
 
 class UnknownPolicy(BaseModel):
@@ -64,7 +67,9 @@ class Explanation(BaseModel):
     factor_points: dict[str, float]
     context_points: dict[str, float]
     actionable_drivers: list[Driver] = Field(description="the factors moving the chance most")
-    context_drivers: list[Driver] = Field(description="the context, which a plan cannot change")
+    context_drivers: list[Driver] = Field(
+        description="what a plan cannot change: the context and any non-actionable factor"
+    )
     unknown_policy: UnknownPolicy | None = None
 
 
@@ -84,6 +89,9 @@ class Action(BaseModel):
     model_probability: float | None = Field(
         None, description="the model's own figure after this step (what a what-if shows)"
     )
+    with_next: bool = Field(
+        False, description="gains nothing visible by itself: it counts with the steps after it"
+    )
 
 
 class Question(BaseModel):
@@ -100,13 +108,32 @@ class Question(BaseModel):
     could: str | None = Field(None, description="what answering could do, in words")
 
 
+class Keep(BaseModel):
+    factor: str
+    level: int
+    if_one_lower: int
+    expected_probability: float = Field(description="the chance to expect one level lower")
+
+
+class Blanks(BaseModel):
+    count: int = Field(description="unanswered factors")
+    of: int = Field(description="factors in all")
+    probability_low: float = Field(description="the chance with every blank answered worst")
+    probability_high: float = Field(description="the chance with every blank answered best")
+
+
 class Plan(BaseModel):
     probability: float
     target_probability: float
-    reached: bool
+    status: Literal["no_plan_needed", "answer_first", "reached", "not_reached", "nothing_to_do"]
+    summary: str = Field(description="the plan in one or two sentences, in the figures shown")
+    reached: bool = Field(description="the expected chance (the figure shown) reaches the target")
     expected_probability: float = Field(description="after the plan, gains discounted")
     expected_gain: float
     model_probability: float | None = Field(None, description="the model's own figure")
+    interval: list[float] = Field(
+        description="80% interval of the chance after the plan: [low, high]", max_length=2
+    )
     confidence: Literal["high", "medium", "low"] | None = Field(
         None, description="by the discounted gain: >= 10 points high, >= 5 medium, else low"
     )
@@ -114,6 +141,10 @@ class Plan(BaseModel):
     max_effort: float
     actions: list[Action]
     answer_first: list[Question]
+    keep: list[Keep] = Field(
+        description="no plan needed: the factors whose one-level fall would leave the target"
+    )
+    blanks: Blanks | None = Field(None, description="null without unanswered factors")
 
 
 # An identifier field may be a number (`type: integer`); the API always answers it as text.

@@ -112,6 +112,7 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
                     for k, t in sorted(scale.labels.items())
                     if len(label_list(t)) > 1
                 },
+                actionable=f.actionable,
             )
         )
     o = spec.outcome
@@ -173,6 +174,9 @@ def _source(spec: CatalogueSpec) -> dict[str, Any]:
     for key, default in ADDED_KEYS.items():
         if source.get(key) == default:
             del source[key]
+    for f in source["factors"]:  # per factor: `actionable` only where false
+        if f.get("actionable", True):
+            f.pop("actionable", None)
     return source
 
 
@@ -243,6 +247,7 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
                             "labels": {str(k): v for k, v in f.labels.items()},
                         },
                         "direction": f.direction,
+                        "actionable": f.actionable,
                         "rubric": {str(k): v for k, v in f.rubric.items()},
                         "mitigations": [m.__dict__ for m in f.mitigations],
                     }

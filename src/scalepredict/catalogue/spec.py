@@ -61,6 +61,11 @@ class FactorSpec(_Spec):
     column: str | None = Field(None, description="the column's name in the user's file")
     scale: ScaleSpec | None = Field(None, description="default: the catalogue's scale")
     direction: Direction = Field(1, description="+1: a higher level helps; -1: hurts; 0: none")
+    actionable: bool = Field(
+        True,
+        description="false: no team can change it (an after-the-fact rating): it stays in the "
+        "model, the checklist and the explanation, but a plan never moves it",
+    )
     rubric: dict[int, str] = Field(default_factory=dict, description="text per level")
     mitigations: list[MitigationSpec] = Field(default_factory=list)
 
@@ -241,6 +246,8 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
                 out.append((f"{path}.mitigations[{k}].effort", f"unknown effort {m.effort!r}"))
         if f.mitigations and f.direction == 0:
             out.append((f"{path}.mitigations", "a factor without direction cannot be improved"))
+        elif f.mitigations and not f.actionable:
+            out.append((f"{path}.mitigations", "a factor no team can act on has no actions"))
     for i, c in enumerate(spec.context):
         path = f"context[{i}] ({c.name})"
         claim(c.name, c.column, path)

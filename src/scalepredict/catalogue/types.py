@@ -56,6 +56,12 @@ class Factor:
     direction: int = 1  # +1 a higher level helps, -1 it hurts, 0 no known direction
     column: str = ""  # the column's name in the user's file ("" = the name)
     other_labels: dict[int, tuple[str, ...]] = field(default_factory=dict)  # more spellings
+    actionable: bool = True  # False: in the model and the explanation, never in a plan
+
+    @property
+    def movable(self) -> bool:
+        """Whether a plan may step this factor: it has a direction and a team can act on it."""
+        return self.direction != 0 and self.actionable
 
     @property
     def levels(self) -> list[int]:

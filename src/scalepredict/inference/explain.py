@@ -147,7 +147,9 @@ def field_points(bundle: ModelBundle, contrib: Contributions) -> np.ndarray:
     return 100 * owen_points(chance, contrib.base, contrib.values.to_numpy(), groups)
 
 
-def _driver(name, value, c, pts, loo, dimension, noise: float = 0.0) -> dict:
+def _driver(name, value, c, pts, loo, dimension, can_act: bool = True, noise: float = 0.0) -> dict:
+    """One driver; `can_act`: False for a factor the catalogue marks `actionable: false`;
+    `noise`: the points its field shows when no field has an effect (`noise.py`)."""
     pts = round(pts, 2)  # words and sign describe the number shown
     # a contribution no larger than what a field with no effect shows is not a reason
     distinguishable = abs(pts) > noise
@@ -167,7 +169,7 @@ def _driver(name, value, c, pts, loo, dimension, noise: float = 0.0) -> dict:
         "distinguishable": distinguishable,
         "probability_points": round(loo * 100, 1),
         "points": pts,
-        "actionable": dimension != "context",
+        "actionable": can_act and dimension != "context",
     }
 
 
@@ -193,6 +195,7 @@ def explain_rows(
     effect = calibrated[:, None] - without
     order = np.argsort(-np.abs(pts), axis=1, kind="stable")
     dimension_of = {f: cat.factor(f).dimension for f in cat.factor_names}
+    fixed = {f.name for f in cat.factors if not f.actionable}  # no team can change them
     shown = frame[names].to_numpy(dtype=object)  # as given; unknown answers are NA
     n_factors = len(cat.factor_names)
     n_context = len(names) - n_factors
@@ -209,6 +212,7 @@ def explain_rows(
                 float(pts[i, j]),
                 float(effect[i, j]),
                 dimension_of.get(names[j], "context"),
+                names[j] not in fixed,
                 noise[j],
             )
             for j in order[i]

@@ -21,8 +21,10 @@ sample of initiatives (see the benchmarks page)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
+from scipy.special import expit
 
 from scalepredict.inference.search_score import SearchScore
 from scalepredict.model.bundle import ModelBundle
@@ -30,6 +32,7 @@ from scalepredict.model.features import with_scores
 
 EXCHANGE_ROUNDS = 12  # moves per plan at most; each one strictly improves the objective
 TINY = 1e-9
+VISIBLE = 5e-5  # a chance gain the API shows (it rounds to 4 decimals)
 
 
 def plan_cost(counts: np.ndarray, cum: np.ndarray) -> np.ndarray:
@@ -145,6 +148,17 @@ def better_plans(
     return np.where(pick[:, None], second, first), np.where(pick, m[1], m[0])
 
 
+def target_margins(bundle: ModelBundle, targets: np.ndarray) -> np.ndarray:
+    """The least log-odds whose calibrated chance reaches each target (inf where none does):
+    bisection, since the calibrator is monotone but may be flat (isotonic) and has no inverse."""
+    lo, hi = np.full(len(targets), -30.0), np.full(len(targets), 30.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        up = bundle.calibrator(expit(mid)) >= targets
+        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+    return np.where(bundle.calibrator(expit(hi)) >= targets, hi, np.inf)
+
+
 def margins_at(
     bundle: ModelBundle, feats: np.ndarray, rows: np.ndarray, states: np.ndarray
 ) -> np.ndarray:
@@ -241,15 +255,24 @@ def ordered_steps(
     step: np.ndarray,
     costs: np.ndarray,
     m_start: np.ndarray,
+    chance: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> list[list[int]]:
-    """Each row's chosen steps as a sequence: at each point the remaining step with the best
-    log-odds gain per effort, so the plan reads from the most worthwhile step down (one model
-    call per step position, for every row at once). `m_start`: the log-odds as assessed."""
+    """Each row's chosen steps as a sequence, from the most worthwhile down: at each point the
+    remaining step that raises the chance shown (`chance(m, m_start)`: the expected chance at
+    log-odds m) most per effort. Where no single step visibly does (a tree's threshold two
+    levels up, or two factors that count only together), the best pair of steps goes next,
+    one after the other, so a step that gains nothing by itself comes right before the step
+    it needs, never before steps that gain. One model call per position for every row at
+    once (and one more where a row needs a pair). `m_start`: the log-odds as assessed."""
     n, nf = counts.shape
     start = score.rows[:, -nf:]
     done = np.zeros((n, nf), int)
     orders: list[list[int]] = [[] for _ in range(n)]
     m_now = m_start.copy()
+
+    def cost_of(r: np.ndarray, j: np.ndarray, extra: int | np.ndarray = 0) -> np.ndarray:
+        return costs[j, np.minimum(done[r, j] + extra, costs.shape[1] - 1)]
+
     while True:
         r, j = np.nonzero(done < counts)
         if not len(r):
@@ -257,13 +280,56 @@ def ordered_steps(
         cand = done[r].copy()
         cand[np.arange(len(r)), j] += 1
         m = score.margins(r, start[r] + cand * step)
-        ratio = (m - m_now[r]) / costs[j, np.minimum(done[r, j], costs.shape[1] - 1)]
+        shown = chance(m, m_start[r]) - chance(m_now[r], m_start[r])
+        ratio = np.where(shown > VISIBLE, shown / cost_of(r, j), -np.inf)
         best = np.full(n, -np.inf)
         np.maximum.at(best, r, ratio)
-        pick = np.flatnonzero(ratio == best[r])
+        rows = np.unique(r)
+        stuck = rows[~np.isfinite(best[rows])]
+        pick = np.flatnonzero(np.isfinite(ratio) & (ratio == best[r]))
         pick = pick[np.unique(r[pick], return_index=True)[1]]  # the first factor on a tie
         for c in pick:
             orders[r[c]].append(int(j[c]))
         done[r[pick], j[pick]] += 1
         m_now[r[pick]] = m[pick]
+        if len(stuck):
+            _take_pairs(
+                score, stuck, counts, done, start, step, cost_of, m_now, m_start, chance, orders
+            )
     return orders
+
+
+def _take_pairs(score, stuck, counts, done, start, step, cost_of, m_now, m_start, chance, orders):
+    """For each stuck row (no single step visibly raises the chance): the two remaining steps
+    (two on one factor included) that raise it most per effort together, else the best
+    single step by log-odds gain per effort; appended in place."""
+    rows, a, b = [], [], []
+    for q in stuck.tolist():
+        left = np.flatnonzero(done[q] < counts[q])
+        for x, y in itertools.combinations_with_replacement(left.tolist(), 2):
+            if x != y or counts[q, x] - done[q, x] >= 2:
+                rows.append(q)
+                a.append(x)
+                b.append(y)
+    r, ja, jb = np.array(rows, int), np.array(a, int), np.array(b, int)
+    cand = done[r].copy() if len(r) else np.zeros((0, done.shape[1]), int)
+    np.add.at(cand, (np.arange(len(r)), ja), 1)
+    np.add.at(cand, (np.arange(len(r)), jb), 1)
+    m = score.margins(r, start[r] + cand * step) if len(r) else np.zeros(0)
+    shown = chance(m, m_start[r]) - chance(m_now[r], m_start[r]) if len(r) else m
+    cost = cost_of(r, ja) + cost_of(r, jb, (ja == jb).astype(int)) if len(r) else m
+    gain = np.where(shown > VISIBLE, 1.0 + shown / cost, expit((m - m_now[r]) / cost))
+    for q in stuck.tolist():
+        mine = np.flatnonzero(r == q)
+        if len(mine):
+            c = mine[int(np.argmax(gain[mine]))]
+            first, second = int(ja[c]), int(jb[c])
+            if gain[c] <= 0.5 + TINY:  # nothing moves even in pairs: the first step left
+                first, second = first, -1
+        else:  # one step left, gaining nothing visible
+            first, second = int(np.flatnonzero(done[q] < counts[q])[0]), -1
+        for jj in (first, second):
+            if jj >= 0:
+                orders[q].append(jj)
+                done[q, jj] += 1
+        m_now[q] = score.margins(np.array([q]), (start[q] + done[q] * step)[None, :])[0]

@@ -1,16 +1,21 @@
 """Mitigation plans and what-if analysis.
 
-A plan only raises the 20 factor scores (never stage, domain, population, resources, budget,
-duration or partners), by whole steps up to the top of the scale. The k-th step on a factor
-uses that factor's k-th cheapest catalogue mitigation (the last one again once they run out),
-so its cost is that mitigation's effort (low 1, medium 2, high 4) and later steps on the same
-factor cost more, as they do in practice.
+A plan only moves factor scores (never the context: stage, domain, population, resources,
+budget, duration or partners in the built-in catalogue), and only factors with a direction
+that a team can act on (`actionable`), by whole steps up to the best level of their scale.
+The k-th step on a factor uses that factor's k-th cheapest catalogue mitigation (the last one
+again once they run out), so its cost is that mitigation's effort (low 1, medium 2, high 4)
+and later steps on the same factor cost more, as they do in practice.
 
 Search (`plan_search.py`): greedy by log-odds gain per unit of effort within the effort
 budget, then an exchange pass that swaps steps while that makes the plan cheaper (or, short of
 the target, stronger); `benchmarks/explanation_fidelity.py` compares the plans with the
 exhaustive optimum and with the generator's truth. Unknown answers stay unknown: the plan
-suggests answering the questions whose answer would move the prediction most."""
+suggests answering the questions whose answer would move the prediction most.
+
+One set of figures: the search aims at the expected chance a plan shows (the model's gain
+discounted, `DISCOUNT`), and `reached` is judged on it. A proposal already at its target, or
+in the best risk band under the default target, gets no plan (`plan_status.py`)."""
 
 from __future__ import annotations
 
@@ -22,14 +27,16 @@ import pandas as pd
 from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, Mitigation
-from scalepredict.inference.bands import next_band_target
+from scalepredict.inference.bands import RISK_BANDS, next_band_target
 from scalepredict.inference.plan_search import (
     better_plans,
     exchange,
     greedy,
     margins_at,
     ordered_steps,
+    target_margins,
 )
+from scalepredict.inference.plan_status import blank_range, slips, status_of
 from scalepredict.inference.questions import answer_first
 from scalepredict.inference.search_score import SearchScore
 from scalepredict.model.bundle import ModelBundle
@@ -50,6 +57,7 @@ DISCOUNT = 1 / math.sqrt(1 + math.pi * LEVEL_SD**2 / 8)  # 0.894
 # sure. Measured (20k training rows, two seed pairs): of plans expecting >= 10 points 95-96%
 # truly gained at least half of it, 5-10 points 81-87%, under 5 points 67% (benchmarks page).
 GAIN_ERROR = 0.05
+INTERVAL_Z = 1.2816  # the normal's 90th percentile: an 80% interval
 MIN_GAIN = 5e-5  # a step must move the chance visibly (the API rounds it to 4 decimals)
 
 
@@ -91,19 +99,24 @@ def _directions(cat: Catalogue) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def movable_factors(cat: Catalogue) -> np.ndarray:
+    """Per factor: whether a plan may step it (a direction, and `actionable`)."""
+    return np.array([f.movable for f in cat.factors], bool)
+
+
+BEST_BAND = RISK_BANDS[-2][0]  # the lowest chance of the best risk band (0.65)
+
+
 def default_target(p: float) -> float:
-    return next_band_target(p)
+    """The next risk band's lower edge; in the best band already, that band's own edge: such
+    a proposal needs no plan (the old +0.15 gave an 82% proposal an 8-step plan to 97%)."""
+    return BEST_BAND if p >= BEST_BAND else next_band_target(p)
 
 
-def target_margins(bundle: ModelBundle, targets: np.ndarray) -> np.ndarray:
-    """The least log-odds whose calibrated chance reaches each target (inf where none does):
-    bisection, since the calibrator is monotone but may be flat (isotonic) and has no inverse."""
-    lo, hi = np.full(len(targets), -30.0), np.full(len(targets), 30.0)
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        up = bundle.calibrator(expit(mid)) >= targets
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    return np.where(bundle.calibrator(expit(hi)) >= targets, hi, np.inf)
+def expected_chance(bundle: ModelBundle, m: np.ndarray) -> np.ndarray:
+    """The chance to expect after each prefix of a plan (`m`: the log-odds after each prefix,
+    m[0] as assessed): the model's log-odds gain discounted (`DISCOUNT`), then calibrated."""
+    return np.asarray(bundle.calibrator(expit(m[0] + DISCOUNT * (m - m[0]))))
 
 
 def plan_batch(
@@ -128,10 +141,13 @@ def plan_batch(
     budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)
     costs = _step_costs(cat)
     cum = np.concatenate([np.zeros((nf, 1)), np.cumsum(costs, axis=1)], axis=1)
-    movable = ~np.isnan(start_scores) & (step[None, :] != 0)
+    movable = ~np.isnan(start_scores) & movable_factors(cat)[None, :]
     room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
     room = room.astype(int)
+    settled = p0 >= targets - 1e-12  # already there: no plan needed
+    # the search aims at the expected chance shown: m0 + DISCOUNT x (m - m0) reaches the target
     goal = target_margins(bundle, targets)
+    goal = np.where(settled, -np.inf, m0 + np.maximum(goal - m0, 0) / DISCOUNT)
     score = SearchScore.of(bundle, feats)
     m_search = m0  # the search's log-odds as assessed are the policy's (`SearchScore`)
     # two greedy starts (see `greedy`) in one batch; each row keeps the better
@@ -148,16 +164,24 @@ def plan_batch(
     )
     counts, m_counts = better_plans(score, step, cum, goal, twice[:n], twice[n:])
     counts = exchange(score, counts, movable, room, step, cum, goal, budget, m_counts)
-    orders = ordered_steps(score, counts, step, costs, m_search)
+
+    def chance(m: np.ndarray, m_from: np.ndarray) -> np.ndarray:  # the expected chance at m
+        return np.asarray(bundle.calibrator(expit(m_from + DISCOUNT * (m - m_from))))
+
+    orders = ordered_steps(score, counts, step, costs, m_search, chance)
     orders, margins = _drop_flat(bundle, feats, orders, targets)
     asked = answer_first(score, p0)
+    kept = slips(bundle, feats, movable, step, targets, settled, DISCOUNT)
+    blanks = blank_range(bundle, feats)
+    can_move = bool(movable_factors(cat).any())
+    labels = {f.name: f.label for f in cat.factors}
     plans = []
     for r, m in enumerate(margins):
-        # expected: the model's log-odds gain discounted for its uncertain level (`DISCOUNT`)
         probs = bundle.calibrator(expit(m))
-        likely = bundle.calibrator(expit(m[0] + DISCOUNT * (m - m[0])))
+        likely = expected_chance(bundle, m)
         plan = _describe(cat, start_scores[r], orders[r], probs, likely, targets[r], budget, costs)
-        plans.append(plan | {"answer_first": asked[r]})
+        plan |= {"answer_first": asked[r], "keep": kept[r], "blanks": blanks[r]}
+        plans.append(plan | status_of(plan, bool(settled[r]), target is None, can_move, labels))
     return plans
 
 
@@ -182,13 +206,14 @@ def _prefix_margins(
 def _drop_flat(
     bundle: ModelBundle, feats: np.ndarray, orders: list[list[int]], targets: np.ndarray
 ) -> tuple[list[list[int]], list[np.ndarray]]:
-    """No step that does not visibly move the chance (a flat stretch of the calibrator): drop
+    """No step that does not visibly move the expected chance (a flat stretch of the
+    calibrator, or a step that counts only with another): drop
     it where the plan still reaches its target (or, short of it, ends as high) without it, else
     take it after the next step (it counts together with that one). One batched check finds
     the rows with a flat step; only those are reworked. Returns the orders and each one's
     log-odds after each prefix (`_prefix_margins`)."""
     margins = _prefix_margins(bundle, feats, orders)
-    probs = [bundle.calibrator(expit(m)) for m in margins]
+    probs = [expected_chance(bundle, m) for m in margins]
     out = list(orders)
     for r in [r for r, p in enumerate(probs) if (np.diff(p) <= MIN_GAIN).any()]:
         out[r] = _drop_flat_row(bundle, feats, r, orders[r], probs[r], targets[r])
@@ -202,7 +227,7 @@ def _drop_flat(
 
 def _drop_flat_row(bundle, feats, r, order: list[int], probs, target: float) -> list[int]:
     def cumulative(o: list[int]) -> np.ndarray:
-        return bundle.calibrator(expit(_prefix_margins(bundle, feats[[r]], [o])[0]))
+        return expected_chance(bundle, _prefix_margins(bundle, feats[[r]], [o])[0])
 
     order = list(order)
     floor = min(target, probs[-1]) - 1e-12
@@ -257,23 +282,34 @@ def _describe(
                 "effort": m.effort,
                 "months": m.months,
                 "expected_probability": round(float(likely[k + 1]), 4),
+                # gains nothing visible by itself: it counts together with the steps after it
+                "with_next": bool(likely[k + 1] - likely[k] <= MIN_GAIN),
                 "model_probability": round(float(probs[k + 1]), 4),
             }
         )
     p0, final, expected = float(probs[0]), float(probs[-1]), float(likely[-1])
     gain = expected - p0
+    low, high = gain_interval(p0, gain)
     return {
         "probability": round(p0, 4),
         "target_probability": round(float(target), 4),
-        "reached": bool(final >= target - 1e-12),
+        "reached": bool(expected >= target - 1e-12),  # judged on the figure shown
         "expected_probability": round(expected, 4),
         "expected_gain": round(gain, 4),
         "model_probability": round(final, 4),
+        "interval": [round(low, 4), round(high, 4)],
         "confidence": confidence(gain),
         "total_effort": float(total),
         "max_effort": budget,
         "actions": actions,
     }
+
+
+def gain_interval(p0: float, gain: float) -> tuple[float, float]:
+    """80% interval of the chance after the plan: the expected gain give or take 1.28 typical
+    errors of an expected gain (`GAIN_ERROR`, read as a normal error), within 0..1."""
+    half = INTERVAL_Z * GAIN_ERROR if gain > 0 else 0.0
+    return max(0.0, p0 + gain - half), min(1.0, p0 + gain + half)
 
 
 def confidence(gain: float) -> str:

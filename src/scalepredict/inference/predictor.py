@@ -124,8 +124,9 @@ class Predictor:
 
 def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
     """One assessment record as one flat row (CSV exports and the API's CSV answer): lists
-    joined, drivers as text and as columns (field, points), points per dimension, plan steps as
-    text."""
+    joined, drivers as text and as columns (field, points), what a plan can act on apart from
+    what it cannot (the context, non-actionable factors), points per dimension, and the plan:
+    its status, target, expected chance, interval, confidence and steps as text."""
     flat: dict[str, Any] = {
         k: rec[k] for k in ("initiative_id", "probability", "risk_band", "uncertainty")
     }
@@ -133,10 +134,11 @@ def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
     if rec.get("explanation"):
         dims = rec["explanation"]["dimensions"]
         flat["weakest_dimension"] = min((d for d in dims if d != "context"), key=dims.get)
-        flat["top_drivers"] = "; ".join(
-            f"{d['field']} {d['direction']} ({d['strength']})"
-            for d in rec["explanation"]["top_drivers"]
-        )
+        ex = rec["explanation"]
+        for key in ("top_drivers", "actionable_drivers", "context_drivers"):
+            flat[key] = "; ".join(
+                f"{d['field']} {d['direction']} ({d['strength']})" for d in ex[key]
+            )
         policy = rec["explanation"].get("unknown_policy") or {}
         flat["blank_policy_capped"] = bool(policy.get("capped", False))
         for k, d in enumerate(rec["explanation"]["top_drivers"], start=1):
@@ -149,7 +151,12 @@ def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
         flat["plan_actions"] = "; ".join(
             f"{a['factor']} {a['from']}->{a['to']}" for a in plan["actions"]
         )
+        flat["plan_status"] = plan["status"]
+        flat["plan_target_probability"] = plan["target_probability"]
         flat["plan_expected_probability"] = plan["expected_probability"]
+        flat["plan_interval_low"], flat["plan_interval_high"] = plan["interval"]
+        flat["plan_confidence"] = plan["confidence"]
         flat["plan_reached_target"] = plan["reached"]
         flat["plan_total_effort"] = plan["total_effort"]
+        flat["plan_summary"] = plan["summary"]
     return flat

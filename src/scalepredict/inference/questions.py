@@ -1,6 +1,13 @@
 """The unknown answers worth giving first: those whose answer would move the chance most (its
 range over the factor's levels), each with what a blank counts as under the catalogue's
-policy. A plan never changes an unknown answer; this says which to find out."""
+policy. A plan never changes an unknown answer; this says which to find out. A factor the
+catalogue marks `actionable: false` is asked about too: answering finds out the rating, it
+does not change it.
+
+With many blanks one answer alone may hardly move the chance (under a level policy the other
+blanks still cap it), so a proposal left all blank would get no question at all. Where fewer
+than `top` questions pass that way, the rest are ranked with the other blanks answered at the
+policy's level: what each answer is worth once the others are given."""
 
 from __future__ import annotations
 
@@ -45,7 +52,43 @@ def answer_first(score: SearchScore, now: np.ndarray, top: int = 3) -> list[list
         mine = np.flatnonzero(r == row)
         parts = {int(j[u]): p[at[u] : at[u + 1]] for u in mine}
         out[row] = _questions(cat, parts, float(now[row]), top)
+    _with_others_answered(score, now, top, out)
     return out
+
+
+def _with_others_answered(
+    score: SearchScore, now: np.ndarray, top: int, out: list[list[dict[str, Any]]]
+) -> None:
+    """Fill up the rows with fewer than `top` questions (and more blanks than questions): each
+    remaining blank at each level with the row's other blanks at the policy's level (no blank
+    left, so one exact model call). Only under a level policy: read as learned, the other
+    blanks do not cap an answer."""
+    bundle, feats = score.bundle, score.rows
+    cat = bundle.catalogue
+    nf = len(cat.factor_names)
+    levels_at = policy_levels(cat)
+    blank = np.isnan(feats[:, -nf:])
+    asked = [{q["factor"] for q in qs} for qs in out]
+    names = cat.factor_names
+    pairs = [
+        (row, f)
+        for row in np.flatnonzero(blank.sum(axis=1) > np.array([len(q) for q in out])).tolist()
+        if len(out[row]) < top
+        for f in np.flatnonzero(blank[row]).tolist()
+        if names[f] not in asked[row]
+    ]
+    if levels_at is None or not pairs:
+        return
+    filled = feats.copy()
+    filled[:, -nf:] = np.where(blank, np.asarray(levels_at, float), feats[:, -nf:])
+    r, j = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    rows, states, at = _each_level(cat, filled, r, j)
+    p = bundle.calibrator(expit(margins_at(bundle, filled, rows, states)))
+    for row in np.unique(r).tolist():
+        mine = np.flatnonzero(r == row)
+        parts = {int(j[u]): p[at[u] : at[u + 1]] for u in mine}
+        more = _questions(cat, parts, float(now[row]), top - len(out[row]), others=True)
+        out[row].extend(more)
 
 
 def _each_level(
@@ -65,9 +108,10 @@ def _each_level(
 
 
 def _questions(
-    cat: Catalogue, parts: dict[int, np.ndarray], now: float, top: int
+    cat: Catalogue, parts: dict[int, np.ndarray], now: float, top: int, others: bool = False
 ) -> list[dict[str, Any]]:
-    """One row's unknowns worth asking first; `parts`: factor -> chance at each level."""
+    """One row's unknowns worth asking first; `parts`: factor -> chance at each level;
+    `others`: the chances are with the row's other blanks answered at the policy's level."""
     names = cat.factor_names
     unknown = list(parts)
     width = np.array([parts[j].max() - parts[j].min() for j in unknown])
@@ -91,8 +135,10 @@ def _questions(
                 "probability_if_highest": round(float(parts[j][-1]), 4),
                 "probability_if_blank": round(now, 4),
                 "blank_scored_as": level,
-                "could": f"Answering could put the chance anywhere from {lo:.1%} to {hi:.1%}; "
-                f"{blank}.",
+                "could": (
+                    "With the other blank questions answered at that level, a" if others else "A"
+                )
+                + f"nswering could put the chance anywhere from {lo:.1%} to {hi:.1%}; {blank}.",
             }
         )
     return out

@@ -141,6 +141,24 @@ def test_csv_answer_is_one_flat_row_per_proposal(service):
         )
         assert any(c.startswith("points_") for c in flat.columns)
         assert answer.headers["x-model-version"] == "7"
+        # the plan's figures as the JSON has them, and what a plan can act on apart
+        plans = [r["plan"] for r in as_json["results"]]
+        for column, key in (
+            ("plan_status", "status"),
+            ("plan_target_probability", "target_probability"),
+            ("plan_expected_probability", "expected_probability"),
+            ("plan_confidence", "confidence"),
+            ("plan_reached_target", "reached"),
+            ("plan_summary", "summary"),
+        ):
+            assert list(flat[column]) == [p[key] for p in plans], column
+        assert list(zip(flat["plan_interval_low"], flat["plan_interval_high"], strict=True)) == [
+            tuple(p["interval"]) for p in plans
+        ]
+        assert {"actionable_drivers", "context_drivers"} <= set(flat.columns)
+        for text, r in zip(flat["context_drivers"], as_json["results"], strict=True):
+            context = [d["field"] for d in r["explanation"]["context_drivers"]]
+            assert [part.split(" ")[0] for part in str(text).split("; ")] == context
 
 
 def test_explain_and_plan_can_be_switched_off(service):

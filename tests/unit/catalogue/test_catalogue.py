@@ -73,6 +73,7 @@ def test_identifiers_are_never_features(cat):
             "a number must be its level",
         ),
         (lambda r: r["context"][3].update(nullable=True), "cannot be nullable"),
+        (lambda r: r["factors"][0].update(actionable=False), "no team can act on has no actions"),
     ],
 )
 def test_inconsistent_catalogue_is_refused(breakage, message):
@@ -80,6 +81,20 @@ def test_inconsistent_catalogue_is_refused(breakage, message):
     breakage(raw)
     with pytest.raises(CatalogueError, match=message):
         parse_catalogue(raw)
+
+
+def test_actionable_is_stored_only_where_false(cat):
+    """Catalogues written before the field keep their fingerprint (and their models load)."""
+    assert all("actionable" not in f for f in cat.source["factors"])
+    assert all(f.actionable and f.movable for f in cat.factors)
+    raw = copy.deepcopy(_raw())
+    raw["factors"][0].update(actionable=False, mitigations=[])
+    frozen = parse_catalogue(raw)
+    assert frozen.source["factors"][0]["actionable"] is False
+    assert not frozen.factors[0].movable and frozen.factors[0].direction == 1
+    assert frozen.fingerprint != cat.fingerprint
+    listed = catalogue_dict(frozen)["dimensions"][0]["factors"][0]
+    assert listed["name"] == "value_case" and listed["actionable"] is False
 
 
 def test_json_view_lists_every_factor_once(cat):

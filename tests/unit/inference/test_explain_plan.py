@@ -237,7 +237,14 @@ def test_score_cli_json_records(small_fit, tmp_path, runner, proposals):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert len(pd.read_csv(flat)) == 8
+    table = pd.read_csv(flat)
+    assert len(table) == 8
+    assert list(table["plan_expected_probability"]) == [
+        r["plan"]["expected_probability"] for r in records
+    ]
+    for column in ("plan_target_probability", "plan_interval_low", "plan_interval_high"):
+        assert table[column].between(0, 1).all()
+    assert set(table["plan_confidence"]) <= {"high", "medium", "low"}
 
 
 def test_explain_cli_json_and_plots(small_fit, tmp_path, runner, cat):
@@ -290,7 +297,8 @@ def test_whatif_refuses_huge_numbers(predictor, proposals):
 
 def test_no_step_left_out_would_make_a_better_plan(predictor, cat):
     """The obvious step is taken: swapping any step of the plan for one it left out (within the
-    budget) never reaches the target for less effort or, short of it, raises the chance."""
+    budget) never reaches the target (in the expected chance) for less effort or, short of it,
+    raises the chance."""
     from scalepredict.inference.plans import DEFAULT_MAX_EFFORT, _step_costs
 
     rows = generate(25, seed=909, complete=True).drop(columns=["scaled_up"])
@@ -306,6 +314,7 @@ def test_no_step_left_out_would_make_a_better_plan(predictor, cat):
             )
 
         now = {**start, **taken}
+        m0 = predictor.bundle.margin(row)[0]
         for t in taken:
             for u in cat.factor_names:
                 if u == t or now[u] >= 5:
@@ -314,8 +323,13 @@ def test_no_step_left_out_would_make_a_better_plan(predictor, cat):
                 if cost(trial) > DEFAULT_MAX_EFFORT:
                     continue
                 p = predictor.probability(row.assign(**trial))[0]
-                if plan["reached"]:
-                    better = p >= plan["target_probability"] and cost(trial) < plan["total_effort"]
+                m = predictor.bundle.margin(row.assign(**trial))[0]
+                expected = predictor.bundle.calibrator(expit(m0 + DISCOUNT * (m - m0)))
+                if plan["reached"]:  # judged on the expected chance, as `reached` is
+                    better = (
+                        expected >= plan["target_probability"]
+                        and cost(trial) < plan["total_effort"]
+                    )
                 else:
                     better = p > plan["model_probability"] + 1e-3
                 assert not better, (i, t, u, p, plan)

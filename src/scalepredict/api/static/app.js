@@ -587,7 +587,8 @@ function driverItem(d) {
   const f = factorOf(d.field);
   const value =
     d.value === null ? "unknown" : f ? `${d.value} of ${(f.scale || state.catalogue.scale).max}` : formatValue(d.value);
-  const dim = d.dimension === "context" ? "context" : label(d.dimension);
+  const fixed = d.dimension !== "context" && !d.actionable; // a factor no team can change
+  const dim = d.dimension === "context" ? "context" : `${label(d.dimension)}${fixed ? ", no team can change it" : ""}`;
   const verb = d.points > 0 ? "raises the chance by" : d.points < 0 ? "lowers the chance by" : "hardly moves the chance:";
   return el(
     "li",
@@ -627,28 +628,17 @@ function formatValue(v) {
   return humanize(String(v));
 }
 
+// One set of figures: the summary is the API's own sentence (expected chance, target, interval,
+// confidence), each step shows the one chance to expect after it.
 function renderPlan(plan) {
   const summary = $("plan-summary");
   const steps = $("plan-steps");
   steps.replaceChildren();
-  if (!plan.actions.length) {
-    summary.textContent = plan.reached
-      ? `Already at or above the target of ${pct(plan.target_probability)}: no action needed.`
-      : `No step within the effort budget (${plan.max_effort}) raises the chance.`;
-  } else {
-    const model = plan.model_probability ?? plan.expected_probability;
-    const sure = { high: "fairly sure", medium: "moderately sure", low: "not sure" }[plan.confidence];
-    summary.textContent =
-      (plan.reached
-        ? `${plan.actions.length} step(s) raise the chance from ${pct(plan.probability)} to ` +
-          `${pct(model)}, reaching the target of ${pct(plan.target_probability)}, ` +
-          `for an effort of ${plan.total_effort}.`
-        : `The target of ${pct(plan.target_probability)} is out of reach within the effort budget ` +
-          `(${plan.max_effort}); the best plan within it raises the chance from ${pct(plan.probability)} ` +
-          `to ${pct(model)}.`) +
-      ` Allowing for the model's estimation error, expect about ${pct1(plan.expected_probability)}` +
-      `${sure ? ` (${sure} of a gain of ${pts1(plan.expected_gain * 100)} points)` : ""}.`;
-  }
+  summary.textContent = plan.summary || ""; // a scenario saved before summaries had none
+  // many blanks: the questions come before the steps
+  const first = $("answer-first");
+  if (plan.status === "answer_first") steps.before(first);
+  else steps.after(first);
   plan.actions.forEach((a, i) => {
     const theme = state.labels[a.theme] || humanize(a.theme);
     steps.append(
@@ -662,8 +652,9 @@ function renderPlan(plan) {
           { class: "meta" },
           el("span", { class: `theme theme-${a.theme}`, text: theme }),
           ` Effort: ${a.effort} \u00b7 about ${a.months} months \u00b7 `,
-          el("strong", { text: `chance after this step: ${pct(a.model_probability ?? a.expected_probability)}` }),
-          ` (expect about ${pct1(a.expected_probability)})`,
+          a.with_next
+            ? el("strong", { text: "no gain by itself: it counts with the next step" })
+            : el("strong", { text: `expected chance after this step: ${pct1(a.expected_probability)}` }),
         ),
         el("button", {
           type: "button",

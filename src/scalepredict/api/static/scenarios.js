@@ -31,7 +31,8 @@ function restoreSession() {
   }
 }
 
-// As assessed, then each plan step (cumulative), then the planner's own what-ifs.
+// As assessed, then each plan step (cumulative, the plan's expected chance), then the
+// planner's own what-ifs (the model's chance for the changed answers).
 function scenarios() {
   if (!state.assessment) return [];
   const out = [{ name: "As assessed", probability: state.assessment.probability, effort: 0, changes: {} }];
@@ -41,7 +42,7 @@ function scenarios() {
   state.assessment.plan.actions.forEach((a, i) => {
     changes[a.factor] = a.to;
     effort += costs[a.effort] || 0;
-    out.push({ name: `Plan step ${i + 1}`, probability: a.model_probability ?? a.expected_probability, effort, changes: { ...changes } });
+    out.push({ name: `Plan step ${i + 1}`, probability: a.expected_probability, effort, changes: { ...changes } });
   });
   return [...out, ...state.ownScenarios];
 }
