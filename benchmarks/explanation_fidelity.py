@@ -38,7 +38,6 @@ from scipy.stats import pearsonr, spearmanr
 
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import coefficients, generate, true_log_odds, true_probability
-from scalepredict.inference.explain import feature_contributions
 from scalepredict.inference.plan_search import plan_cost
 from scalepredict.inference.plans import DEFAULT_MAX_EFFORT, _step_costs
 from scalepredict.inference.predictor import Predictor
@@ -424,7 +423,7 @@ def speed(bundle, predictor: Predictor, evaluation: pd.DataFrame) -> None:
         f"in a batch of 1,000: {per_batch * 1000:.2f} ms per initiative"
     )
     t = time.perf_counter()
-    native = feature_contributions(bundle, feature_matrix(batch, cat))[:, :-1]
+    native = bundle.feature_contributions(feature_matrix(batch, cat))[:, :-1]
     native_s = time.perf_counter() - t
     try:
         import shap

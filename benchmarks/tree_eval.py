@@ -41,7 +41,7 @@ def main() -> None:
     which = bundle.booster_of_rows(x)
 
     def xgboost(rows: np.ndarray) -> None:
-        for _, booster, part in bundle.routes(rows):
+        for _, booster, part in bundle.model.routes(rows, bundle.catalogue):
             booster.inplace_predict(rows[part], predict_type="margin")
 
     def compiled(rows: np.ndarray, part: np.ndarray, threads: int) -> None:

@@ -139,7 +139,12 @@ class Stack:
             self._spawn(
                 name,
                 [str(BIN / "scalepredict"), "serve", "--port", str(port)],
-                {**env, "SCALEPREDICT_MODEL_CACHE": str(self.root / name / "model_cache")},
+                {
+                    **env,
+                    "SCALEPREDICT_MODEL_CACHE": str(self.root / name / "model_cache"),
+                    # BentoML clears its metrics directory (under its home) at start: one each
+                    "BENTOML_HOME": str(self.root / name / "bentoml"),
+                },
             )
         for i, url in enumerate(self.urls, 1):
             _wait_http(f"{url}/readyz", 180, self.root / "logs" / f"replica-{i}.log")

@@ -27,6 +27,9 @@ SMALL_CONFIG = {
     "seed": 3,
     "split": {"test": 0.2, "calibration": 0.2},
     "search": {"trials": 2, "cv_folds": 3, "max_rounds": 400, "early_stopping_rounds": 30},
+    # the tree family, which most tests of explanations, plans and compiled trees are about;
+    # tests/unit/model/test_families.py takes every family through the same paths
+    "families": ["xgboost"],
 }
 
 

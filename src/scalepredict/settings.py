@@ -204,6 +204,19 @@ class Settings(BaseSettings):
         validation_alias="SCALEPREDICT_REPLICAS",
         description="Base URLs of the service replicas, comma-separated (`scalepredict status`).",
     )
+    key_failures_allowed: int = Field(
+        20,
+        ge=1,
+        validation_alias="SCALEPREDICT_KEY_FAILURES_ALLOWED",
+        description="Failed API key attempts one client address may make per window (in each "
+        "worker) before its keys that are not valid are answered 429 without a lookup.",
+    )
+    key_failure_window_seconds: float = Field(
+        60.0,
+        gt=0,
+        validation_alias="SCALEPREDICT_KEY_FAILURE_WINDOW_SECONDS",
+        description="The window of those failed attempts; Retry-After says when it ends.",
+    )
 
     @property
     def replica_urls(self) -> list[str]:

@@ -143,9 +143,10 @@ def test_overload_is_shed_with_503_and_only_answers_are_audited(server, env):
     assert _audit_rows(env) - before == scored
 
 
-def test_two_workers_each_load_the_champion_and_every_answer_is_audited(env):
+def test_two_workers_each_load_the_champion_every_answer_is_audited_and_counted(env):
     """`SCALEPREDICT_WORKERS=2`: two worker processes on one SQLite file, each with the
-    champion; concurrent answers all 200, an audit row for every proposal answered."""
+    champion; concurrent answers all 200, an audit row for every proposal answered, and
+    /metrics counts both workers' answers whichever worker serves the scrape."""
     with Server.started({**env, "SCALEPREDICT_WORKERS": "2"}, "serve-workers.log") as s:
         deadline = time.time() + 120  # /readyz came from one worker: wait for the other
         while len(re.findall(r"serving \S+ v\d+ from", s.log.read_text())) < 2:
@@ -168,6 +169,41 @@ def test_two_workers_each_load_the_champion_and_every_answer_is_audited(env):
             answers = list(pool.map(call, range(24)))
         assert [r.status_code for r in answers] == [200] * 24
         assert _audit_rows(env) - before == 24 * 5
+        scored = re.compile(
+            r'^scalepredict_requests_total\{[^}]*route="/score"[^}]*\} (\S+)$', re.M
+        )
+        for _ in range(6):  # several scrapes: each worker answers some
+            m = httpx.get(f"{s.url}/metrics", headers=_h(env["_admin"]), timeout=10)
+            assert [float(v) for v in scored.findall(m.text)] == [24.0], m.text
+
+
+def test_a_random_key_flood_gets_429_while_a_real_key_still_scores(server, env):
+    """From one address (loopback), random keys past the allowance (20 per minute) get 429 with
+    Retry-After and no lookup; the scorer's key, sent between them, is answered every time."""
+    body = {"proposals": proposals_json(1, seed=43)}
+
+    def guess(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/score", json=body, headers=_h(f"sp_{uuid.uuid4().hex}"), timeout=30
+        )
+
+    def real(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/score?plan=false", json=body, headers=_h(env["_scorer"]), timeout=60
+        )
+
+    with cf.ThreadPoolExecutor(16) as pool:
+        guesses = [pool.submit(guess, i) for i in range(300)]
+        reals = [pool.submit(real, i) for i in range(10)]
+        answers = [f.result() for f in guesses]
+        scored = [f.result() for f in reals]
+    assert [r.status_code for r in scored] == [200] * 10
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) == {401, 429} and statuses.count(401) <= 20, statuses
+    refused = next(r for r in answers if r.status_code == 429)
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert "too many invalid API keys" in _documented(refused)["error"]
+    assert "used up its failed API key attempts" in server.log.read_text()
 
 
 def test_one_set_of_limits_on_every_path(server, env):

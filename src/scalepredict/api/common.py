@@ -10,7 +10,8 @@ from fastapi import Request
 from scalepredict.store.keys import Identity
 
 # Statuses each kind of route can answer, all with the documented error body.
-SIGNED_IN = (401, 403, 503)  # no or wrong key, wrong role; keys or model unavailable
+# no or wrong key, wrong role, too many wrong keys from the address; keys or model unavailable
+SIGNED_IN = (401, 403, 429, 503)
 SCORING = (*SIGNED_IN, 400, 413, 415, 422)  # + unreadable, too large, wrong type, invalid
 
 

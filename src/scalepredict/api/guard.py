@@ -1,21 +1,28 @@
 """The guard in front of every route: body-size limit (413), Bearer auth with roles (401/403),
-media types (415), a JSON /readyz, an admin-only /metrics
-with bounded labels. Raw ASGI rather than BaseHTTPMiddleware so that streaming and BentoML's
-own routes are untouched."""
+failed key attempts throttled per client address (429, `api.throttle`), media types (415), a
+JSON /readyz, an admin-only /metrics with bounded labels. Raw ASGI rather than
+BaseHTTPMiddleware so that streaming and BentoML's own routes are untouched.
+
+A key the cache still trusts is checked on the event loop; anything needing the database
+(a lookup, the snapshot of key digests) runs in a worker thread, so a flood of guesses never
+stalls the requests already being answered."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from scalepredict.api.errors import error
 from scalepredict.api.metrics import ROUTES, Metrics, route_of
 from scalepredict.api.state import ServiceState
+from scalepredict.api.throttle import FailedKeys
 from scalepredict.settings import get_settings
-from scalepredict.store.keys import Identity, KeyFileError, KeyStore, KeysUnavailable
+from scalepredict.store.keys import KeyFileError, KeyStore, KeysUnavailable
 
 log = logging.getLogger("scalepredict.api")
 
@@ -72,6 +79,10 @@ class GuardMiddleware:
         self.keys = KeyStore()
         settings = get_settings()
         self.max_body = settings.max_body_bytes
+        self.failures = FailedKeys(
+            settings.key_failures_allowed, settings.key_failure_window_seconds
+        )
+        self._snapshot = asyncio.Lock()  # one read of the key digests at a time
         self.metrics = Metrics()
         state.on_shed = self.metrics.shed.inc
 
@@ -149,17 +160,51 @@ class GuardMiddleware:
     async def _identify(self, headers: dict, scope: dict, receive: Any, send: Any) -> Any:
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        identity: Identity | None = None
+        if not token:
+            await error(401, "missing Bearer token")(scope, receive, send)
+            return None
+        identity = self.keys.cached(token)
+        if identity is not None:
+            return identity
+        address = str((scope.get("client") or ("unknown",))[0])
+        wait = self.failures.retry_after(address)
         try:
-            identity = self.keys.identify(token) if token else None
+            # A throttled address's keys get a lookup only when they are real keys, so its
+            # guesses cost no query and a valid key sharing the address still gets in.
+            if wait is None:
+                self.failures.attempt(address)
+                try:
+                    identity = await run_in_threadpool(self.keys.identify, token)
+                except BaseException:  # no answer (keys unavailable): not a failed attempt
+                    self.failures.settle(address, failed=False)
+                    raise
+                self.failures.settle(address, failed=identity is None)
+            elif await self._is_key(token):
+                identity = await run_in_threadpool(self.keys.identify, token)
         except (KeyFileError, KeysUnavailable) as e:  # refuse at once and say why, not hang
             log.error("API keys unavailable: %s", e)
             await error(503, f"API keys unavailable: {e}", retry_after=5)(scope, receive, send)
             return None
-        if identity is None:
-            msg = "missing Bearer token" if not token else "invalid API key"
-            await error(401, msg)(scope, receive, send)
+        if identity is None and wait is not None:
+            self.failures.refuse(address)
+            self.metrics.throttled.inc()
+            await error(
+                429,
+                f"too many invalid API keys from this address; try again in {wait} s",
+                retry_after=wait,
+            )(scope, receive, send)
+        elif identity is None:
+            await error(401, "invalid API key")(scope, receive, send)
         return identity
+
+    async def _is_key(self, token: str) -> bool:
+        known = self.keys.is_key(token)
+        if known is None:
+            async with self._snapshot:  # the first stale check reads; the others wait for it
+                if (known := self.keys.is_key(token)) is None:
+                    await run_in_threadpool(self.keys.refresh)
+                    known = bool(self.keys.is_key(token))
+        return known
 
     async def _limited(self, receive: Any, scope: dict, send: Any) -> Any:
         """Chunked bodies have no Content-Length: read up to the limit, then replay."""

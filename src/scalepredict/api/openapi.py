@@ -35,6 +35,16 @@ READY = {
     "required": ["ready"],
 }
 ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+THROTTLED = {
+    "description": "too many invalid API keys from this address: a key that is not valid is "
+    "refused without a lookup until Retry-After (a valid key is never refused so)",
+    "headers": {
+        "Retry-After": {
+            "description": "seconds until this address may try keys that are not valid again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 # The routes BentoML's server answers itself (health, metrics), beside our app's own.
 HEALTH = {
     "/livez": {"get": {"summary": "Livez", "responses": {"200": {"description": "alive", **TEXT}}}},
@@ -44,12 +54,14 @@ HEALTH = {
     "/metrics": {
         "get": {
             "summary": "Metrics",
-            "description": "Prometheus metrics of this worker (admin key): requests and "
-            "latency by route, method and status class; refused scoring requests.",
+            "description": "Prometheus metrics of this server, its workers' counts summed "
+            "(admin key): requests and latency by route, method and status class; refused "
+            "scoring requests; key attempts answered 429.",
             "responses": {
                 "200": {"description": "Prometheus text format", **TEXT},
                 "401": {"description": "no key, or an unknown or revoked one", **ERROR},
                 "403": {"description": "the key's role may not read the metrics", **ERROR},
+                "429": {"description": "throttled", **ERROR},
             },
         }
     },
@@ -108,4 +120,6 @@ def _build(app: FastAPI, state: ServiceState) -> dict[str, Any]:
         if path not in OPEN:
             for operation in item.values():
                 operation["security"] = [{"bearer": []}]
+                if "429" in operation["responses"]:
+                    operation["responses"]["429"].update(THROTTLED)
     return doc

@@ -62,11 +62,17 @@ def _metric_cells(r: dict[str, Any]) -> list[str]:
 
 def print_training_summary(record: TrainingRecord) -> None:
     m, fitted = record.fit.test_metrics, record.fit
-    t = Table(title=f"Test set ({int(m['n'])} rows, {record.split_note})")
+    ev = fitted.evaluation
+    how = (
+        record.split_note
+        if ev is None or ev.method == "holdout"
+        else f"out of fold, {ev.repeats} x {ev.folds}-fold grouped cross-validation"
+    )
+    t = Table(title=f"Held-out figures ({int(m['n'])} rows, {how})")
     for col in ("model", "ROC AUC", "log loss", "Brier", "ECE"):
         t.add_column(col, justify="right" if col != "model" else "left")
     rows = {
-        "XGBoost (calibrated)": m,
+        f"{fitted.bundle.kind} (served, calibrated)": m,
         **{k.replace("_", " "): v for k, v in fitted.baselines.items()},
     }
     if record.champion_metrics:
@@ -82,6 +88,13 @@ def print_training_summary(record: TrainingRecord) -> None:
             "",
         )
     console.print(t)
+    card = fitted.bundle.meta.get("card", {})
+    console.print(
+        f"{card.get('summary', '')}; log loss [{m['log_loss_low']:.3f}, {m['log_loss_high']:.3f}]"
+        " (95% intervals, bootstrap over groups)"
+    )
+    for warning in card.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
     console.print(
         f"calibration: {fitted.bundle.calibrator.method}; 90% conformal sets cover "
         f"{m['conformal_coverage']:.1%} of the test set "
@@ -108,6 +121,14 @@ def print_evaluation(title: str, metrics: dict[str, Any]) -> None:
             f"{r['bayes_roc_auc']:.4f}" if "bayes_roc_auc" in r else "",
         )
     console.print(t)
+    if "roc_auc_low" in metrics:
+        console.print(
+            f"{metrics.get('family', 'model')}: AUC {metrics['roc_auc']:.3f} "
+            f"[{metrics['roc_auc_low']:.3f}, {metrics['roc_auc_high']:.3f}], log loss "
+            f"{metrics['log_loss']:.3f} [{metrics['log_loss_low']:.3f}, "
+            f"{metrics['log_loss_high']:.3f}] (95% intervals, bootstrap over "
+            f"{metrics['groups']} groups)"
+        )
 
 
 def print_importance(importance: dict[str, dict]) -> None:

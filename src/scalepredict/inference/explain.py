@@ -1,4 +1,6 @@
-"""Explanations: exact tree SHAP from XGBoost (`pred_contribs`) on the model's log-odds.
+"""Explanations: exact contributions on the model's log-odds, from whichever family serves
+(`model/families.py`): tree SHAP from XGBoost (`pred_contribs`) for the trees, weight x centred
+value for the linear families (their exact SHAP values).
 
 Categoricals are native, not one-hot, so each context field and each factor is one column.
 The model also sees six derived columns (each dimension's mean score and the weakest of them,
@@ -82,15 +84,6 @@ class Contributions:
         )
 
 
-def feature_contributions(bundle: ModelBundle, x: np.ndarray) -> np.ndarray:
-    """Exact tree SHAP per model feature (`features.feature_names`, derived columns included),
-    bias last: what `shap.TreeExplainer` gives for each row's stage booster."""
-    raw = np.empty((len(x), x.shape[1] + 1))
-    for _, booster, rows in bundle.routes(x):
-        raw[rows] = booster.predict(bundle.dmatrix(x[rows]), pred_contribs=True)
-    return raw
-
-
 def _credit_derived(raw: np.ndarray, x: np.ndarray, cat: Catalogue) -> np.ndarray:
     """Per-feature SHAP -> per-field SHAP (context fields, then factors). A dimension's mean
     feature is credited to its known answers in equal shares (to all four if none is known);
@@ -125,7 +118,7 @@ def contributions(
     scored = bundle.scored(feature_matrix(frame, cat) if x is None else x)
     # blanks the policy answered at its level are explained as that answer: the contributions
     # add up to the score given
-    raw = feature_contributions(bundle, scored.x)
+    raw = bundle.feature_contributions(scored.x)
     return Contributions(
         values=pd.DataFrame(
             _credit_derived(raw[:, :-1], scored.x, cat),

@@ -1,15 +1,8 @@
-"""The model bundle: the catalogue it was trained with, one XGBoost booster per stage (one for all
-rows when the catalogue has no stage), the probability calibrator and the conformal threshold,
-saved as plain JSON files (no pickles: a bundle loads in any process, and a corrupt
-one fails loudly at load time rather than at the first request).
-
-Each row is scored by the booster of its own stage (the paper: which causes matter depends on
-the stage), so a stage's explanations come from a model fitted to that stage (its rows at full
-weight, the other stages' rows down-weighted, see `search.train_per_stage`). Every booster sees
-the same feature columns. The stage enters through the routing and each stage's base value;
-a booster may still split on the stage column to set its own rows apart from the borrowed
-ones, and that (small) effect shows as the stage's contribution. Trained on its own stage's
-rows only, a booster never splits on the stage, which then contributes exactly 0."""
+"""The model bundle: the catalogue it was trained with, the model of the family the data chose
+(`families.py`: per-stage XGBoost boosters, a monotone logistic regression or the checklist
+score), the probability calibrator and the conformal threshold, saved as plain JSON files (no
+pickles, no code: a bundle loads in any process, and a corrupt one fails loudly at load time
+rather than at the first request)."""
 
 from __future__ import annotations
 
@@ -25,11 +18,14 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, CatalogueError, parse_catalogue
 from scalepredict.model.calibration import Calibrator, Conformal
-from scalepredict.model.compiled_trees import CompiledForest, compile_forest
+from scalepredict.model.compiled_trees import CompiledForest
+from scalepredict.model.families import Family, family_from_json
 from scalepredict.model.features import feature_fingerprint, feature_matrix, feature_names
+from scalepredict.model.trees import TreeModel, TreeModelError, stage_codes
 from scalepredict.model.unknowns import Scored, score
 
-BOOSTER_FILE = "booster.json"  # {stage: XGBoost JSON model}
+BOOSTER_FILE = "booster.json"  # the tree family: {stage: XGBoost JSON model}
+MODEL_FILE = "model.json"  # any other family: its parameters
 META_FILE = "bundle.json"
 CATALOGUE_FILE = "catalogue.json"  # the catalogue the bundle was trained with, as written
 
@@ -41,78 +37,57 @@ class BundleError(ValueError):
 @dataclass
 class ModelBundle:
     catalogue: Catalogue  # the framework it was trained with: it scores only that
-    boosters: dict[str, xgb.Booster]  # one per stage (or one for all), in catalogue order
+    model: Family | dict[str, xgb.Booster]  # a family; a dict of boosters is the tree family
     calibrator: Calibrator
     conformal: Conformal
     meta: dict[str, Any] = field(default_factory=dict)
-    # the boosters as one compiled evaluator (`compiled_trees`), made at the first prediction;
-    # None where they cannot be compiled faithfully
-    _forest: CompiledForest | None = field(default=None, init=False, repr=False, compare=False)
-    _forest_tried: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        keys = list(self.catalogue.booster_keys)
-        if sorted(self.boosters) != sorted(keys):
-            raise BundleError(
-                f"a bundle needs one booster per stage {keys}, got {list(self.boosters)}"
-            )
-        self.boosters = {s: self.boosters[s] for s in keys}
+        if isinstance(self.model, dict):
+            self.model = TreeModel(self.model)
+        if isinstance(self.model, TreeModel):
+            try:
+                self.model.check(self.catalogue)
+            except TreeModelError as e:
+                raise BundleError(str(e)) from None
 
-    # --- prediction ---------------------------------------------------------------------
-    def routes(self, x: np.ndarray) -> list[tuple[str, xgb.Booster, np.ndarray]]:
-        """(stage, its booster, the row indices at that stage) for each stage present in the
-        feature matrix `x`; every row goes to exactly one booster."""
-        codes = self.booster_of_rows(x)
-        out = []
-        for code, (stage, booster) in enumerate(self.boosters.items()):  # catalogue order
-            rows = np.flatnonzero(codes == code)
-            if rows.size:
-                out.append((stage, booster, rows))
-        return out
+    @property
+    def family(self) -> Family:
+        assert not isinstance(self.model, dict)  # made a TreeModel at construction
+        return self.model
 
-    def dmatrix(self, x: np.ndarray) -> xgb.DMatrix:
-        """A DMatrix from a feature matrix (categorical codes), typed as the boosters were
-        trained (all share the catalogue's feature columns)."""
-        first = next(iter(self.boosters.values()))
-        return xgb.DMatrix(
-            x,
-            feature_names=first.feature_names,
-            feature_types=first.feature_types,
-            enable_categorical=True,
-        )
+    @property
+    def kind(self) -> str:
+        """The model family serving: `xgboost`, `logistic` or `checklist`."""
+        return self.family.kind
+
+    @property
+    def boosters(self) -> dict[str, xgb.Booster]:
+        """The tree family's boosters (empty for another family)."""
+        return self.model.boosters if isinstance(self.model, TreeModel) else {}
 
     @property
     def forest(self) -> CompiledForest | None:
-        """The compiled evaluator of every booster (made once, checked against XGBoost)."""
-        if not self._forest_tried:
-            self._forest = compile_forest(list(self.boosters.values()))
-            self._forest_tried = True
-        return self._forest
+        """The tree family's compiled evaluator (None for other families, or where the
+        boosters did not compile faithfully)."""
+        return self.model.forest if isinstance(self.model, TreeModel) else None
+
+    # --- prediction ---------------------------------------------------------------------
+    def learned_margin_of(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds from a feature matrix (`features.feature_matrix`), blanks read as the model
+        learned them."""
+        if not isinstance(self.model, TreeModel):  # the trees route by stage themselves
+            stage_codes(x, self.catalogue)  # every family refuses a row without a stage alike
+        return self.family.learned_margin_of(x, self.catalogue)
 
     def booster_of_rows(self, x: np.ndarray) -> np.ndarray:
-        """Per row of a feature matrix, the number of its stage's booster (catalogue order)."""
-        stage = self.catalogue.stage
-        if stage is None:
-            return np.zeros(len(x), np.int64)
-        codes = x[:, feature_names(self.catalogue).index(stage)]
-        if np.isnan(codes).any():
-            raise ValueError(f"rows without a {stage} cannot be scored")
-        if ((codes < 0) | (codes >= len(self.boosters))).any():
-            raise ValueError(f"a {stage} code outside the catalogue's {len(self.boosters)}")
-        return codes.astype(np.int64)
+        """Per row of a feature matrix, the number of its stage (catalogue order)."""
+        return stage_codes(x, self.catalogue)
 
-    def learned_margin_of(self, x: np.ndarray) -> np.ndarray:
-        """Log-odds from a feature matrix (`features.feature_matrix`), each row by the booster
-        of its stage, blanks read as the model learned them: by the compiled trees (the same
-        sums without XGBoost's fixed cost per call), or by XGBoost where they did not compile."""
-        forest = self.forest
-        if forest is not None:
-            return forest.margin(x, self.booster_of_rows(x))
-        out = np.empty(len(x))
-        for _, booster, rows in self.routes(x):
-            part = x if rows.size == len(x) else x[rows]
-            out[rows] = booster.inplace_predict(part, predict_type="margin")
-        return out
+    def feature_contributions(self, x: np.ndarray) -> np.ndarray:
+        """Exact contributions per model feature (`features.feature_names`), base last."""
+        stage_codes(x, self.catalogue)
+        return self.family.contributions_of(x, self.catalogue)
 
     def scored(self, x: np.ndarray) -> Scored:
         """Log-odds under the catalogue's unknown-answer policy, with the feature matrix each
@@ -143,21 +118,22 @@ class ModelBundle:
         calibrator is kept, so refit it where the comparison needs it (`fit.calibrate`)."""
         source = {**self.catalogue.source, "unknown_policy": policy}
         cat = parse_catalogue(source, self.catalogue.name)
-        return ModelBundle(cat, self.boosters, self.calibrator, self.conformal, dict(self.meta))
+        return ModelBundle(cat, self.family, self.calibrator, self.conformal, dict(self.meta))
 
     # --- persistence --------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        models = {s: json.loads(b.save_raw("json")) for s, b in self.boosters.items()}
-        (d / BOOSTER_FILE).write_text(json.dumps(models))
+        model_file = BOOSTER_FILE if self.kind == TreeModel.kind else MODEL_FILE
+        (d / model_file).write_text(json.dumps(self.family.to_json()))
         (d / CATALOGUE_FILE).write_text(json.dumps(self.catalogue.source, indent=1))
         meta = {
             "catalogue": self.catalogue.name,
             "catalogue_fingerprint": self.catalogue.fingerprint,
             "feature_fingerprint": feature_fingerprint(self.catalogue),
             "features": feature_names(self.catalogue),
-            "stages": list(self.boosters),
+            "stages": list(self.catalogue.booster_keys),
+            "family": self.kind,
             "calibrator": asdict(self.calibrator),
             "conformal": asdict(self.conformal),
             **self.meta,
@@ -170,8 +146,10 @@ class ModelBundle:
         d = Path(directory)
         try:
             meta = json.loads((d / META_FILE).read_text())
-            models = json.loads((d / BOOSTER_FILE).read_text())
-        except (OSError, ValueError) as e:
+            kind = meta.get("family", TreeModel.kind)  # bundles before families: trees
+            model_file = BOOSTER_FILE if kind == TreeModel.kind else MODEL_FILE
+            data = json.loads((d / model_file).read_text())
+        except (OSError, ValueError, AttributeError) as e:
             raise BundleError(f"{d}: not a loadable model bundle ({type(e).__name__}: {e})") from e
         try:
             catalogue = parse_catalogue(json.loads((d / CATALOGUE_FILE).read_text()), str(d))
@@ -183,26 +161,16 @@ class ModelBundle:
             raise BundleError(f"{d}: its catalogue cannot be read ({e})") from e
         if meta.get("catalogue_fingerprint") != catalogue.fingerprint:
             raise BundleError(f"{d}: {CATALOGUE_FILE} does not match the bundle's fingerprint")
-        stages = list(catalogue.booster_keys)
-        if not isinstance(models, dict) or list(models) != stages:
-            found = list(models)[:5] if isinstance(models, dict) else type(models).__name__
-            raise BundleError(
-                f"{d}: {BOOSTER_FILE} must hold one booster per stage {stages}, found {found} "
-                "(a bundle from an older version?); retrain it"
-            )
-        boosters = {}
-        for stage, model in models.items():
-            booster = xgb.Booster()
-            try:
-                booster.load_model(bytearray(json.dumps(model), "utf-8"))
-            except xgb.core.XGBoostError as e:
-                raise BundleError(f"{d}: the {stage} booster is corrupt ({e})") from e
-            if booster.feature_names != feature_names(catalogue):
-                raise BundleError(f"{d}: the {stage} booster's features do not match the catalogue")
-            boosters[stage] = booster
+        try:
+            model = family_from_json(kind, data, catalogue)
+        except TreeModelError as e:
+            raise BundleError(f"{d}: {BOOSTER_FILE}: {e}") from e
+        except (KeyError, TypeError, ValueError) as e:
+            raise BundleError(f"{d}: {model_file} is malformed ({type(e).__name__}: {e})") from e
+        meta.pop("family", None)
         try:
             calibrator = Calibrator(**meta.pop("calibrator"))
             conformal = Conformal(**meta.pop("conformal"))
         except (KeyError, TypeError) as e:
             raise BundleError(f"{d}: {META_FILE} is incomplete or malformed ({e})") from e
-        return cls(catalogue, boosters, calibrator, conformal, meta)
+        return cls(catalogue, model, calibrator, conformal, meta)

@@ -55,8 +55,38 @@ class SearchConfig(_Strict):
 
 
 class GateConfig(_Strict):
-    auc_tolerance: float = Field(0.005, ge=0, description="not worse than the champion by more")
-    log_loss_tolerance: float = Field(0.0, ge=0, description="and log loss not higher")
+    """A challenger replaces the champion when the 95% interval (bootstrap over groups) of the
+    paired log-loss difference, on rows the champion never learned from, lies below zero; or
+    within the margin when it learned from a superset of the champion's rows."""
+
+    non_inferiority: float = Field(
+        0.01, ge=0, description="log-loss margin for a retrain on a superset of rows"
+    )
+    min_rows: int = Field(
+        50, ge=10, description="fewest rows unseen by the champion the gate decides on"
+    )
+    # kept so configurations written for the former gate stay valid; no longer used
+    auc_tolerance: float = Field(0.005, ge=0, description="unused (former gate)")
+    log_loss_tolerance: float = Field(0.0, ge=0, description="unused (former gate)")
+
+
+class EvaluationConfig(_Strict):
+    """How a model is evaluated for the data's size (docs/training.md, benchmarks/small_data.py)."""
+
+    holdout_from_rows: int = Field(
+        1500,
+        ge=100,
+        description="from this many labelled rows (and 40 groups) a single grouped holdout; "
+        "below it repeated grouped cross-validation",
+    )
+    folds: int = Field(5, ge=3, description="cross-validation folds (grouped)")
+    repeats: int = Field(3, ge=1, description="cross-validation repeats, each with new folds")
+    min_rows: int = Field(80, ge=20, description="fewest labelled rows training accepts")
+    min_groups: int = Field(15, ge=5, description="fewest groups (cities) training accepts")
+    min_per_outcome: int = Field(10, ge=2, description="fewest rows of either outcome")
+    family_tie: float = Field(
+        0.002, ge=0, description="log loss a more complex family must win by to serve"
+    )
 
 
 class RegistryConfig(_Strict):
@@ -82,6 +112,10 @@ class TrainConfig(_Strict):
     calibration_methods: list[Calibration] = Field(default_factory=_all_calibrations, min_length=1)
     conformal_alpha: float = Field(0.10, gt=0, lt=1, description="0.10: 90% prediction sets")
     gate: GateConfig = Field(default_factory=GateConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    families: tuple[Literal["checklist", "logistic", "xgboost"], ...] = Field(
+        ("checklist", "logistic", "xgboost"), min_length=1, description="candidate families"
+    )
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
 
     @classmethod

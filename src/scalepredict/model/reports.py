@@ -57,10 +57,21 @@ def _table(rows: dict[str, dict[str, float]], keys: list[str]) -> list[str]:
     return lines
 
 
+def _evaluation_words(result: FitResult) -> str:
+    ev = result.evaluation
+    if ev is None or ev.method == "holdout":
+        return f"a grouped holdout, split by city: {result.split.sizes()}"
+    return (
+        f"repeated grouped cross-validation ({ev.repeats} x {ev.folds} folds over all "
+        f"{len(ev.y)} rows; each fold predicted by the family the other folds chose)"
+    )
+
+
 def model_report(result: FitResult, data_info: dict, gate_text: list[str], version: str) -> str:
     m = result.test_metrics
     keys = ["roc_auc", "pr_auc", "log_loss", "brier", "ece"]
-    rows = {"model": m, **result.baselines}
+    card = result.bundle.meta.get("card", {})
+    rows = {f"served: {result.bundle.kind}": m, **result.baselines}
     if "bayes_roc_auc" in m:
         rows["true probability (Bayes)"] = {
             "roc_auc": m["bayes_roc_auc"],
@@ -71,8 +82,19 @@ def model_report(result: FitResult, data_info: dict, gate_text: list[str], versi
         "",
         f"Data: {data_info['rows']} rows, sha256 {data_info['sha256'][:12]}..., "
         f"per stage {data_info['per_stage']}.",
-        f"Split by city: {result.split.sizes()}.",
-        "Search, one booster per stage:",
+        f"Model card: {card.get('summary', '')}.",
+        *(f"**Warning:** {w}" for w in card.get("warnings", [])),
+        f"Evaluation: {_evaluation_words(result)}.",
+        f"Family chosen by calibrated held-out log loss: "
+        f"{ {k: round(v, 4) for k, v in card.get('choice_log_loss', {}).items()} }"
+        + (f"; not fitted: {card['excluded_families']}" if card.get("excluded_families") else "")
+        + ".",
+        *(
+            f"- against {k}: log-loss difference {v['difference']:+.4f} "
+            f"[{v['low']:+.4f}, {v['high']:+.4f}]: {v['verdict']}"
+            for k, v in card.get("versus", {}).items()
+        ),
+        "Tree search, one booster per stage:",
         *(
             f"- {stage}: {len(found.trials)} trials, best {found.params}, {found.rounds} rounds "
             f"(grouped CV log loss {found.cv_log_loss:.4f})."
@@ -84,9 +106,16 @@ def model_report(result: FitResult, data_info: dict, gate_text: list[str], versi
         f"{result.bundle.conformal.q:.4f}; test coverage {m['conformal_coverage']:.3f}, "
         f"mean set size {m['conformal_mean_set_size']:.2f}.",
         "",
-        "## Test metrics",
+        "## Held-out metrics",
         "",
         *_table(rows, keys),
+        "",
+        "95% intervals (bootstrap over groups): "
+        + ", ".join(
+            f"{k} [{m.get(k + '_low', float('nan')):.4f}, {m.get(k + '_high', float('nan')):.4f}]"
+            for k in ("roc_auc", "log_loss", "ece", "conformal_coverage")
+        )
+        + ".",
         "",
         "## Promotion gate",
         "",

@@ -159,17 +159,39 @@ def train_per_stage(
             )
     per_stage = cfg.search.trials
     seconds = cfg.search.max_seconds / len(stages)
-    borrow = cfg.search.other_stage_weight
-    boosters, found = {}, {}
-    for k, (key, part) in enumerate(parts.items()):
-        rows, weight = part, None
-        if borrow > 0 and len(stages) > 1:
-            rows, weight = dev, np.where(stage == key, 1.0, borrow)
+    found = {}
+    for k, key in enumerate(parts):
+        rows, weight = _rows_of_stage(dev, stage, key, cfg, cat)
         report = (
             (lambda i, n, k=k: progress(k * per_stage + i, len(stages) * per_stage))
             if progress
             else None
         )
         found[key] = search(rows, cfg, cat, report, seconds, weight)
+    return refit_per_stage(dev, found, cfg, cat), found
+
+
+def _rows_of_stage(
+    dev: pd.DataFrame, stage: pd.Series, key: str, cfg: TrainConfig, cat: Catalogue
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """A stage booster's rows and weights: its own stage's rows, or every row with the other
+    stages' at `search.other_stage_weight`."""
+    borrow = cfg.search.other_stage_weight
+    if borrow > 0 and len(cat.booster_keys) > 1:
+        return dev, np.where(stage == key, 1.0, borrow)
+    if len(cat.booster_keys) == 1:
+        return dev, None
+    return dev[(stage == key).to_numpy()].reset_index(drop=True), None
+
+
+def refit_per_stage(
+    dev: pd.DataFrame, found: dict[str, SearchResult], cfg: TrainConfig, cat: Catalogue
+) -> dict[str, xgb.Booster]:
+    """The per-stage boosters with the parameters and rounds already found, on `dev` (the
+    whole development data, or a cross-validation fold's training part)."""
+    stage = stage_of(dev, cat)
+    boosters = {}
+    for key in cat.booster_keys:
+        rows, weight = _rows_of_stage(dev, stage, key, cfg, cat)
         boosters[key] = train_booster(rows, found[key], cfg.seed, cat, weight)
-    return boosters, found
+    return boosters

@@ -10,9 +10,9 @@ catalogue's group field in the window and in the reference (proposals of one cit
 together), so the test keeps its level. Category fields (the stage mix among them) have no
 order: a two-sample chi-squared test on the counts, effect size the total variation distance.
 
-Across the fields of a window, Benjamini-Hochberg controls the false discovery rate, and a
-field is flagged only when it is both significant and at least a minimum effect size, so a
-large window does not alarm on a negligible change."""
+Across the fields of a window, Benjamini-Hochberg (scipy's `false_discovery_control`) controls
+the false discovery rate, and a field is flagged only when it is both significant and at least
+a minimum effect size, so a large window does not alarm on a negligible change."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2_contingency, false_discovery_control
 from scipy.stats import t as student_t
 
 from scalepredict.model.profile import cdf_placement, clustered_variance
@@ -34,20 +34,6 @@ class DriftRules:
     fdr: float = 0.02  # Benjamini-Hochberg level over the fields of one window
     min_effect: float = 0.03  # |mean placement - 1/2| (probability of superiority - 1/2)
     min_distance: float = 0.05  # total variation distance of a category field
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Adjusted p-values (step-up), in the input order."""
-    p = np.asarray(p, float)
-    n = len(p)
-    if n == 0:
-        return p
-    order = np.argsort(p)
-    ranked = p[order] * n / np.arange(1, n + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(n)
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
 
 
 def _ordinal_test(entry: dict[str, Any], x: pd.Series, groups: np.ndarray | None) -> dict | None:
@@ -121,7 +107,7 @@ def window_drift(
             t = _ordinal_test(entry, values[name], groups)
         if t is not None:
             tests.append({"field": name, **t})
-    adjusted = benjamini_hochberg(np.array([t["p"] for t in tests]))
+    adjusted = false_discovery_control(np.array([t["p"] for t in tests], float))
     flagged = []
     for t, q in zip(tests, adjusted, strict=True):
         t["p_adjusted"] = float(q)

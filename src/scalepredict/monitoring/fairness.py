@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
+from scipy.stats import rankdata
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.model.metrics import subgroup_masks
@@ -43,15 +44,18 @@ def groupings(frame: pd.DataFrame, cat: Catalogue) -> dict[str, pd.Series]:
     return out
 
 
-def _auc_by_group(y: np.ndarray, order: np.ndarray, labels: np.ndarray, *, k: int) -> np.ndarray:
-    """AUC of each group 0..k-1; rows already sorted by probability (ties: broken by order)."""
+def _auc_by_group(y: np.ndarray, p: np.ndarray, labels: np.ndarray, *, k: int) -> np.ndarray:
+    """AUC of each group 0..k-1 from within-group average ranks, so tied probabilities
+    (isotonic calibration ties many) count one half, as `roc_auc_score` does."""
     out = np.full(k, np.nan)
     for g in range(k):
-        m = labels[order] == g
-        yy = y[order][m]
-        n1, n0 = yy.sum(), len(yy) - yy.sum()
+        m = labels == g
+        yy = y[m]
+        n1 = int(yy.sum())
+        n0 = len(yy) - n1
         if n1 and n0:
-            out[g] = float(np.cumsum(1 - yy)[yy == 1].sum() / (n1 * n0))
+            ranks = rankdata(p[m])
+            out[g] = float((ranks[yy == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
     return out
 
 
@@ -202,8 +206,7 @@ def _statistic(
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Group labels (codes 0..k-1) -> the metric per group."""
     if metric == "roc_auc":
-        yy, order = y.astype(int), np.argsort(p, kind="stable")
-        return partial(_auc_by_group, yy, order, k=k)
+        return partial(_auc_by_group, y.astype(int), p, k=k)
     if metric == "calibration":
         return partial(_calibration_by_group, y, p, k=k)
     assert effort is not None

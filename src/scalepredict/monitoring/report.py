@@ -3,13 +3,13 @@ nothing fetched) and as JSON, the same figures in both."""
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -83,14 +83,6 @@ def drift_plot(window: dict[str, Any]) -> str | None:
     return _svg(fig)
 
 
-def _table(rows: list[list[Any]], head: list[str]) -> str:
-    h = "".join(f"<th>{html.escape(str(c))}</th>" for c in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return f"<table><tr>{h}</tr>{body}</table>"
-
-
 def _fmt(block: dict | None, key: str) -> str:
     if not block or key not in block or block[key] is None:
         return "-"
@@ -100,109 +92,90 @@ def _fmt(block: dict | None, key: str) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+WINDOW_HEAD = [
+    "window",
+    "version",
+    "proposals",
+    "with outcome",
+    "drift",
+    "drifted fields",
+    "estimated AUC",
+    "realized AUC",
+    "ECE",
+    "90% coverage",
+    "verdict",
+]
+GROUP_HEAD = [
+    "group",
+    "proposals",
+    "with outcome",
+    "AUC",
+    "calibration (pred - obs)",
+    "mean plan effort",
+]
+GROUP_FIGURES = ("proposals", "labelled", "roc_auc", "calibration", "mean_plan_effort")
+TEST_HEAD = ["gap in", "largest - smallest", "p (Holm)", "flagged"]
+_pages = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+)
+
+
 def render_html(report: dict[str, Any]) -> str:
-    """The report as one HTML page."""
-    parts = [
-        f"<h1>Model monitor: {html.escape(report['verdict'].upper())}</h1>",
-        f"<p>{report['proposals']} scored proposals, windows by {report['window']}, "
-        f"generated {html.escape(report['generated_at'])}.</p>",
-        "<h2>Reasons</h2><ul>"
-        + "".join(
-            f"<li><b>{html.escape(r['level'])}</b>: {html.escape(r['reason'])}</li>"
-            for r in report["reasons"]
-        )
-        + "</ul>",
-        "<h2>Windows</h2>",
-        _table(
-            [
-                [
-                    w["period"],
-                    w["model_version"],
-                    w["proposals"],
-                    w["labelled"],
-                    w["drift"]["status"],
-                    ", ".join(w["drift"]["flagged"][:5]) or "-",
-                    _fmt(w.get("estimated"), "roc_auc"),
-                    _fmt(w.get("realized"), "roc_auc"),
-                    _fmt(w.get("realized"), "ece"),
-                    _fmt(w.get("realized"), "coverage"),
-                    w["verdict"],
-                ]
-                for w in report["windows"]
-            ],
-            [
-                "window",
-                "version",
-                "proposals",
-                "with outcome",
-                "drift",
-                "drifted fields",
-                "estimated AUC",
-                "realized AUC",
-                "ECE",
-                "90% coverage",
-                "verdict",
-            ],
-        ),
+    """The report as one HTML page (a Jinja2 template; every value escaped)."""
+    windows = [
+        [
+            w["period"],
+            w["model_version"],
+            w["proposals"],
+            w["labelled"],
+            w["drift"]["status"],
+            ", ".join(w["drift"]["flagged"][:5]) or "-",
+            _fmt(w.get("estimated"), "roc_auc"),
+            _fmt(w.get("realized"), "roc_auc"),
+            _fmt(w.get("realized"), "ece"),
+            _fmt(w.get("realized"), "coverage"),
+            w["verdict"],
+        ]
+        for w in report["windows"]
     ]
-    for title, svg in (
-        ("Estimated and realized AUC", performance_plot(report)),
-        ("Calibration", calibration_plot(report)),
-    ):
-        if svg:
-            parts.append(f"<h2>{title}</h2>{svg}")
+    plots = [
+        (title, svg)
+        for title, svg in (
+            ("Estimated and realized AUC", performance_plot(report)),
+            ("Calibration", calibration_plot(report)),
+        )
+        if svg
+    ]
+    drift = None
     tested = [w for w in report["windows"] if w["drift"]["tests"]]
-    if tested:
-        last = tested[-1]
-        svg = drift_plot(last)
-        if svg:
-            parts.append(f"<h2>Input drift, {last['period']} v{last['model_version']}</h2>{svg}")
-    for version, fields in report["fairness"].items():
-        for fld, res in fields.items():
-            rows = [
-                [
-                    g,
-                    *(
-                        v.get(k, "-")
-                        for k in (
-                            "proposals",
-                            "labelled",
-                            "roc_auc",
-                            "calibration",
-                            "mean_plan_effort",
-                        )
-                    ),
-                ]
-                for g, v in res["groups"].items()
-            ]
-            parts.append(f"<h2>Fairness by {html.escape(fld)}, v{html.escape(version)}</h2>")
-            parts.append(
-                _table(
-                    rows,
-                    [
-                        "group",
-                        "proposals",
-                        "with outcome",
-                        "AUC",
-                        "calibration (pred - obs)",
-                        "mean plan effort",
-                    ],
-                )
-            )
-            tests = [
+    if tested and (svg := drift_plot(tested[-1])):
+        drift = {"period": tested[-1]["period"], "model_version": tested[-1]["model_version"]}
+        drift["svg"] = svg
+    fairness = [
+        {
+            "version": version,
+            "field": fld,
+            "groups": [
+                [g, *(v.get(k, "-") for k in GROUP_FIGURES)] for g, v in res["groups"].items()
+            ],
+            "tests": [
                 [t["metric"], t["gap"], t["p_adjusted"], t["flagged"]] for t in res.get("tests", [])
-            ]
-            if tests:
-                parts.append(_table(tests, ["gap in", "largest - smallest", "p (Holm)", "flagged"]))
-    style = (
-        "body{font-family:sans-serif;margin:2em;max-width:70em}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
-    )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>ScalePredict monitor</title><style>{style}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>"
+            ],
+        }
+        for version, fields in report["fairness"].items()
+        for fld, res in fields.items()
+    ]
+    return _pages.get_template("monitor.html").render(
+        report=report,
+        windows=windows,
+        window_head=WINDOW_HEAD,
+        plots=plots,
+        drift=drift,
+        fairness=fairness,
+        group_head=GROUP_HEAD,
+        test_head=TEST_HEAD,
     )
 
 

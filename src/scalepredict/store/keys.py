@@ -3,7 +3,11 @@ hash is stored; the key itself is shown once, when it is made. A former JSON key
 `keys_file` setting) is imported once, with a message.
 
 A replica trusts a lookup for `key_cache_seconds` (at most 2 s), so a key revoked on one
-replica is refused by every replica within that bound."""
+replica is refused by every replica within that bound. Valid and unknown keys are remembered
+apart (each a bounded TTL cache), so a stream of random keys can evict only other random keys,
+never the keys in use. For a client whose failed attempts are being throttled, `is_key` says
+from memory whether a key is one of the database's (a snapshot of every key's digest, at most
+`SNAPSHOT_SECONDS` old), so its guesses cost no query while its real keys still get one."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cachetools import TTLCache
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -26,7 +31,8 @@ from scalepredict.store import database
 from scalepredict.store.schema import api_keys, key_imports
 
 ROLES = ("scorer", "recorder", "admin")
-CACHE_ENTRIES = 10_000  # lookups remembered per replica; past it the cache starts afresh
+CACHE_ENTRIES = 10_000  # valid keys, and separately unknown ones, remembered per replica
+SNAPSHOT_SECONDS = 1.0  # most one full read of the key digests per second, however many guesses
 log = logging.getLogger("scalepredict.store")
 _imported: set[str] = set()  # database URLs whose key file this process has checked
 _import_lock = threading.Lock()
@@ -160,21 +166,35 @@ def list_keys(url: str | None = None) -> dict[str, dict]:
 class KeyStore:
     """Verifies Bearer tokens against the database. A lookup (found or not) is trusted for
     `ttl` seconds, so most requests touch no database while a revoked key still stops working
-    everywhere within the bound."""
+    everywhere within the bound. Thread-safe: the API looks keys up in worker threads."""
 
     def __init__(self, url: str | None = None, ttl: float | None = None) -> None:
         self.url = url
         self.ttl = get_settings().key_cache_seconds if ttl is None else ttl
-        self._cache: dict[str, tuple[Identity | None, float]] = {}
+        ttl = self.ttl or 1.0  # with a ttl of 0 the caches are never used
+        self._valid: TTLCache[str, Identity] = TTLCache(CACHE_ENTRIES, ttl)
+        self._unknown: TTLCache[str, bool] = TTLCache(CACHE_ENTRIES, ttl)
+        self._lock = threading.Lock()
+        self._digests: frozenset[str] = frozenset()
+        self._digests_at = -float("inf")
+
+    def cached(self, token: str) -> Identity | None:
+        """The key's holder while a lookup of it is still trusted, else None (no query)."""
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            return self._valid.get(_digest(token))
 
     def identify(self, token: str) -> Identity | None:
         """The key's holder and role, None for an unknown key; KeysUnavailable (or
         KeyFileError for an unreadable former key file) when that cannot be known now."""
         digest = _digest(token)
-        now = time.monotonic()
-        hit = self._cache.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        if self.ttl > 0:
+            with self._lock:
+                if (hit := self._valid.get(digest)) is not None:
+                    return hit
+                if digest in self._unknown:
+                    return None
         # By the digest's index: the hash of a secret leaks nothing through timing.
         query = select(api_keys.c.name, api_keys.c.role).where(api_keys.c.sha256 == digest)
         try:
@@ -184,7 +204,25 @@ class KeyStore:
             raise KeysUnavailable(database.one_line(e)) from e
         found = Identity(row.name, row.role) if row else None
         if self.ttl > 0:
-            if len(self._cache) >= CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache[digest] = (found, now + self.ttl)
+            with self._lock:
+                if found is None:
+                    self._unknown[digest] = True
+                else:
+                    self._valid[digest] = found
         return found
+
+    def is_key(self, token: str) -> bool | None:
+        """Whether the token is one of the database's keys, from the snapshot of their
+        digests; None when the snapshot is older than `SNAPSHOT_SECONDS` (`refresh` first)."""
+        if time.monotonic() - self._digests_at > SNAPSHOT_SECONDS:
+            return None
+        return _digest(token) in self._digests
+
+    def refresh(self) -> None:
+        """Read every key's digest (a few rows: keys are made by people, not by clients)."""
+        try:
+            with engine(self.url).connect() as conn:
+                digests = frozenset(conn.execute(select(api_keys.c.sha256)).scalars())
+        except (SQLAlchemyError, database.StoreUnavailable) as e:
+            raise KeysUnavailable(database.one_line(e)) from e
+        self._digests, self._digests_at = digests, time.monotonic()

@@ -52,6 +52,8 @@ def _info(bundle: ModelBundle, version: str, source: str) -> dict:
         "run_id": meta.get("run_id"),
         "data": meta.get("data"),
         "metrics": meta.get("metrics", {}),
+        "family": bundle.kind,
+        "card": meta.get("card", {}),  # how much the model knows (`model/card.py`)
         "calibration": bundle.calibrator.method,
         "conformal_alpha": bundle.conformal.alpha,
     }

@@ -1,53 +1,113 @@
-"""The promotion gate: a new model becomes `champion` only when it is not worse than the
-current champion on the same test set and beats every baseline trained on the same split."""
+"""The promotion gate, which knows noise. The candidate families already compete inside a
+training run (the simple ones are candidates, so a first model is simply the best family);
+the gate decides between the new model (challenger) and the current champion on rows the
+champion never learned from (its training rows' hashes are in its bundle), both scored there:
+
+- the 95% interval (bootstrap over groups) of the paired log-loss difference, challenger minus
+  champion, lies below zero: the challenger is better, promote;
+- or it lies below the non-inferiority margin and the challenger learned from a superset of the
+  champion's rows (a retrain on more outcomes): not worse, and it knows more, promote;
+- otherwise the champion stays, and the gate says which case applied ("too few outcomes to
+  tell: difference -0.020 [-0.090, +0.050]").
+With fewer than `gate.min_rows` such rows it does not decide: the champion stays."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from scalepredict.model.config import GateConfig
+import numpy as np
+import pandas as pd
+
+from scalepredict.data.row_hashes import row_hashes, unpack
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.config import GateConfig, TrainConfig
+from scalepredict.model.evaluation import Evaluation, row_log_loss
+from scalepredict.model.intervals import interval
+from scalepredict.model.metrics import probability_metrics
+
+# Bundle meta key: the packed hashes of the rows a model learned from.
+TRAINING_ROWS = "training_row_hashes"
 
 
 @dataclass
 class GateDecision:
     promote: bool
-    reasons: list[str]  # every failed check, or what passed
+    reasons: list[str]  # what decided, in words
+    case: str = ""  # first_model | better | non_inferior | worse | cannot_tell | too_few_rows
+    difference: dict[str, float] = field(default_factory=dict)  # mean, low, high, rows
+
+
+def first_model(family: str) -> GateDecision:
+    return GateDecision(
+        True, [f"no usable champion: the best family ({family}) becomes champion"], "first_model"
+    )
 
 
 def gate(
-    new: dict[str, float],
-    baselines: dict[str, dict[str, float]],
-    champion: dict[str, float] | None,
+    y: np.ndarray,
+    p_challenger: np.ndarray,
+    p_champion: np.ndarray,
+    groups: np.ndarray,
+    superset: bool,
     cfg: GateConfig,
+    seed: int = 0,
 ) -> GateDecision:
-    """Champion only if not worse than the current champion on the same test set and better
-    than every baseline trained on the same split."""
-    failed, passed = [], []
-    for name, b in baselines.items():
-        if new["roc_auc"] > b["roc_auc"] and new["log_loss"] < b["log_loss"]:
-            passed.append(
-                f"beats {name} (AUC {new['roc_auc']:.4f} > {b['roc_auc']:.4f}, "
-                f"log loss {new['log_loss']:.4f} < {b['log_loss']:.4f})"
-            )
-        else:
-            failed.append(
-                f"does not beat {name}: AUC {new['roc_auc']:.4f} vs {b['roc_auc']:.4f}, "
-                f"log loss {new['log_loss']:.4f} vs {b['log_loss']:.4f}"
-            )
-    if champion is not None:
-        tol_auc, tol_ll = cfg.auc_tolerance, cfg.log_loss_tolerance
-        if new["roc_auc"] < champion["roc_auc"] - tol_auc:
-            failed.append(
-                f"AUC {new['roc_auc']:.4f} is worse than the champion's "
-                f"{champion['roc_auc']:.4f} by more than {tol_auc}"
-            )
-        if new["log_loss"] > champion["log_loss"] + tol_ll:
-            failed.append(
-                f"log loss {new['log_loss']:.4f} is higher than the champion's "
-                f"{champion['log_loss']:.4f}"
-            )
-        if not failed:
-            passed.append("not worse than the champion on the same test set")
-    else:
-        passed.append("no usable champion to compare with")
-    return GateDecision(promote=not failed, reasons=failed or passed)
+    """Challenger against champion on the same rows, none of which the champion learned from
+    (the challenger's figures there are held out too: test split or out-of-fold)."""
+    n = len(y)
+    if n < cfg.min_rows:
+        return GateDecision(
+            False,
+            [
+                f"too few outcomes to tell: {n} rows the champion never learned from, the gate "
+                f"needs {cfg.min_rows}; the champion stays"
+            ],
+            "too_few_rows",
+            {"rows": n},
+        )
+    d = row_log_loss(y, p_challenger) - row_log_loss(y, p_champion)
+    mean = float(d.mean())
+    low, high = interval(lambda r: float(d[r].mean()), groups, seed=seed)
+    diff = {"mean": mean, "low": low, "high": high, "rows": n}
+    text = (
+        f"log-loss difference (challenger - champion) {mean:+.3f} [{low:+.3f}, {high:+.3f}] "
+        f"on {n} rows"
+    )
+    if high < 0:
+        return GateDecision(True, [f"better than the champion: {text}"], "better", diff)
+    margin = cfg.non_inferiority
+    if high < margin and superset:
+        return GateDecision(
+            True,
+            [
+                f"not worse than the champion (within {margin}) and learned from a superset of "
+                f"its rows: {text}"
+            ],
+            "non_inferior",
+            diff,
+        )
+    if low > 0:
+        return GateDecision(False, [f"worse than the champion: {text}"], "worse", diff)
+    return GateDecision(
+        False, [f"too few outcomes to tell: {text}; the champion stays"], "cannot_tell", diff
+    )
+
+
+def against_champion(
+    ev: Evaluation, champion: ModelBundle, learned_from: pd.DataFrame, cfg: TrainConfig
+) -> tuple[dict[str, float] | None, GateDecision]:
+    """The champion's metrics on the new run's held-out rows it never learned from, and the
+    gate's decision there (`learned_from`: the rows the new model learned from)."""
+    cat = champion.catalogue
+    packed: str | None = champion.meta.get(TRAINING_ROWS)
+    hashes = row_hashes(ev.frame, cat)
+    known = unpack(packed) if packed else np.zeros(0, hashes.dtype)
+    unseen = ~np.isin(hashes, known)
+    rows = ev.frame[unseen]
+    p_champion = champion.probability(rows) if len(rows) else np.zeros(0)
+    superset = bool(known.size) and bool(np.isin(known, row_hashes(learned_from, cat)).all())
+    decision = gate(
+        ev.y[unseen], ev.p[unseen], p_champion, ev.groups[unseen], superset, cfg.gate, cfg.seed
+    )
+    metrics = probability_metrics(ev.y[unseen], p_champion) if len(rows) else None
+    return metrics, decision

@@ -24,19 +24,16 @@ from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.row_hashes import pack, row_hashes
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.plots import shap_summary_per_stage
-from scalepredict.model.baselines import checklist_baseline, logistic_baseline
 from scalepredict.model.config import TrainConfig
-from scalepredict.model.fit import FitResult, fit, outcome_of, truth_of
-from scalepredict.model.metrics import breakdown, probability_metrics
+from scalepredict.model.fit import FitResult, fit, truth_of
+from scalepredict.model.metrics import breakdown
 from scalepredict.model.reports import calibration_plot, model_report, roc_plot
 from scalepredict.model.split import group_label
 from scalepredict.tracking import registry
-from scalepredict.tracking.gate import GateDecision, gate
+from scalepredict.tracking.gate import TRAINING_ROWS, GateDecision, against_champion, first_model
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
 
 Progress = Callable[[str, int, int], None]
-# Bundle meta key: the packed hashes of the rows a model learned from.
-TRAINING_ROWS = "training_row_hashes"
 
 
 class TrainingDataError(ValueError):
@@ -77,7 +74,11 @@ def _flat_params(cfg: TrainConfig, fitted: FitResult) -> dict[str, Any]:
         "conformal_alpha": cfg.conformal_alpha,
         "calibration": fitted.bundle.calibrator.method,
         "search_trials_run": sum(len(f.trials) for f in fitted.search.values()),
+        "family": fitted.bundle.kind,
+        "evaluation": fitted.evaluation.method if fitted.evaluation else "holdout",
     }
+    if fitted.tuned is not None and "logistic" in cfg.families:
+        params["logistic_penalty"] = fitted.tuned.penalty
     for stage, found in fitted.search.items():
         params[f"{stage}_rounds"] = found.rounds
         params.update({f"{stage}_xgb_{k}": v for k, v in found.params.items()})
@@ -92,13 +93,14 @@ def _requirements() -> list[str]:
 
 
 def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> Path:
-    """Calibration, ROC against the baselines and the SHAP summary per stage, on the test set."""
+    """Calibration and ROC against the other families on the held-out predictions, and the
+    SHAP summary per stage on the held-out rows."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    y = outcome_of(result.split.test, result.bundle.catalogue)
-    p = result.bundle.probability(result.split.test)
-    calibration_plot(y, p, out_dir / "calibration.png")
-    roc_plot(y, {"model": p, **curves}, out_dir / "roc.png")
-    shap_summary_per_stage(result.bundle, result.split.test, out_dir)
+    ev = result.evaluation
+    assert ev is not None
+    calibration_plot(ev.y, ev.p, out_dir / "calibration.png")
+    roc_plot(ev.y, {"model": ev.p, **curves}, out_dir / "roc.png")
+    shap_summary_per_stage(result.bundle, ev.frame, out_dir)
     return out_dir
 
 
@@ -113,22 +115,28 @@ def _log_dataset(frame: pd.DataFrame, name: str, source: str, context: str, cat:
 
 
 def _compare_with_champion(
-    client: MlflowClient, name: str, test: pd.DataFrame, cat: Catalogue, progress: Progress | None
-) -> tuple[str | None, dict[str, float] | None]:
-    """(the champion's version, its metrics on this run's test set), or None where there is no
-    champion or it cannot score (a champion we cannot score must not block a new model)."""
+    client: MlflowClient,
+    name: str,
+    fitted: FitResult,
+    learned_from: pd.DataFrame,
+    cfg: TrainConfig,
+    progress: Progress | None,
+) -> tuple[str | None, dict[str, float] | None, GateDecision]:
+    """(the champion's version, its metrics on the rows it never learned from, the gate's
+    decision). A champion we cannot score must not block a new model."""
+    ev = fitted.evaluation
+    assert ev is not None
     current = registry.version_by_alias(client, registry.CHAMPION, name)
     if current is None:
-        return None, None
+        return None, None, first_model(ev.chosen)
     try:
         champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
-        return str(current.version), probability_metrics(
-            outcome_of(test, cat), champion.probability(test)
-        )
+        metrics, decision = against_champion(ev, champion, learned_from, cfg)
     except Exception as e:
         if progress:
-            progress(f"champion v{current.version} unusable ({e}); gate on baselines only", 0, 0)
-        return str(current.version), None
+            progress(f"champion v{current.version} unusable ({e}); the new model serves", 0, 0)
+        return str(current.version), None, first_model(ev.chosen)
+    return str(current.version), metrics, decision
 
 
 def train_and_register(
@@ -158,15 +166,21 @@ def train_and_register(
     ):
         _log_dataset(frame, Path(data_path).stem, source, "training", cat)
         fitted = fit(frame, cfg, progress, cat)
-        test = fitted.split.test
-        y_test = outcome_of(test, cat)
-        _log_dataset(test, f"{Path(data_path).stem} (test split)", source, "test", cat)
-        if progress:
-            progress("comparing with the champion on this test set", 0, 0)
-        champion_version, champion_metrics = _compare_with_champion(
-            client, name, test, cat, progress
+        ev = fitted.evaluation
+        assert ev is not None
+        test = ev.frame
+        if ev.method == "holdout":
+            _log_dataset(test, f"{Path(data_path).stem} (test split)", source, "test", cat)
+        learned_from = (
+            pd.concat([fitted.split.dev, fitted.split.calibration])
+            if ev.method == "holdout"
+            else frame
         )
-        decision = gate(fitted.test_metrics, fitted.baselines, champion_metrics, cfg.gate)
+        if progress:
+            progress("comparing with the champion on rows it never learned from", 0, 0)
+        champion_version, champion_metrics, decision = _compare_with_champion(
+            client, name, fitted, learned_from, cfg, progress
+        )
         if progress:
             progress("logging plots, the report and the model to MLflow", 0, 0)
 
@@ -183,9 +197,7 @@ def train_and_register(
             validation.problems.to_csv(tmpdir / "quarantined_problems.csv", index=False)
             mlflow.log_artifact(str(tmpdir / "quarantined_problems.csv"), "validation")
         metrics = {f"test_{k}": v for k, v in fitted.test_metrics.items()}
-        for group, m in breakdown(
-            test, y_test, fitted.bundle.probability(test), truth_of(test, cat), cat
-        ).items():
+        for group, m in breakdown(test, ev.y, ev.p, truth_of(test, cat), cat).items():
             metrics.update(
                 {
                     f"test_{group}_{k}": v
@@ -195,14 +207,16 @@ def train_and_register(
             )
         for b, m in fitted.baselines.items():
             metrics.update({f"baseline_{b}_{k}": v for k, v in m.items() if k != "n"})
-        if champion_metrics:  # the champion on this run's own test set, beside this model
+        if champion_metrics:  # the champion on the same held-out rows it never learned from
             metrics.update({f"champion_{k}": v for k, v in champion_metrics.items() if k != "n"})
+        if decision.difference:
+            metrics.update({f"gate_difference_{k}": v for k, v in decision.difference.items()})
         metrics["train_seconds"] = fitted.seconds
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
 
         curves = {
-            "logistic regression": logistic_baseline(fitted.split.dev, cat)(test),
-            "checklist": checklist_baseline(fitted.split.dev, cat)(test),
+            **{k.replace("_", " "): p for k, p in ev.baseline_p.items()},
+            **{f"{k} family": p for k, p in ev.family_p.items() if k != ev.chosen},
         }
         truth = truth_of(test, cat)
         if truth is not None:
@@ -213,7 +227,6 @@ def train_and_register(
         report = model_report(fitted, data_info, decision.reasons, version_hint)
         mlflow.log_text(report, "model_report.md")
 
-        learned_from = pd.concat([fitted.split.dev, fitted.split.calibration])
         fitted.bundle.meta.update(
             {
                 "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -248,6 +261,8 @@ def train_and_register(
                 "model_version": version,
                 "promoted": str(decision.promote).lower(),
                 "compared_with_champion": f"v{champion_version}" if champion_metrics else "none",
+                "gate_case": decision.case,
+                "family": fitted.bundle.kind,
                 "gate": " | ".join(decision.reasons),
             }
         )

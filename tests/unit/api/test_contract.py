@@ -170,6 +170,10 @@ def test_the_openapi_document_is_valid_and_complete(service):
     assert proposals["maxItems"] == get_settings().max_proposals
     assert schemas["Proposal"]["examples"] and schemas["ScoreRequest"]["examples"]
     assert {"401", "413", "422"} <= set(doc["paths"]["/score"]["post"]["responses"])
+    for path, item in doc["paths"].items():  # every keyed route: 429 and when to retry
+        for op in item.values():
+            if "security" in op:
+                assert "Retry-After" in op["responses"]["429"]["headers"], path
     # the routes BentoML answers itself are documented too
     assert {"/livez", "/readyz", "/healthz", "/metrics"} <= set(doc["paths"])
 

@@ -15,7 +15,7 @@ from scipy.special import expit
 
 from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
-from scalepredict.inference.explain import contributions, feature_contributions, strength
+from scalepredict.inference.explain import contributions, strength
 from scalepredict.inference.plans import DISCOUNT, GAIN_ERROR, WhatIfError
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.features import (
@@ -45,7 +45,7 @@ def test_contributions_plus_base_equal_the_margin(predictor, proposals):
 def test_native_contributions_equal_shap_tree_explainer(predictor, proposals, cat):
     import shap
 
-    native = feature_contributions(predictor.bundle, feature_matrix(proposals, cat))[:, :-1]
+    native = predictor.bundle.feature_contributions(feature_matrix(proposals, cat))[:, :-1]
     for stage, booster in predictor.bundle.boosters.items():
         part = (proposals["stage"] == stage).to_numpy()
         theirs = shap.TreeExplainer(booster).shap_values(
@@ -58,7 +58,7 @@ def test_derived_dimension_features_are_credited_to_their_own_factors(predictor,
     rows = generate(40, seed=321).drop(columns=["scaled_up"])
     rows.loc[0, cat.factors_of("data")] = np.nan  # a dimension with nothing known
     x = predictor.bundle.scored(feature_matrix(rows, cat)).x  # as the blank policy scores it
-    raw = feature_contributions(predictor.bundle, x)
+    raw = predictor.bundle.feature_contributions(x)
     per_field = contributions(predictor.bundle, rows)
     names = feature_names(cat)
     # nothing is lost: per-field contributions sum to the per-feature ones, row by row

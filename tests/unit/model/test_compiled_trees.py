@@ -87,7 +87,7 @@ def test_the_bundle_scores_as_xgboost_in_one_thread_or_several(
     assert bundle.forest is not None  # a model we trained compiles
     x = feature_matrix(generate(400, seed=5).drop(columns=["scaled_up"]), cat)
     expected = np.empty(len(x))
-    for _, booster, rows in bundle.routes(x):
+    for _, booster, rows in bundle.model.routes(x, bundle.catalogue):
         expected[rows] = booster.inplace_predict(x[rows], predict_type="margin")
     monkeypatch.setattr(compiled_trees, "PARALLEL_ROWS", parallel_rows)
     monkeypatch.setattr(compiled_trees, "THREADS", 3)  # uneven parts

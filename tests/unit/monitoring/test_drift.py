@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import false_discovery_control, mannwhitneyu
+from scipy.stats import mannwhitneyu
 
 from scalepredict.model.profile import _ordinal_entry, cdf_placement, profile_values
-from scalepredict.monitoring.drift import DriftRules, benjamini_hochberg, window_drift
+from scalepredict.monitoring.drift import DriftRules, window_drift
 from tests.unit.monitoring.conftest import window
 
 SEEDS = range(40)
@@ -32,11 +32,6 @@ def test_mean_placement_is_the_mann_whitney_statistic(ref, new):
     entry = _ordinal_entry(pd.Series(ref, dtype=float), None)
     u = mannwhitneyu(new, ref).statistic
     assert np.isclose(cdf_placement(entry, np.array(new, float)).mean(), u / len(new) / len(ref))
-
-
-def test_benjamini_hochberg_matches_scipy():
-    p = np.random.default_rng(1).uniform(0, 0.2, 30)
-    assert np.allclose(benjamini_hochberg(p), false_discovery_control(p))
 
 
 def test_no_shift_alarms_in_at_most_5_percent_of_windows(profile, cat):

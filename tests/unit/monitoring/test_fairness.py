@@ -41,3 +41,15 @@ def test_small_groups_are_reported_but_not_tested(cat):
     fair = fairness(frame, y, p, effort, cat, FairnessRules(min_group=10_000))
     assert "tests" not in fair["city_population"]
     assert fair["city_population"]["groups"]["population_medium"]["mean_plan_effort"] > 0
+
+
+def test_the_gap_test_agrees_with_the_group_table_when_scores_tie(cat):
+    """Isotonic calibration gives many rows one probability: the tested AUC per group must
+    count ties as the table's AUC does (one half), not by row order."""
+    frame, y, p = _inputs(4)
+    tied = np.round(p * 5) / 5  # a handful of levels, as an isotonic step function gives
+    fair = fairness(frame, y, tied, None, cat, FairnessRules(min_group=100))
+    for field in ("city_population", "city_resources"):
+        test = next(t for t in fair[field]["tests"] if t["metric"] == "roc_auc")
+        for group, auc in test["groups"].items():
+            assert auc == fair[field]["groups"][group]["roc_auc"], (field, group)

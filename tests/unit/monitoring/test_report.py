@@ -3,6 +3,7 @@ scheduler's exit codes; retraining's matured rows."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pandas as pd
@@ -31,6 +32,21 @@ def test_html_is_self_contained_with_plots(report, tmp_path):
     j, h = write_report(report, tmp_path)
     assert json.loads(j.read_text())["verdict"] == report["verdict"]
     assert h.read_text().startswith("<!doctype html>")
+
+
+def test_every_value_on_the_page_is_escaped(report):
+    """A period, a model version, a reason or a group name is text, never markup."""
+    hostile = "<script>alert(1)</script>"
+    bad = copy.deepcopy(report)
+    for w in bad["windows"]:
+        w["period"], w["model_version"] = hostile, hostile
+    bad["reasons"].append({"level": "watch", "reason": hostile})
+    fields = next(iter(bad["fairness"].values()))
+    groups = next(iter(fields.values()))["groups"]
+    groups[hostile] = next(iter(groups.values()))
+    page = render_html(bad)
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2 * len(bad["windows"]) + 2
 
 
 def test_summary_and_exit_codes(report):

@@ -8,6 +8,7 @@ import json
 import logging
 import sqlite3
 import time
+import uuid
 
 import pytest
 from sqlalchemy import inspect
@@ -82,6 +83,28 @@ def test_a_key_revoked_through_one_replica_is_refused_by_another_within_5_s(data
         assert time.monotonic() < deadline, "a revoked key still accepted after 5 s"
         time.sleep(0.1)
     assert time.monotonic() - revoked <= 5
+
+
+def test_a_stream_of_random_keys_does_not_push_a_key_in_use_out_of_the_cache(
+    database_url, monkeypatch
+):
+    monkeypatch.setattr(keys, "CACHE_ENTRIES", 50)  # the bound, small enough to pass quickly
+    key = keys.add_key("funder", "scorer")
+    store = KeyStore(ttl=60)
+    assert store.identify(key)
+    for _ in range(200):
+        assert store.identify(f"sp_{uuid.uuid4().hex}") is None
+    keys.revoke_key("funder")  # the database no longer knows it: only the cache does
+    assert store.cached(key) == keys.Identity("funder", "scorer")
+    assert len(store._unknown) == 50  # and the unknown keys stay within the bound
+
+
+def test_the_digest_snapshot_knows_real_keys_only(database_url):
+    key = keys.add_key("funder", "scorer")
+    store = KeyStore(ttl=0)
+    assert store.is_key(key) is None  # never read: the caller must refresh first
+    store.refresh()
+    assert store.is_key(key) is True and store.is_key("sp_guess") is False
 
 
 def test_a_former_key_file_is_imported_once_with_a_message(database_url, tmp_path, caplog):

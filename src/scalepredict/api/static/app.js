@@ -107,7 +107,13 @@ async function signIn(key, remembered) {
     const catalogue = await api("/catalogue", { key });
     state.key = key;
     sessionStorage.setItem(KEY_STORAGE, key);
-    $("model-info").textContent = `Model ${model.name} v${model.version} (${model.source})`;
+    // what serves and how much it knows (the model card): family, projects, AUC with interval
+    const card = model.card || {};
+    $("model-info").textContent = [
+      `Model ${model.name} v${model.version} (${model.source})`,
+      card.summary,
+      ...(card.warnings || []),
+    ].filter(Boolean).join(". ");
     setCatalogue(catalogue);
     $("signin").hidden = true;
     $("app").hidden = false;

@@ -1,0 +1,49 @@
+"""The one interface over the model families the data may choose: the monotone XGBoost per
+stage (`trees.py`), the monotone penalized logistic regression and the checklist score as a
+model (`linear.py`). Every family gives the learned log-odds of a feature matrix and its exact
+contributions (per feature column, base last); everything above it (the unknown-answer policy,
+calibration, explanations, plans, the pyfunc, Dask batches, the monitor) goes through the
+bundle and never asks which family it holds.
+
+Simpler first: where two families' cross-validated log losses tie, the simpler one serves."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from scalepredict.catalogue import Catalogue
+from scalepredict.model.linear import ChecklistModel, LogisticModel
+from scalepredict.model.trees import TreeModel
+
+# simplest first: the order ties are broken in
+FAMILIES = ("checklist", "logistic", "xgboost")
+FAMILY_WORDS = {
+    "checklist": "the checklist score (mean of the factor scores) as a model",
+    "logistic": "monotone penalized logistic regression",
+    "xgboost": "monotone gradient-boosted trees per stage (XGBoost)",
+}
+
+
+class Family(Protocol):
+    kind: ClassVar[str]
+
+    def learned_margin_of(self, x: np.ndarray, cat: Catalogue) -> np.ndarray: ...
+
+    def contributions_of(self, x: np.ndarray, cat: Catalogue) -> np.ndarray: ...
+
+    def to_json(self) -> Any: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def family_from_json(kind: str, data: Any, cat: Catalogue) -> Family:
+    """A saved family back from its JSON (data only: nothing is executed)."""
+    if kind == TreeModel.kind:
+        return TreeModel.from_json(data, cat).check(cat)
+    if kind == LogisticModel.kind:
+        return LogisticModel.from_json(data)
+    if kind == ChecklistModel.kind:
+        return ChecklistModel.from_json(data)
+    raise ValueError(f"unknown model family {kind!r} (known: {', '.join(FAMILIES)})")

@@ -1,0 +1,121 @@
+"""Every model family through the same paths: fitted, saved and loaded as data, exact
+contributions that add up, monotone in every directed factor for any catalogue, explanations
+and plans; and training that fits the data's size (cross-validation, refusals)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scalepredict.catalogue import parse_catalogue
+from scalepredict.data.generic import generate_for
+from scalepredict.data.synthetic import generate
+from scalepredict.data.validation import validate_file
+from scalepredict.inference.predictor import Predictor
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.calibration import Calibrator, Conformal
+from scalepredict.model.config import TrainConfig
+from scalepredict.model.features import feature_matrix
+from scalepredict.model.fit import fit
+from scalepredict.model.linear import ChecklistModel, LogisticModel
+from scalepredict.model.split import InsufficientDataError
+from tests.conftest import SMALL_CONFIG
+from tests.integration.test_any_catalogue import catalogues
+
+FAST = {**SMALL_CONFIG, "evaluation": {"repeats": 1}}
+
+
+@pytest.fixture(scope="module", params=["checklist", "logistic", "xgboost"])
+def fitted(request):
+    frame = generate(300, seed=5, truth=True)
+    return request.param, frame, fit(frame, TrainConfig(**{**FAST, "families": [request.param]}))
+
+
+def test_each_family_serves_with_exact_contributions_and_plans(fitted, tmp_path):
+    kind, frame, result = fitted
+    bundle = result.bundle
+    assert bundle.kind == kind
+    x = feature_matrix(frame.head(40), bundle.catalogue)
+    raw = bundle.feature_contributions(x)
+    np.testing.assert_allclose(raw.sum(axis=1), bundle.learned_margin_of(x), atol=1e-5)
+    again = ModelBundle.load(bundle.save(tmp_path / kind))
+    assert again.kind == kind
+    np.testing.assert_allclose(again.probability(frame), bundle.probability(frame))
+    records = Predictor(again, {"source": "test"}).assess(frame.head(10))
+    for rec in records:
+        ex = rec["explanation"]
+        assert abs(sum(ex["dimensions"].values()) - (ex["margin"] - ex["base_value"])) < 1e-3
+        previous = rec["plan"]["probability"]
+        for step in rec["plan"]["actions"]:
+            assert step["expected_probability"] >= previous - 1e-9
+            previous = step["expected_probability"]
+
+
+def test_small_data_is_cross_validated_with_intervals_and_a_card(fitted):
+    kind, frame, result = fitted
+    ev = result.evaluation
+    assert ev.method == "cross-validation" and len(ev.y) == len(frame)
+    m = result.test_metrics
+    assert m["roc_auc_low"] < m["roc_auc"] < m["roc_auc_high"]
+    assert m["log_loss_low"] < m["log_loss"] < m["log_loss_high"]
+    card = result.bundle.meta["card"]
+    assert card["labelled_projects"] == 300 and card["family"] == kind
+    assert any("only 300 labelled projects" in w for w in card["warnings"])
+    assert {"logistic_regression", "checklist"} <= set(card["versus"])
+
+
+def test_training_refuses_below_what_can_be_learned_and_says_what_it_needs():
+    frame = generate(60, seed=2, truth=True)
+    with pytest.raises(InsufficientDataError, match="60 labelled rows; it needs at least 80"):
+        fit(frame, TrainConfig(**FAST))
+
+
+def test_a_hundred_projects_in_twenty_cities_train():
+    frame = generate(400, seed=9, truth=True)
+    cities = frame["city"].drop_duplicates().head(20)
+    few = frame[frame["city"].isin(cities)].head(120).reset_index(drop=True)
+    if few["city"].nunique() < 15:  # the generator puts ~6 initiatives in a city
+        pytest.skip("generator layout changed")
+    result = fit(few, TrainConfig(**{**FAST, "families": ["checklist", "logistic"]}))
+    assert result.evaluation.method == "cross-validation"
+    assert 0 < result.bundle.probability(few).min() <= result.bundle.probability(few).max() < 1
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    raw=catalogues(), seed=st.integers(0, 2**16), kind=st.sampled_from(["logistic", "checklist"])
+)
+def test_linear_families_are_monotone_for_any_catalogue(raw, seed, kind):
+    cat = parse_catalogue(raw)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.csv"
+        generate_for(cat, 200, seed).to_csv(path, index=False)
+        frame = validate_file(path, True, cat).good()
+    x = feature_matrix(frame, cat)
+    y = frame[cat.outcome.name].astype(int).to_numpy()
+    model = (LogisticModel if kind == "logistic" else ChecklistModel).fit(x, y, cat, 0.01)
+    bundle = ModelBundle(cat, model, Calibrator(), Conformal())
+    rows = frame.head(4)
+    for f in cat.factors:
+        if f.direction == 0:
+            continue
+        sweep = pd.concat([rows.assign(**{f.name: v}) for v in f.levels], ignore_index=True)
+        sweep[f.name] = sweep[f.name].astype("Int64")
+        p = bundle.probability(sweep).reshape(len(f.levels), len(rows))
+        assert (np.diff(p, axis=0) * f.direction >= -1e-9).all(), (f.name, p.T)
+    xs = feature_matrix(rows, cat)
+    np.testing.assert_allclose(
+        bundle.feature_contributions(xs).sum(axis=1), bundle.learned_margin_of(xs), atol=1e-8
+    )
