@@ -557,7 +557,7 @@ def test_a_top_factor_at_one_gets_into_the_plan_and_blanks_are_capped(planner, e
             note = page.locator("#policy-note")
             expect(note).to_be_visible()
             expect(note).to_contain_text("never scores better than the middle of the scale")
-            expect(note).to_contain_text("capped")
+            expect(note).to_contain_text("lowered the chance")
             planner.shot("blank-answers-capped")
 
 
