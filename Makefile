@@ -43,11 +43,16 @@ $(DATA): | $(STAMP)
 
 data: $(DATA) ## Generate the default synthetic data set if missing
 
-run: install data ## Validate the data, train a champion if none, serve on :3000
+# The port is the port setting (SCALEPREDICT_PORT in the environment, 3000 if unset);
+# `make run PORT=3401` overrides it. Only a PORT on make's command line counts: a PORT variable
+# that some platforms export for their own purposes is not taken for ours.
+SERVE_PORT := $(if $(filter command line,$(origin PORT)),--port $(PORT))
+
+run: install data ## Validate the data, train a champion if none, serve (port setting, or PORT=)
 	$(BIN)/scalepredict validate $(DATA)
 	$(BIN)/scalepredict train --if-missing
 	@echo "API keys: $(BIN)/scalepredict keys add NAME --role scorer|recorder|admin (printed once)"
-	$(BIN)/scalepredict serve --port 3000
+	$(BIN)/scalepredict serve $(SERVE_PORT)
 
 # The real-data example: the World Bank IEG ratings, read as published, under their own model name.
 IEG := examples/world-bank-ieg

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -247,7 +248,10 @@ def test_portfolio_upload_sort_and_export(planner, env, tmp_path):
     descending = shown()
     assert descending == sorted(descending, reverse=True) and len(set(descending)) > 1
     dims = set(page.locator("#portfolio-table tbody td:nth-child(4)").all_inner_texts())
-    assert dims and all(re.match(r"^[A-Z][\w &]+ \([+\u2212]\d", d) for d in dims), dims
+    # in percentage points, as the waterfall and the drivers (not the model's log-odds)
+    assert dims and all(
+        re.match(r"^[A-Z][\w &]+ \([+\u2212\u00b1]\d+\.\d points\)$", d) for d in dims
+    )
     planner.shot("portfolio")
 
     with page.expect_download() as download:
@@ -556,5 +560,57 @@ def test_a_top_factor_at_one_gets_into_the_plan_and_blanks_are_capped(planner, e
             note = page.locator("#policy-note")
             expect(note).to_be_visible()
             expect(note).to_contain_text("never scores better than the middle of the scale")
-            expect(note).to_contain_text("capped")
+            expect(note).to_contain_text("lowered the chance")
             planner.shot("blank-answers-capped")
+
+
+def test_a_saved_file_opens_first_and_the_page_speaks_in_units(
+    planner, env, tmp_path, browser, server
+):
+    """Before any assessment a saved file can be opened; the date hint says how the box reads;
+    efforts carry their unit, counts agree with their nouns; /docs shows code, not backticks."""
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    opener = page.get_by_label("Open a saved file (JSON)")
+    expect(opener).to_be_visible()
+    expect(page.locator("#result-body")).to_be_hidden()
+    shown = page.evaluate(
+        "new Intl.DateTimeFormat(navigator.language, {year: 'numeric', month: '2-digit', "
+        "day: '2-digit'}).format(new Date(2001, 10, 22))"
+    )
+    order = shown.replace("2001", "yyyy").replace("11", "mm").replace("22", "dd")
+    expect(page.locator("#hint-assessed_on")).to_contain_text(f"type it as {order}")
+    proposal = load_catalogue().examples[0].proposal
+    saved = tmp_path / "saved.json"
+    saved.write_text(
+        json.dumps({"format": "scalepredict-assessment", "version": 1, "proposal": proposal})
+    )
+    opener.set_input_files(saved)
+    expect(page.locator("#result-body")).to_be_visible()
+    expect(page.locator("#import-status")).to_contain_text("Opened saved.json")
+    planner.shot("opened-before-assessing")
+
+    steps = page.locator("#plan-steps").inner_text()
+    assert re.search(r"Effort: (low|medium|high) \(\d+ effort units?\)", steps), steps
+    assert not re.search(
+        r"\b1 months|\b1 effort units|[+\u2212]1 points",
+        steps + page.locator("#result-body").inner_text(),
+    )
+    months = re.findall(r"about (\d+) (months?)", steps)
+    assert months and all((n == "1") == (word == "month") for n, word in months), months
+    summary = page.locator("#plan-summary").inner_text()
+    assert "effort of" not in summary or "effort unit" in summary, summary
+
+    # the API reference (open, no key: in a context of its own) renders Markdown's code spans
+    docs, context = _open(browser, server, planner.viewport)
+    try:
+        docs.page.goto(f"{server.url}/docs")
+        score = docs.page.locator(
+            "section.operation", has=docs.page.get_by_role("heading", name="POST /score")
+        )
+        expect(score).to_be_visible()
+        assert "`" not in docs.page.locator("main").inner_text()
+        assert docs.page.locator("section.operation td code, section.operation p code").count()
+        docs.shot("docs-code")
+    finally:
+        context.close()

@@ -1,12 +1,12 @@
 """The `scalepredict` command line: an edge that parses arguments, calls the package and
-formats; one module per command group (`data`, `model`, `monitor`, `score`, `keys`, `audit`,
-`outcomes`, `serve`)."""
+formats; one module per command group (`data`, `model`, `monitor`, `retrain`, `score`, `keys`,
+`audit`, `outcomes`, `serve`)."""
 
 from __future__ import annotations
 
 import typer
 
-from scalepredict.cli import data, model, monitor, score, serve
+from scalepredict.cli import data, model, monitor, retrain, score, serve
 from scalepredict.cli.audit import audit_app
 from scalepredict.cli.catalogue import catalogue_app
 from scalepredict.cli.keys import keys_app
@@ -30,7 +30,7 @@ for command in (
     model.evaluate,
     model.promote,
     monitor.monitor,
-    monitor.retrain,
+    retrain.retrain,
     score.explain,
     score.score,
     serve.serve,

@@ -159,14 +159,19 @@ def promote(
     ] = "manual override",
     catalogue: CatalogueFile = None,
 ) -> None:
-    """Make VERSION the champion deliberately, bypassing the gate; logged as an MLflow run."""
+    """Make VERSION the champion deliberately, bypassing the gate; logged as an MLflow run.
+    VERSION stops being the challenger (one alias per version); its training run's `promoted`
+    tag becomes true and the previous champion's false."""
     from mlflow.exceptions import MlflowException
 
+    from scalepredict.tracking.champion import settle_promotion
     from scalepredict.tracking.registry import model_name
     from scalepredict.tracking.run import promote as promote_version
 
+    name = model_name(catalogue_or_fail(catalogue))
     try:
-        previous = promote_version(version, reason, model_name(catalogue_or_fail(catalogue)))
+        previous = promote_version(version, reason, name)
+        settle_promotion(version, previous, name)
     except MlflowException as e:
         raise fail(f"cannot promote version {version}: {e.message}") from None
     console.print(

@@ -1,5 +1,5 @@
 """Life-after-launch commands: `monitor` (drift, estimated and realized performance, fairness,
-a verdict) and `retrain` (the history plus matured outcomes, through the usual gate).
+a verdict), and the matured outcomes that `retrain` (cli/retrain.py) adds to the history.
 
 `monitor` exit codes, for schedulers: 0 ok, 3 watch, 4 act; 2 the command could not run."""
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from scalepredict.cli.common import CatalogueFile, catalogue_or_fail, fail, load_valid
+from scalepredict.cli.common import CatalogueFile, catalogue_or_fail, fail
 from scalepredict.cli.render import console, err
 
 if TYPE_CHECKING:
@@ -129,63 +129,3 @@ def matured_rows(
         for s, v in zip(rows["status"], rows["outcome"], strict=True)
     ]
     return labelled, counts
-
-
-def retrain(
-    data: Annotated[
-        Path | None, typer.Option(help="Labelled history CSV/Parquet (default: the config's).")
-    ] = None,
-    config: Annotated[Path | None, typer.Option(help="Training configuration YAML.")] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Where to write the new training set (CSV/Parquet).")
-    ] = None,
-    funded_only: Annotated[
-        bool, typer.Option("--funded-only", help="Only outcomes of funded initiatives.")
-    ] = False,
-    require_promotion: Annotated[
-        bool, typer.Option("--require-promotion", help="Exit 3 when not promoted.")
-    ] = False,
-    catalogue: CatalogueFile = None,
-) -> None:
-    """The history plus every outcome past the horizon -> a new training set, trained and sent
-    through the promotion gate as `train` does. A recorded outcome replaces the history row of
-    the same initiative."""
-    import pandas as pd
-
-    from scalepredict.cli.model import train
-    from scalepredict.data.tables import write_table
-    from scalepredict.model.config import TrainConfig
-    from scalepredict.settings import get_settings, project_root
-
-    settings = get_settings()
-    cat = catalogue_or_fail(catalogue)
-    config = config or settings.training_config
-    if data is None:
-        try:
-            cfg_data = Path(TrainConfig.from_yaml(config).data)
-        except (OSError, ValueError, TypeError) as e:
-            raise fail(f"{config}: {e}") from None
-        data = cfg_data if cfg_data.is_absolute() else project_root() / cfg_data
-    history = load_valid(data, cat, labelled=True)
-    new, counts = matured_rows(_scorings(cat, None, None), cat, funded_only)
-    ids = set(new[cat.id_column].astype(str)) if len(new) else set()
-    replaced = int(history[cat.id_column].astype(str).isin(ids).sum())
-    kept = history[~history[cat.id_column].astype(str).isin(ids)]
-    combined = pd.concat(
-        [kept[[c for c in cat.labelled_columns() if c in kept]], new], ignore_index=True
-    )
-    target = out or settings.monitor_dir.parent / f"retrain-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
-    write_table(combined, target)
-    console.print(
-        f"training set {target}: {len(history)} history rows, {len(new)} rows added "
-        f"({replaced} replacing history), {counts['pending']} excluded as pending"
-        + (f", {counts['not_funded']} excluded as not funded" if funded_only else ""),
-        highlight=False,
-    )
-    train(
-        data=target,
-        config=config,
-        if_missing=False,
-        require_promotion=require_promotion,
-        catalogue=catalogue,
-    )

@@ -18,6 +18,11 @@ err = Console(stderr=True)
 METRIC_COLUMNS = ("roc_auc", "log_loss", "brier", "ece")
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """A number with its noun in agreement: '1 row', '2 rows', '1 history row'."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def print_summary(summary: dict) -> None:
     groups = f"{summary['groups']} distinct {summary['group_field']}"
     t = Table(title=f"{summary['rows']} rows, {groups}", show_header=True)

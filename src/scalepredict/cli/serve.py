@@ -23,24 +23,12 @@ def serve(
     """Start the scoring API (`bentoml serve serving.service:ScalePredict`) with the champion
     of the catalogue's registered model name. SIGTERM or Ctrl+C stops the whole server."""
     import os
-    import shutil
-    import sys
-    from pathlib import Path
 
     from scalepredict.settings import get_settings, project_root
 
     settings = get_settings()
-    bentoml_bin = shutil.which("bentoml") or str(Path(sys.executable).parent / "bentoml")
     root = project_root()
-    cmd = [
-        bentoml_bin,
-        "serve",
-        "serving.service:ScalePredict",
-        "--host",
-        host,
-        "--port",
-        str(port or settings.port),
-    ]
+    cmd = server_command(host, port)
     # The server runs from the project root: hand it every setting as an absolute value, so
     # it reads the same key file, stores and catalogue as this command would.
     env = {**os.environ, **settings.as_environment()}
@@ -51,6 +39,27 @@ def serve(
         env["SCALEPREDICT_CATALOGUE"] = str(catalogue.resolve())
     err.print(f"starting: {' '.join(cmd)} (in {root})")
     raise typer.Exit(run_until_stopped(cmd, root, env))
+
+
+def server_command(host: str, port: int | None) -> list[str]:
+    """The BentoML command line `serve` runs: `port`, else the port setting (SCALEPREDICT_PORT);
+    the bentoml beside this interpreter when none is on PATH."""
+    import shutil
+    import sys
+
+    from scalepredict.settings import get_settings
+
+    port = port or get_settings().port
+    bentoml_bin = shutil.which("bentoml") or str(Path(sys.executable).parent / "bentoml")
+    return [
+        bentoml_bin,
+        "serve",
+        "serving.service:ScalePredict",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
 
 
 def run_until_stopped(cmd: list[str], cwd: Path, env: dict[str, str]) -> int:

@@ -138,19 +138,21 @@ def status_of(
     if not can_move:
         plain = "No factor in this catalogue can be acted on: no plan can raise the chance."
     elif not n:
-        plain = f"No step within the effort budget ({_num(plan['max_effort'])}) raises the chance."
+        budget = _units(plan["max_effort"])
+        plain = f"No step within the effort budget ({budget}) raises the chance."
     else:
         low, high = plan["interval"]
         rise = (
-            f"{n} step(s) raise the expected chance from {_pct(p0)} to {_pct(expected)} "
+            f"{n} {'step raises' if n == 1 else 'steps raise'} the expected chance from "
+            f"{_pct(p0)} to {_pct(expected)} "
             f"(80% interval {_pct(low)} to {_pct(high)}; confidence {plan['confidence']})"
         )
         plain = (
-            f"{rise}, reaching the target of {_pct(target)}, for an effort of "
-            f"{_num(plan['total_effort'])}."
+            f"{rise}, reaching the target of {_pct(target)}, for "
+            f"{_units(plan['total_effort'])}."
             if plan["reached"]
             else f"The target of {_pct(target)} is out of reach within the effort budget "
-            f"({_num(plan['max_effort'])}): {rise}."
+            f"({_units(plan['max_effort'])}): {rise}."
         )
     if blanks is not None and spread > plan["expected_gain"]:
         first = (
@@ -166,6 +168,11 @@ def status_of(
 
 def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
+
+
+def _units(effort: float) -> str:
+    """An effort in the catalogue's units, the noun agreeing with the number."""
+    return f"{_num(effort)} effort unit{'' if _num(effort) == '1' else 's'}"
 
 
 def _num(x: float) -> str:

@@ -67,11 +67,21 @@ def _evaluation_words(result: FitResult) -> str:
     )
 
 
-def model_report(result: FitResult, data_info: dict, gate_text: list[str], version: str) -> str:
+def model_report(
+    result: FitResult,
+    data_info: dict,
+    gate_text: list[str],
+    version: str,
+    champion: dict[str, float] | None = None,
+) -> str:
+    """The run's model_report.md: `champion` is the current champion's figures on the same
+    held-out rows, the row `train` prints beside the new model's."""
     m = result.test_metrics
     keys = ["roc_auc", "pr_auc", "log_loss", "brier", "ece"]
     card = result.bundle.meta.get("card", {})
     rows = {f"served: {result.bundle.kind}": m, **result.baselines}
+    if champion:
+        rows["current champion"] = champion
     if "bayes_roc_auc" in m:
         rows["true probability (Bayes)"] = {
             "roc_auc": m["bayes_roc_auc"],

@@ -40,10 +40,9 @@ class OutcomeRecord:
     funded: bool | None
 
     def same_as(self, row: Any) -> bool:
-        return (self.outcome, self.observed_on, self.funded) == (
-            row.outcome,
-            as_date(row.observed_on),
-            row.funded,
+        """The outcome already recorded: `funded` left out is not a change (it is optional)."""
+        return (self.outcome, self.observed_on) == (row.outcome, as_date(row.observed_on)) and (
+            self.funded is None or self.funded == row.funded
         )
 
 

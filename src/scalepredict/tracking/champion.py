@@ -131,3 +131,24 @@ def load_at_start() -> Predictor:
         predictor = from_cache()
         predictor.info["registry_error"] = f"{type(e).__name__}: {str(e)[:300]}"
         return predictor
+
+
+def settle_promotion(version: str, previous: str | None, name: str | None = None) -> None:
+    """After a deliberate promotion moved the champion alias to `version`: one alias per
+    version (a promoted challenger stops being the challenger), and the training runs'
+    `promoted` tags say what was done: true on the new champion's run, false on the previous
+    champion's, with who replaced whom."""
+    name = name or registry.model_name()
+    client = registry.connect()
+    challenger = registry.version_by_alias(client, registry.CHALLENGER, name)
+    if challenger is not None and str(challenger.version) == str(version):
+        client.delete_registered_model_alias(name, registry.CHALLENGER)
+    if previous is not None and str(previous) != str(version):
+        old_run = client.get_model_version(name, previous).run_id
+        if old_run:
+            client.set_tag(old_run, "promoted", "false")
+            client.set_tag(old_run, "replaced_by", f"v{version}")
+    new_run = client.get_model_version(name, version).run_id
+    if new_run:
+        client.set_tag(new_run, "promoted", "true")
+        client.set_tag(new_run, "promoted_by", "manual promotion")

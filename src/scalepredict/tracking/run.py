@@ -237,7 +237,7 @@ def train_and_register(
         mlflow.log_artifacts(str(_plots(fitted, tmpdir / "plots", curves)), "plots")
 
         version_hint = str(int(champion_version) + 1) if champion_version is not None else "new"
-        report = model_report(fitted, data_info, decision.reasons, version_hint)
+        report = model_report(fitted, data_info, decision.reasons, version_hint, champion_metrics)
         mlflow.log_text(report, "model_report.md")
 
         fitted.bundle.meta.update(

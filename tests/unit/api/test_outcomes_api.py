@@ -82,6 +82,10 @@ def test_outcomes_are_recorded_once_and_replaced_only_on_request(service):
     assert r.json() == {"recorded": 2, "replaced": 0, "unchanged": 0}
     r = client.post("/outcomes", json={"outcomes": first}, headers=h)
     assert r.json() == {"recorded": 0, "replaced": 0, "unchanged": 2}
+    # the optional `funded` left out is no different outcome: unchanged, and it stays recorded
+    bare = [{k: v for k, v in first[0].items() if k != "funded"}]
+    r = client.post("/outcomes", json={"outcomes": bare}, headers=h)
+    assert r.json() == {"recorded": 0, "replaced": 0, "unchanged": 1}, r.text
     changed = [{**first[1], "scaled_up": 1}]
     r = client.post("/outcomes", json={"outcomes": changed}, headers=h)
     assert r.status_code == 409

@@ -45,8 +45,13 @@ function svg(tag, attrs = {}, text = null) {
 }
 
 const pct = (p) => `${Math.round(p * 100)}%`;
-const points = (d) => `${d >= 0 ? "+" : "\u2212"}${Math.abs(Math.round(d * 100))} points`;
-const signed = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(2)}`;
+// a count with its noun in agreement: "1 month", "2 months", "+1 point"
+const plural = (n, one, many = `${one}s`) => `${n} ${Math.abs(n) === 1 ? one : many}`;
+const points = (d) => `${d >= 0 ? "+" : "\u2212"}${plural(Math.abs(Math.round(d * 100)), "point")}`;
+// Effort in the catalogue's own terms: each step costs its effort level's units (low 1, ...).
+const effortScale = () =>
+  Object.entries(state.catalogue.efforts || {}).map(([k, v]) => `${k} ${v}`).join(", ");
+const effortUnits = (n) => plural(Number(n.toFixed(1)), "effort unit");
 // the change between the two percentages shown, so the sentence adds up on screen
 const roundedDelta = (w) => (Math.round(w.after.probability * 100) - Math.round(w.before.probability * 100)) / 100;
 const humanize = (name) => name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
@@ -240,7 +245,17 @@ function contextInput(f) {
   control.dataset.kind = f.type;
   control.dataset.context = "1";
   if (!f.nullable) control.required = true;
-  return fieldWrap(f.name, `${f.label || humanize(f.name)}${f.nullable ? " (optional)" : ""}`, f.description, control);
+  // a date box shows the browser's own order (mm/dd/yyyy in the US), not the file's
+  const hint = f.type === "date" ? `${f.description || ""} ${dateBoxHint()}`.trim() : f.description;
+  return fieldWrap(f.name, `${f.label || humanize(f.name)}${f.nullable ? " (optional)" : ""}`, hint, control);
+}
+
+// How the browser's date box reads, from its locale: "mm/dd/yyyy", "dd.mm.yyyy", ...
+function dateBoxHint() {
+  const parts = new Intl.DateTimeFormat(navigator.language, { year: "numeric", month: "2-digit", day: "2-digit" })
+    .formatToParts(new Date(2001, 10, 22));
+  const order = parts.map((p) => ({ year: "yyyy", month: "mm", day: "dd" })[p.type] || p.value).join("");
+  return `In this box type it as ${order}, or pick it in the calendar; it is sent as year-month-day.`;
 }
 
 // Each factor has its own scale (a catalogue may mix 1-6 ratings with a 1-4 one); a level
@@ -391,8 +406,8 @@ function factorChanges() {
   return { changes, contextChanged };
 }
 
-function onFormChange() {
-  if (!state.scored) return;
+function onFormChange(event) {
+  if (!state.scored || (event && event.target.id === "import-file")) return; // opening a file is no what-if
   clearTimeout(state.whatifTimer);
   state.whatifTimer = setTimeout(runWhatIf, WHATIF_DELAY_MS);
 }
@@ -613,8 +628,9 @@ function renderPolicy(explanation) {
     const scored = Object.entries(policy.scored_as).map(([f, v]) => `${label(f)} as ${v}`).join(", ");
     note.textContent =
       `Unanswered questions are scored under the policy: ${policy.rule}. ` +
-      `Here it capped the chance (${scored}); read as the model learned blanks it would be ` +
-      `${pct1(policy.learned_probability)}. Answer them to get the score the answers earn.`;
+      `Here it lowered the chance (${scored}). Without this rule, reading the blanks the way ` +
+      `past assessments taught the model, the chance would be ${pct1(policy.learned_probability)}. ` +
+      `Answer them to get the score the answers earn.`;
   }
 }
 
@@ -651,7 +667,7 @@ function renderPlan(plan) {
           "p",
           { class: "meta" },
           el("span", { class: `theme theme-${a.theme}`, text: theme }),
-          ` Effort: ${a.effort} \u00b7 about ${a.months} months \u00b7 `,
+          ` Effort: ${a.effort} (${effortUnits((state.catalogue.efforts || {})[a.effort] ?? 0)}) \u00b7 about ${plural(a.months, "month")} \u00b7 `,
           a.with_next
             ? el("strong", { text: "no gain by itself: it counts with the next step" })
             : el("strong", { text: `expected chance after this step: ${pct1(a.expected_probability)}` }),
@@ -681,10 +697,11 @@ function renderPlan(plan) {
 }
 
 // --- portfolio ---------------------------------------------------------------------------------
+// The dimension taking the most away, in percentage points of the chance (as the waterfall).
 function weakestDimension(explanation) {
   let best = null;
   for (const d of state.catalogue.dimensions) {
-    const v = explanation.dimensions[d.name];
+    const v = explanation.dimension_points[d.name];
     if (best === null || v < best.value) best = { name: d.name, value: v };
   }
   return best;
@@ -723,7 +740,7 @@ async function scorePortfolio(event) {
         risk_band: r.risk_band,
         weakest: label(w.name),
         weakest_name: w.name,
-        weakest_contribution: w.value,
+        weakest_points: w.value,
         uncertainty: r.uncertainty,
       };
     });
@@ -776,7 +793,7 @@ function renderPortfolio() {
         el("th", { scope: "row" }, el("button", { type: "button", class: "link", title: "Open its explanation and plan", text: r.initiative_id })),
         el("td", { class: "num", "data-probability": r.probability, text: r.probability < 0.01 ? "<1%" : pct(r.probability) }),
         el("td", {}, el("span", { class: `band band-${r.risk_band}`, text: BAND_TEXT[r.risk_band] })),
-        el("td", { text: `${r.weakest} (${signed(r.weakest_contribution)})` }),
+        el("td", { text: `${r.weakest} (${pts1(r.weakest_points)} points)` }),
         el("td", { text: r.uncertainty }),
       ),
     ),
@@ -800,9 +817,9 @@ function download(name, text) {
 }
 
 function exportPortfolio() {
-  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_contribution", "uncertainty", "plan_summary"];
+  const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_points", "uncertainty", "plan_summary"];
   const lines = visiblePortfolio().map((r) =>
-    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_contribution.toFixed(4)), r.uncertainty, r.plan_summary || ""]
+    [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_points.toFixed(1)), r.uncertainty, r.plan_summary || ""]
       .map(csvCell)
       .join(","),
   );

@@ -12,6 +12,14 @@ function node(tag, attrs = {}, ...children) {
   return e;
 }
 
+// The descriptions are Markdown: `code` spans become <code>, the rest stays text (never HTML).
+function inline(text) {
+  return String(text || "")
+    .split(/`([^`]+)`/)
+    .map((part, i) => (i % 2 ? node("code", {}, part) : part))
+    .filter((part) => part !== "");
+}
+
 function resolve(spec, schema, depth = 0) {
   if (!schema || depth > 20) return schema || {};
   if (schema.$ref) {
@@ -59,7 +67,7 @@ function fieldRows(spec, schema, prefix, rows, depth = 0) {
         node(
           "td",
           {},
-          f.description || raw.description || "",
+          ...inline(f.description || raw.description),
           values ? node("span", { class: "enum" }, ` One of: ${values.join(", ")}.`) : null,
         ),
       ),
@@ -84,8 +92,8 @@ function fieldsTable(spec, schema, caption) {
 function operation(spec, path, method, op, id) {
   const sec = node("section", { class: "card operation", id, "aria-labelledby": `${id}-title` });
   sec.append(node("h2", { id: `${id}-title` }, node("span", { class: "method" }, method.toUpperCase()), " ", node("code", {}, path)));
-  if (op.summary) sec.append(node("p", { class: "summary" }, op.summary));
-  if (op.description) for (const para of op.description.split(/\n\s*\n/)) sec.append(node("p", {}, para));
+  if (op.summary) sec.append(node("p", { class: "summary" }, ...inline(op.summary)));
+  if (op.description) for (const para of op.description.split(/\n\s*\n/)) sec.append(node("p", {}, ...inline(para)));
   if (op.security && op.security.length) {
     sec.append(node("p", { class: "muted" }, "Needs a key: ", node("code", {}, "Authorization: Bearer <key>"), "."));
   }
@@ -103,7 +111,7 @@ function operation(spec, path, method, op, id) {
   const body = op.requestBody;
   if (body) {
     sec.append(node("h3", {}, "Request body"));
-    if (body.description) sec.append(node("p", {}, body.description));
+    if (body.description) sec.append(node("p", {}, ...inline(body.description)));
     for (const [media, content] of Object.entries(body.content || {})) {
       sec.append(fieldsTable(spec, content.schema, `Request body of ${method.toUpperCase()} ${path} (${media})`));
     }
@@ -112,7 +120,7 @@ function operation(spec, path, method, op, id) {
   const rows = Object.entries(op.responses || {}).map(([status, r]) => {
     const res = resolve(spec, r);
     const media = Object.entries(res.content || {}).map(([m, c]) => `${m}: ${typeText(spec, c.schema)}`);
-    return node("tr", {}, node("th", { scope: "row" }, status), node("td", {}, res.description || ""), node("td", {}, media.join("; ")));
+    return node("tr", {}, node("th", { scope: "row" }, status), node("td", {}, ...inline(res.description)), node("td", {}, media.join("; ")));
   });
   const head = node("tr", {}, ...["Status", "Meaning", "Body"].map((h) => node("th", { scope: "col" }, h)));
   sec.append(
@@ -132,7 +140,7 @@ async function showDocs() {
     if (!response.ok) throw new Error(`status ${response.status}`);
     const spec = await response.json();
     const info = spec.info || {};
-    document.getElementById("api-info").textContent = `${info.title || "API"} ${info.version || ""}. ${info.description || ""}`.trim();
+    document.getElementById("api-info").replaceChildren(...inline(`${info.title || "API"} ${info.version || ""}. ${info.description || ""}`.trim()));
     const list = node("ul", {});
     const ops = document.getElementById("operations");
     let n = 0;

@@ -101,9 +101,10 @@ async function importAssessment() {
     if (data.format !== "scalepredict-assessment" || !data.proposal) throw new Error("not an assessment file");
     fillForm(data.proposal);
     state.importedScenarios = data.scenarios || [];
+    $("import-status").textContent = `Opened ${file.name}.`;
     $("assess-form").requestSubmit();
   } catch (err) {
-    $("scenario-status").textContent = `Could not import ${file.name}: ${err.message}.`;
+    $("import-status").textContent = `Could not open ${file.name}: ${err.message}.`;
   }
 }
 
