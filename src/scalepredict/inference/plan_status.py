@@ -148,8 +148,7 @@ def status_of(
             f"(80% interval {_pct(low)} to {_pct(high)}; confidence {plan['confidence']})"
         )
         plain = (
-            f"{rise}, reaching the target of {_pct(target)}, for "
-            f"{_units(plan['total_effort'])}."
+            f"{rise}, reaching the target of {_pct(target)}, for {_units(plan['total_effort'])}."
             if plan["reached"]
             else f"The target of {_pct(target)} is out of reach within the effort budget "
             f"({_units(plan['max_effort'])}): {rise}."
