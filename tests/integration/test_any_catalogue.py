@@ -390,7 +390,7 @@ def test_one_factor_without_actions_plans_say_so(tmp_path: Path) -> None:
     # the same model with its only factor out of any team's reach: plans say so plainly
     fixed = parse_catalogue({**SINGLE, "factors": [{**SINGLE["factors"][0], "actionable": False}]})
     b = result.bundle
-    frozen = ModelBundle(fixed, b.boosters, b.calibrator, b.conformal, b.meta)
+    frozen = ModelBundle(fixed, b.family, b.calibrator, b.conformal, b.meta)
     for rec, before in zip(Predictor(frozen, dict(INFO)).assess(low), records, strict=True):
         assert rec["probability"] == before["probability"] and not rec["plan"]["actions"]
         assert rec["plan"]["status"] in ("nothing_to_do", "no_plan_needed", "answer_first")
