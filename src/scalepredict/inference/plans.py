@@ -14,12 +14,11 @@ exhaustive optimum and with the generator's truth. Unknown answers stay unknown:
 suggests answering the questions whose answer would move the prediction most.
 
 One set of figures: the search aims at the expected chance a plan shows (the model's gain
-discounted, `DISCOUNT`), and `reached` is judged on it. A proposal already at its target, or
+discounted, `plan_figures.py`), and `reached` is judged on it. A proposal already at its target, or
 in the best risk band under the default target, gets no plan (`plan_status.py`)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,12 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue, Mitigation
 from scalepredict.inference.bands import RISK_BANDS, next_band_target
+from scalepredict.inference.plan_figures import (
+    confidence,
+    discount_of,
+    expected_chance,
+    plan_interval,
+)
 from scalepredict.inference.plan_search import (
     better_plans,
     exchange,
@@ -43,21 +48,6 @@ from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import feature_matrix
 
 DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
-# Expected gains. A calibrated chance p0 = sigmoid(m0) is right on average over initiatives
-# whose true log-odds scatter around the model's by LEVEL_SD, and averaged over that scatter a
-# log-odds gain d moves the chance as sigmoid(m0 + DISCOUNT x d) does (the probit
-# approximation: E sigmoid(t + d) ~ sigmoid((mu + d) / sqrt(1 + pi s^2 / 8)), with mu the level
-# that keeps the mean at p0). On fresh synthetic seeds the model's log-odds gains were right on
-# average (true / model 1.00-1.03) while its log-odds level erred by 0.72-0.85 (RMSE): the
-# chance's gain is overstated by the level's uncertainty, not by the gains (benchmarks page).
-LEVEL_SD = 0.8
-DISCOUNT = 1 / math.sqrt(1 + math.pi * LEVEL_SD**2 / 8)  # 0.894
-# How sure a plan is: its expected gain against the typical error of an expected gain, about
-# 5 points on fresh synthetic seeds whatever the gain's size, so a small gain is the least
-# sure. Measured (20k training rows, two seed pairs): of plans expecting >= 10 points 95-96%
-# truly gained at least half of it, 5-10 points 81-87%, under 5 points 67% (benchmarks page).
-GAIN_ERROR = 0.05
-INTERVAL_Z = 1.2816  # the normal's 90th percentile: an 80% interval
 MIN_GAIN = 5e-5  # a step must move the chance visibly (the API rounds it to 4 decimals)
 
 
@@ -113,12 +103,6 @@ def default_target(p: float) -> float:
     return BEST_BAND if p >= BEST_BAND else next_band_target(p)
 
 
-def expected_chance(bundle: ModelBundle, m: np.ndarray) -> np.ndarray:
-    """The chance to expect after each prefix of a plan (`m`: the log-odds after each prefix,
-    m[0] as assessed): the model's log-odds gain discounted (`DISCOUNT`), then calibrated."""
-    return np.asarray(bundle.calibrator(expit(m[0] + DISCOUNT * (m - m[0]))))
-
-
 def plan_batch(
     bundle: ModelBundle,
     frame: pd.DataFrame,
@@ -145,9 +129,10 @@ def plan_batch(
     room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
     room = room.astype(int)
     settled = p0 >= targets - 1e-12  # already there: no plan needed
-    # the search aims at the expected chance shown: m0 + DISCOUNT x (m - m0) reaches the target
+    # the search aims at the expected chance shown: m0 + discount x (m - m0) reaches the target
     goal = target_margins(bundle, targets)
-    goal = np.where(settled, -np.inf, m0 + np.maximum(goal - m0, 0) / DISCOUNT)
+    discount = discount_of(bundle)
+    goal = np.where(settled, -np.inf, m0 + np.maximum(goal - m0, 0) / max(discount, 1e-3))
     score = SearchScore.of(bundle, feats)
     m_search = m0  # the search's log-odds as assessed are the policy's (`SearchScore`)
     # two greedy starts (see `greedy`) in one batch; each row keeps the better
@@ -166,12 +151,12 @@ def plan_batch(
     counts = exchange(score, counts, movable, room, step, cum, goal, budget, m_counts)
 
     def chance(m: np.ndarray, m_from: np.ndarray) -> np.ndarray:  # the expected chance at m
-        return np.asarray(bundle.calibrator(expit(m_from + DISCOUNT * (m - m_from))))
+        return np.asarray(bundle.calibrator(expit(m_from + discount * (m - m_from))))
 
     orders = ordered_steps(score, counts, step, costs, m_search, chance)
     orders, margins = _drop_flat(bundle, feats, orders, targets)
     asked = answer_first(score, p0)
-    kept = slips(bundle, feats, movable, step, targets, settled, DISCOUNT)
+    kept = slips(bundle, feats, movable, step, targets, settled, discount)
     blanks = blank_range(bundle, feats)
     can_move = bool(movable_factors(cat).any())
     labels = {f.name: f.label for f in cat.factors}
@@ -179,7 +164,10 @@ def plan_batch(
     for r, m in enumerate(margins):
         probs = bundle.calibrator(expit(m))
         likely = expected_chance(bundle, m)
-        plan = _describe(cat, start_scores[r], orders[r], probs, likely, targets[r], budget, costs)
+        interval = plan_interval(bundle, m)
+        plan = _describe(
+            cat, start_scores[r], orders[r], probs, likely, targets[r], budget, costs, interval
+        )
         plan |= {"answer_first": asked[r], "keep": kept[r], "blanks": blanks[r]}
         plans.append(plan | status_of(plan, bool(settled[r]), target is None, can_move, labels))
     return plans
@@ -259,9 +247,11 @@ def _describe(
     target: float,
     budget: float,
     costs: np.ndarray,
+    interval: tuple[float, float],
 ) -> dict[str, Any]:
     """One plan as the API answers it; `probs`: the model's chance after each prefix of
-    `order` (index 0: as assessed), `likely`: the same with the gains discounted."""
+    `order` (index 0: as assessed), `likely`: the same with the gains discounted; `interval`:
+    the 80% interval of the chance after it (`plan_interval`)."""
     names = cat.factor_names
     step, _ = _directions(cat)
     taken = np.zeros(len(names), int)
@@ -289,7 +279,7 @@ def _describe(
         )
     p0, final, expected = float(probs[0]), float(probs[-1]), float(likely[-1])
     gain = expected - p0
-    low, high = gain_interval(p0, gain)
+    low, high = interval
     return {
         "probability": round(p0, 4),
         "target_probability": round(float(target), 4),
@@ -298,24 +288,11 @@ def _describe(
         "expected_gain": round(gain, 4),
         "model_probability": round(final, 4),
         "interval": [round(low, 4), round(high, 4)],
-        "confidence": confidence(gain),
+        "confidence": confidence(gain, low - p0),
         "total_effort": float(total),
         "max_effort": budget,
         "actions": actions,
     }
-
-
-def gain_interval(p0: float, gain: float) -> tuple[float, float]:
-    """80% interval of the chance after the plan: the expected gain give or take 1.28 typical
-    errors of an expected gain (`GAIN_ERROR`, read as a normal error), within 0..1."""
-    half = INTERVAL_Z * GAIN_ERROR if gain > 0 else 0.0
-    return max(0.0, p0 + gain - half), min(1.0, p0 + gain + half)
-
-
-def confidence(gain: float) -> str:
-    """How sure a plan's expected gain is: twice the typical error of an expected gain or more
-    high, once medium, else low (`GAIN_ERROR`)."""
-    return "high" if gain >= 2 * GAIN_ERROR else "medium" if gain >= GAIN_ERROR else "low"
 
 
 def apply_changes(

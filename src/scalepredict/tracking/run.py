@@ -25,6 +25,7 @@ from scalepredict.data.quarantine import left_out, refuse_above
 from scalepredict.data.row_hashes import pack, row_hashes
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.noise import NOISE_META, noise_points
+from scalepredict.inference.plan_honesty import HONESTY_META, plan_honesty
 from scalepredict.inference.plots import shap_summary_per_stage
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.fit import FitResult, fit, truth_of
@@ -189,6 +190,9 @@ def train_and_register(
             progress("the null reference: refits on shuffled outcomes", 0, 0)
         assert fitted.tuned is not None
         fitted.bundle.meta[NOISE_META] = noise_points(fitted.bundle, frame, fitted.tuned, cfg)
+        if progress:
+            progress("what a plan can promise: cross-fitted plans on two halves", 0, 0)
+        fitted.bundle.meta[HONESTY_META] = plan_honesty(fitted.bundle, frame, fitted.tuned, cfg)
         if progress:
             progress("comparing with the champion on rows it never learned from", 0, 0)
         champion_version, champion_metrics, decision = _compare_with_champion(

@@ -16,7 +16,8 @@ from scipy.special import expit
 from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
 from scalepredict.inference.explain import contributions, strength
-from scalepredict.inference.plans import DISCOUNT, GAIN_ERROR, WhatIfError
+from scalepredict.inference.plan_figures import DISCOUNT
+from scalepredict.inference.plans import WhatIfError
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.features import (
     DIMENSION_MEAN,
@@ -131,7 +132,8 @@ def test_plans_touch_only_factors_and_every_step_helps(predictor, proposals, cat
 
 def test_plans_say_how_sure_their_expected_gain_is(predictor, proposals):
     """The expected gain is the model's log-odds gain discounted for the model's uncertain
-    level, and the confidence word follows the expected gain: a larger gain is surer."""
+    level, and the confidence word follows the plan's 80% interval: high where its low end
+    keeps half the gain, medium where it is still a gain, else low."""
     bundle = predictor.bundle
     plans = []
     for i, plan in enumerate(predictor.plan(proposals)):
@@ -139,8 +141,12 @@ def test_plans_say_how_sure_their_expected_gain_is(predictor, proposals):
             continue
         plans.append(plan)
         gain = plan["expected_gain"]
-        want = "high" if gain >= 2 * GAIN_ERROR else "medium" if gain >= GAIN_ERROR else "low"
-        assert plan["confidence"] == want
+        low, high = plan["interval"]
+        assert low - 1e-4 <= plan["expected_probability"] <= high + 1e-4
+        low_gain = low - plan["probability"]
+        want = "high" if low_gain >= gain / 2 else "medium" if low_gain > 0 else "low"
+        assert plan["confidence"] == (want if gain > 0 else "low")
+        assert high - low == pytest.approx(min(high, 1) - max(low, 0))  # within 0..1
         # the chance to expect: the model's log-odds gain times DISCOUNT, then calibrated
         row = proposals.iloc[[i]]
         m0, m1 = bundle.margin(row)[0], bundle.margin(_apply(row, plan))[0]

@@ -11,7 +11,8 @@ from scipy.special import expit
 
 from scalepredict.catalogue import parse_catalogue
 from scalepredict.data.synthetic import generate
-from scalepredict.inference.plans import DISCOUNT, _step_costs
+from scalepredict.inference.plan_figures import DISCOUNT
+from scalepredict.inference.plans import _step_costs
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.bundle import ModelBundle
 
