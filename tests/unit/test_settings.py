@@ -74,3 +74,14 @@ def test_a_bad_training_config_names_every_problem(tmp_path, runner):
         assert path in str(e.value)
     result = runner.invoke(app, ["train", "--config", str(bad)])
     assert result.exit_code == 2 and "search.colour" in result.output
+
+
+def test_the_signing_key_is_masked_but_handed_to_child_processes(runner, monkeypatch):
+    monkeypatch.setenv("SCALEPREDICT_SIGNING_KEY", "k3y-never-printed")
+    for args in (["settings", "--json"], ["settings"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "k3y-never-printed" not in result.output
+    assert json.loads(runner.invoke(app, ["settings", "--json"]).output)["signing_key"] == "*" * 10
+    # `scalepredict serve` starts the server with the settings as environment variables
+    assert get_settings().as_environment()["SCALEPREDICT_SIGNING_KEY"] == "k3y-never-printed"
