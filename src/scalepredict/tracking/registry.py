@@ -16,7 +16,6 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
 from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.validation import groups_of, stage_of
@@ -134,19 +133,18 @@ def signing_key(create: bool = False) -> bytes:
 def download_bundle(uri: str, dst: str) -> Path:
     """The bundle directory of a registered version or a run's model: its data files only
     (the model's code is neither downloaded nor run)."""
-    if uri.startswith("runs:/"):
-        return Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"{uri.rstrip('/')}/artifacts/{BUNDLE_ARTIFACT}", dst_path=dst
-            )
+    if uri.startswith("models:/"):
+        version = resolve_version(uri)
+        if version is None:
+            raise BundleError(f"{uri}: no such registered model, version or alias")
+        ref = uri.removeprefix("models:/")
+        name = ref.split("@", 1)[0] if "@" in ref else ref.rpartition("/")[0]
+        uri = f"models:/{name}/{version}"
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{uri.rstrip('/')}/artifacts/{BUNDLE_ARTIFACT}", dst_path=dst
         )
-    version = resolve_version(uri)
-    if version is None:
-        raise BundleError(f"{uri}: no such registered model, version or alias")
-    ref = uri.removeprefix("models:/")
-    name = ref.split("@", 1)[0] if "@" in ref else ref.rpartition("/")[0]
-    repo = get_artifact_repository(f"models:/{name}/{version}")
-    return Path(repo.download_artifacts(f"artifacts/{BUNDLE_ARTIFACT}", dst))
+    )
 
 
 def verified_bundle(directory: str | Path, key: bytes, source: str) -> ModelBundle:
