@@ -28,6 +28,8 @@ def test_defaults_resolve_under_the_project_root_from_any_directory(tmp_path):
     assert Path(values["keys_file"]) == ROOT / "var" / "api_keys.json"
     assert values["database_url"] == f"sqlite:///{ROOT}/var/scalepredict.db"
     assert Path(values["training_config"]) == ROOT / "training" / "default.yaml"
+    assert Path(values["signing_key_file"]) == ROOT / "var" / "signing.key"
+    assert values["signing_key"] is None
 
 
 def test_environment_overrides_and_bad_values_are_refused(monkeypatch):
