@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -225,6 +225,18 @@ class Settings(BaseSettings):
         description="Largest share of a labelled file's rows that `train` (with on_bad_rows: "
         "quarantine) and `retrain` may leave out for problems; above it they refuse.",
     )
+    signing_key: SecretStr | None = Field(
+        None,
+        validation_alias="SCALEPREDICT_SIGNING_KEY",
+        description="Key that signs each trained bundle (HMAC-SHA256) and that loading checks; "
+        "unset: the key file. Never stored in the registry; masked in `scalepredict settings`.",
+    )
+    signing_key_file: Path = Field(
+        default_factory=lambda: project_root() / "var" / "signing.key",
+        validation_alias="SCALEPREDICT_SIGNING_KEY_FILE",
+        description="The signing key when SCALEPREDICT_SIGNING_KEY is unset (created 0600 by "
+        "the first training if missing).",
+    )
 
     @property
     def replica_urls(self) -> list[str]:
@@ -234,7 +246,14 @@ class Settings(BaseSettings):
     def _absolute(self) -> Settings:
         """Relative paths are the user's, from where they ran the command: made absolute now,
         so a server started from the project root reads the same files as the command."""
-        for name in ("keys_file", "model_cache", "training_config", "catalogue", "monitor_dir"):
+        for name in (
+            "keys_file",
+            "model_cache",
+            "training_config",
+            "catalogue",
+            "monitor_dir",
+            "signing_key_file",
+        ):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 setattr(self, name, value.resolve())
@@ -246,7 +265,7 @@ class Settings(BaseSettings):
         """Every setting as the environment variable that sets it (for a child process)."""
         sources = self.sources()
         return {
-            sources[name]: str(value)
+            sources[name]: value.get_secret_value() if isinstance(value, SecretStr) else str(value)
             for name, value in self.model_dump().items()
             if value is not None
         }

@@ -28,6 +28,8 @@ def test_defaults_resolve_under_the_project_root_from_any_directory(tmp_path):
     assert Path(values["keys_file"]) == ROOT / "var" / "api_keys.json"
     assert values["database_url"] == f"sqlite:///{ROOT}/var/scalepredict.db"
     assert Path(values["training_config"]) == ROOT / "training" / "default.yaml"
+    assert Path(values["signing_key_file"]) == ROOT / "var" / "signing.key"
+    assert values["signing_key"] is None
 
 
 def test_environment_overrides_and_bad_values_are_refused(monkeypatch):
@@ -74,3 +76,14 @@ def test_a_bad_training_config_names_every_problem(tmp_path, runner):
         assert path in str(e.value)
     result = runner.invoke(app, ["train", "--config", str(bad)])
     assert result.exit_code == 2 and "search.colour" in result.output
+
+
+def test_the_signing_key_is_masked_but_handed_to_child_processes(runner, monkeypatch):
+    monkeypatch.setenv("SCALEPREDICT_SIGNING_KEY", "k3y-never-printed")
+    for args in (["settings", "--json"], ["settings"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "k3y-never-printed" not in result.output
+    assert json.loads(runner.invoke(app, ["settings", "--json"]).output)["signing_key"] == "*" * 10
+    # `scalepredict serve` starts the server with the settings as environment variables
+    assert get_settings().as_environment()["SCALEPREDICT_SIGNING_KEY"] == "k3y-never-printed"

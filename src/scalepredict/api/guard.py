@@ -57,6 +57,8 @@ def readyz(state: ServiceState) -> JSONResponse:
         if info["source"] == "cache"
         else {}
     )
+    if state.refused:  # the registry's champion was refused: this model keeps serving
+        warning["refused"] = f"the registry's champion was not loaded: {state.refused}"
     return JSONResponse(
         {"ready": True, "model_version": info["version"], "source": info["source"], **warning}
     )

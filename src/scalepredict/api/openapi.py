@@ -31,6 +31,7 @@ READY = {
         "source": {"type": "string"},
         "reason": {"type": "string"},
         "warning": {"type": "string"},
+        "refused": {"type": "string"},
     },
     "required": ["ready"],
 }

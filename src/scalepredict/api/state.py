@@ -76,6 +76,7 @@ class ServiceState:
             return
         self.predictor = predictor
         info = predictor.info
+        self.refused = info.get("registry_error")  # serving the cache: why not the registry's
         log.info("serving %s v%s from %s", info["name"], info["version"], info["source"])
         self._start_polling()
 
@@ -199,6 +200,9 @@ class ServiceState:
                 log.error(
                     "reload refused: %s: %s; still serving v%s", type(e).__name__, e, previous
                 )
+                # /readyz says why the registry's champion is not the one served
+                self.refused = f"{type(e).__name__}: {str(e)[:300]}"
                 raise ReloadRefused(previous, e) from e
             self.predictor = candidate
+            self.refused = None
         return previous, candidate

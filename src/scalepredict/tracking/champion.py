@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from mlflow.exceptions import MlflowException
 
 from scalepredict.catalogue.template import example_proposal
 from scalepredict.data.validation import typed_records
@@ -69,28 +70,29 @@ def from_registry() -> Predictor:
     """The current champion from MLflow, smoke-tested and copied to the cache. When the cache
     already holds that version of that model from that store, it is loaded from there: the
     registry still says which version is champion, and the download is skipped."""
-    import mlflow
-
     client = registry.connect(create=False)
     version = registry.version_by_alias(client, registry.CHAMPION)
     if version is None:
         raise BundleError(f"no {registry.CHAMPION} registered at {registry.tracking_uri()}")
     source = _source(str(version.version))
+    key = registry.signing_key()
     held = cache_dir() / INFO_FILE
     try:
         if held.exists() and json.loads(held.read_text()) == source:
-            bundle = ModelBundle.load(cache_dir() / "bundle")
+            bundle = registry.verified_bundle(cache_dir() / "bundle", key, "the model cache")
             _smoke_test(bundle)
             return Predictor(bundle, _info(bundle, source["version"], "registry"))
     except (OSError, ValueError, BundleError) as e:  # no usable cache: download
         log.info("model cache not used (%s: %s)", type(e).__name__, str(e)[:200])
+    uri = f"models:/{registry.model_name()}/{version.version}"
     with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{registry.model_name()}/{version.version}", dst_path=tmp
-        )
-        bundle = ModelBundle.load(Path(local) / "artifacts" / "bundle")
+        try:
+            local = registry.download_bundle(uri, tmp)
+        except MlflowException as e:
+            raise BundleError(f"cannot load {uri}: {e.message}") from e
+        bundle = registry.verified_bundle(local, key, f"v{version.version}")
         _smoke_test(bundle)
-        _write_cache(Path(local) / "artifacts" / "bundle", source)
+        _write_cache(local, source)
     return Predictor(bundle, _info(bundle, str(version.version), "registry"))
 
 
@@ -116,7 +118,7 @@ def _write_cache(bundle_dir: Path, source: dict[str, str]) -> None:
 
 def from_cache() -> Predictor:
     target = cache_dir()
-    bundle = ModelBundle.load(target / "bundle")
+    bundle = registry.verified_bundle(target / "bundle", registry.signing_key(), "the model cache")
     _smoke_test(bundle)
     version = json.loads((target / INFO_FILE).read_text())["version"]
     return Predictor(bundle, _info(bundle, version, "cache"))

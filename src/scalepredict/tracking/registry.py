@@ -4,8 +4,10 @@ aliases (`champion`, `challenger`; registry stages are deprecated), and loading 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import sys
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,12 @@ from mlflow.exceptions import MlflowException
 from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.validation import groups_of, stage_of
 from scalepredict.inference.predictor import Predictor
+from scalepredict.model import signing
 from scalepredict.model.bundle import BundleError, ModelBundle
 from scalepredict.settings import get_settings
+from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT
 
+log = logging.getLogger("scalepredict.tracking.registry")
 CHAMPION, CHALLENGER = "champion", "challenger"
 # What the registry answers for a model or alias that does not exist (yet).
 NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
@@ -100,23 +105,74 @@ def version_by_alias(
         raise  # an unreachable or failing registry is not "no champion"
 
 
+def signing_key(create: bool = False) -> bytes:
+    """The bundle signing key: SCALEPREDICT_SIGNING_KEY, else the key file. Training creates
+    the file (0600) when missing; a reader without a key refuses every registered model."""
+    settings = get_settings()
+    if settings.signing_key is not None and settings.signing_key.get_secret_value():
+        return settings.signing_key.get_secret_value().encode()
+    path = settings.signing_key_file
+    if create and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        log.warning("created a signing key at %s (keep it; models signed with it need it)", path)
+    try:
+        key = path.read_text().strip().encode()
+    except OSError as e:
+        raise BundleError(
+            f"no signing key (SCALEPREDICT_SIGNING_KEY unset, {path}: {e.strerror}): "
+            "registered models cannot be verified; refused"
+        ) from None
+    if not key:
+        raise BundleError(f"the signing key file {path} is empty; refused")
+    return key
+
+
+def download_bundle(uri: str, dst: str) -> Path:
+    """The bundle directory of a registered version or a run's model: its data files only
+    (the model's code is neither downloaded nor run)."""
+    if uri.startswith("models:/"):
+        version = resolve_version(uri)
+        if version is None:
+            raise BundleError(f"{uri}: no such registered model, version or alias")
+        ref = uri.removeprefix("models:/")
+        name = ref.split("@", 1)[0] if "@" in ref else ref.rpartition("/")[0]
+        uri = f"models:/{name}/{version}"
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{uri.rstrip('/')}/artifacts/{BUNDLE_ARTIFACT}", dst_path=dst
+        )
+    )
+
+
+def verified_bundle(directory: str | Path, key: bytes, source: str) -> ModelBundle:
+    """A bundle whose signature is valid under `key`, parsed only after it is checked."""
+    try:
+        signing.verify(directory, key)
+    except BundleError as e:
+        why = str(e).removeprefix(f"{directory}: ")  # a download's temporary path says nothing
+        log.error("model %s refused: %s", source, why)
+        raise BundleError(f"{source}: {why}") from e
+    return ModelBundle.load(directory)
+
+
 def load_bundle(uri: str) -> ModelBundle:
-    """A bundle from an MLflow URI (`models:/...`, `runs:/...`) or a local bundle directory."""
+    """A bundle from an MLflow URI (`models:/...`, `runs:/...`), downloaded as data and
+    verified against the signing key, or a local bundle directory (the user's own files)."""
     if "://" not in uri and "models:/" not in uri and "runs:/" not in uri:
         return ModelBundle.load(uri)
     connect(create=False)
-    path = list(sys.path)
-    try:
-        model = mlflow.pyfunc.load_model(uri)
-    except MlflowException as e:
-        raise BundleError(f"cannot load {uri}: {e.message}") from e
-    finally:
-        # MLflow puts the model's copy of this package's source (logged for `mlflow models
-        # serve` in an environment without it) first on sys.path. This process runs the
-        # installed package, and so must every process it starts: Dask's workers inherit
-        # sys.path and would import the copy, the code of the day the model was trained.
-        sys.path[:] = path
-    return model.unwrap_python_model().predictor.bundle
+    key = signing_key()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = download_bundle(uri, tmp)
+        except MlflowException as e:
+            raise BundleError(f"cannot load {uri}: {e.message}") from e
+        except OSError as e:
+            raise BundleError(f"cannot load {uri}: {e}") from e
+        return verified_bundle(local, key, uri)
 
 
 def resolve_version(uri: str) -> str | None:

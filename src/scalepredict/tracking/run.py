@@ -27,6 +27,7 @@ from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.noise import NOISE_META, noise_points
 from scalepredict.inference.plan_honesty import HONESTY_META, plan_honesty
 from scalepredict.inference.plots import shap_summary_per_stage
+from scalepredict.model import signing
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.fit import FitResult, fit, truth_of
 from scalepredict.model.metrics import breakdown
@@ -256,6 +257,8 @@ def train_and_register(
             }
         )
         bundle_dir = fitted.bundle.save(tmpdir / "bundle")
+        # Signed with a key the registry never holds: loading checks it before parsing.
+        bundle_sha256 = signing.sign(bundle_dir, registry.signing_key(create=True))
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(__file__).with_name("mlflow_model.py")),
@@ -271,6 +274,8 @@ def train_and_register(
         client.set_registered_model_alias(name, alias, version)
         client.set_model_version_tag(name, version, "gate", " | ".join(decision.reasons))
         client.set_model_version_tag(name, version, "data_sha256", data_info["sha256"])
+        # For people only: loading trusts the HMAC in the bundle, never this copy.
+        client.set_model_version_tag(name, version, "bundle_sha256", bundle_sha256)
         # What the gate decided then; who is champion now is the registry alias's alone (a
         # run tag saying "champion" would go stale when another version takes the alias).
         mlflow.set_tags(
@@ -281,6 +286,7 @@ def train_and_register(
                 "gate_case": decision.case,
                 "family": fitted.bundle.kind,
                 "gate": " | ".join(decision.reasons),
+                "bundle_sha256": bundle_sha256,
             }
         )
     held_out = (
