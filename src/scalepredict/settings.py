@@ -204,6 +204,68 @@ class Settings(BaseSettings):
         validation_alias="SCALEPREDICT_REPLICAS",
         description="Base URLs of the service replicas, comma-separated (`scalepredict status`).",
     )
+    max_unknown_fields: int = Field(
+        20,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_UNKNOWN_FIELDS",
+        description="Most fields a JSON proposal may carry that are not the catalogue's; one "
+        "with more is refused (422) before its fields are read.",
+    )
+    max_integer_digits: int = Field(
+        30,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_INTEGER_DIGITS",
+        description="Longest integer in a JSON body, in digits (400 above, while parsing).",
+    )
+    max_catalogue_bytes: int = Field(
+        1024 * 1024,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_CATALOGUE_BYTES",
+        description="Largest catalogue file read (refused before reading).",
+    )
+    max_levels: int = Field(
+        101,
+        gt=1,
+        validation_alias="SCALEPREDICT_MAX_LEVELS",
+        description="Most levels of one factor's scale in a catalogue.",
+    )
+    max_factors: int = Field(
+        500,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_FACTORS",
+        description="Most factors in a catalogue (counted before the file is checked).",
+    )
+    max_parquet_bytes: int = Field(
+        2 * 1024**3,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_PARQUET_BYTES",
+        description="Largest decoded size of the Parquet data read at once (a file, or a "
+        "part of one), from the file's metadata before anything is decoded.",
+    )
+    max_row_groups: int = Field(
+        100_000,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_ROW_GROUPS",
+        description="Most row groups in a Parquet file (each costs metadata and a read).",
+    )
+    body_timeout: float = Field(
+        20.0,
+        gt=0,
+        validation_alias="SCALEPREDICT_BODY_TIMEOUT",
+        description="Seconds a client may take to send a request body (408 after).",
+    )
+    keep_alive_timeout: int = Field(
+        5,
+        gt=0,
+        validation_alias="SCALEPREDICT_KEEP_ALIVE_TIMEOUT",
+        description="Seconds an idle keep-alive connection stays open between requests.",
+    )
+    dask_security: Path | None = Field(
+        None,
+        validation_alias="SCALEPREDICT_DASK_SECURITY",
+        description="YAML of `distributed.Security` arguments (tls_ca_file, tls_client_cert, "
+        "tls_client_key, require_encryption) for connecting to `dask_scheduler`.",
+    )
 
     @property
     def replica_urls(self) -> list[str]:
@@ -213,7 +275,8 @@ class Settings(BaseSettings):
     def _absolute(self) -> Settings:
         """Relative paths are the user's, from where they ran the command: made absolute now,
         so a server started from the project root reads the same files as the command."""
-        for name in ("keys_file", "model_cache", "training_config", "catalogue", "monitor_dir"):
+        paths = ("keys_file", "model_cache", "training_config", "catalogue", "monitor_dir")
+        for name in (*paths, "dask_security"):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 setattr(self, name, value.resolve())

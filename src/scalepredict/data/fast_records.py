@@ -251,6 +251,8 @@ def _texts(
                 v.encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate: not text
                 raise _Defer from None
+        if "\x00" in v:  # refused by the full validation
+            raise _Defer
         text = _strip(v)
         if not text or len(text) > TEXT_MAX or (categories is not None and text not in categories):
             raise _Defer
