@@ -149,7 +149,9 @@ def _parquet_file(path: Path, part: tuple[int, int] | None = None) -> Any:
     for g in range(meta.num_row_groups):
         group = meta.row_group(g)
         if part is None or (offset < part[1] and offset + group.num_rows > part[0]):
-            size += group.total_byte_size
+            # pages as stored after dictionary decoding, or 8 bytes a cell (a dictionary of one
+            # value stands for millions of cells), whichever is larger
+            size += max(group.total_byte_size, 8 * group.num_rows * group.num_columns)
         offset += group.num_rows
     if size > limits.max_parquet_bytes:
         raise DataFileError(
