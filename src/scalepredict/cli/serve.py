@@ -40,6 +40,9 @@ def serve(
         host,
         "--port",
         str(port or settings.port),
+        # an idle connection is closed after this; a slow body is the app's (408)
+        "--timeout-keep-alive",
+        str(settings.keep_alive_timeout),
     ]
     # The server runs from the project root: hand it every setting as an absolute value, so
     # it reads the same key file, stores and catalogue as this command would.
