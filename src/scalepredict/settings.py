@@ -22,17 +22,13 @@ def project_root() -> Path:
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
-def _sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 class Settings(BaseSettings):
     """ScalePredict's settings; each field names the environment variable that sets it."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     tracking_uri: str = Field(
-        default_factory=lambda: _sqlite_url(project_root() / "mlruns" / "mlflow.db"),
+        default_factory=lambda: f"sqlite:///{project_root() / 'mlruns' / 'mlflow.db'}",
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "SCALEPREDICT_TRACKING_URI"),
         description="MLflow tracking and registry store (MLFLOW_TRACKING_URI).",
     )
@@ -57,7 +53,7 @@ class Settings(BaseSettings):
         description="Former JSON key file: imported once into the database, then no longer read.",
     )
     database_url: str = Field(
-        default_factory=lambda: _sqlite_url(project_root() / "var" / "scalepredict.db"),
+        default_factory=lambda: f"sqlite:///{project_root() / 'var' / 'scalepredict.db'}",
         validation_alias=AliasChoices("SCALEPREDICT_DATABASE_URL", "SCALEPREDICT_AUDIT_URL"),
         description="SQLAlchemy URL of the database of API keys, the audit trail and outcomes "
         "(SQLite file, or postgresql+psycopg://...). SCALEPREDICT_AUDIT_URL is its former name.",
@@ -237,6 +233,68 @@ class Settings(BaseSettings):
         description="The signing key when SCALEPREDICT_SIGNING_KEY is unset (created 0600 by "
         "the first training if missing).",
     )
+    max_unknown_fields: int = Field(
+        20,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_UNKNOWN_FIELDS",
+        description="Most fields a JSON proposal may carry that are not the catalogue's; one "
+        "with more is refused (422) before its fields are read.",
+    )
+    max_integer_digits: int = Field(
+        30,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_INTEGER_DIGITS",
+        description="Longest integer in a JSON body, in digits (400 above, while parsing).",
+    )
+    max_catalogue_bytes: int = Field(
+        1024 * 1024,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_CATALOGUE_BYTES",
+        description="Largest catalogue file read (refused before reading).",
+    )
+    max_levels: int = Field(
+        101,
+        gt=1,
+        validation_alias="SCALEPREDICT_MAX_LEVELS",
+        description="Most levels of one factor's scale in a catalogue.",
+    )
+    max_factors: int = Field(
+        500,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_FACTORS",
+        description="Most factors in a catalogue (counted before the file is checked).",
+    )
+    max_parquet_bytes: int = Field(
+        2 * 1024**3,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_PARQUET_BYTES",
+        description="Largest decoded size of the Parquet data read at once (a file, or a "
+        "part of one), from the file's metadata before anything is decoded.",
+    )
+    max_row_groups: int = Field(
+        100_000,
+        gt=0,
+        validation_alias="SCALEPREDICT_MAX_ROW_GROUPS",
+        description="Most row groups in a Parquet file (each costs metadata and a read).",
+    )
+    body_timeout: float = Field(
+        20.0,
+        gt=0,
+        validation_alias="SCALEPREDICT_BODY_TIMEOUT",
+        description="Seconds a client may take to send a request body (408 after).",
+    )
+    keep_alive_timeout: int = Field(
+        5,
+        gt=0,
+        validation_alias="SCALEPREDICT_KEEP_ALIVE_TIMEOUT",
+        description="Seconds an idle keep-alive connection stays open between requests.",
+    )
+    dask_security: Path | None = Field(
+        None,
+        validation_alias="SCALEPREDICT_DASK_SECURITY",
+        description="YAML of `distributed.Security` arguments (tls_ca_file, tls_client_cert, "
+        "tls_client_key, require_encryption) for connecting to `dask_scheduler`.",
+    )
 
     @property
     def replica_urls(self) -> list[str]:
@@ -246,14 +304,8 @@ class Settings(BaseSettings):
     def _absolute(self) -> Settings:
         """Relative paths are the user's, from where they ran the command: made absolute now,
         so a server started from the project root reads the same files as the command."""
-        for name in (
-            "keys_file",
-            "model_cache",
-            "training_config",
-            "catalogue",
-            "monitor_dir",
-            "signing_key_file",
-        ):
+        paths = ("keys_file", "model_cache", "training_config", "catalogue", "monitor_dir")
+        for name in (*paths, "signing_key_file", "dask_security"):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 setattr(self, name, value.resolve())
@@ -272,7 +324,8 @@ class Settings(BaseSettings):
 
     def masked(self) -> dict[str, Any]:
         """Effective values for people: passwords inside URLs replaced by ***."""
-        return {name: _mask(str(value)) for name, value in self.model_dump().items()}
+        hide = re.compile(r"(://[^:/@]+:)[^@]+@")
+        return {name: hide.sub(r"\1***@", str(value)) for name, value in self.model_dump().items()}
 
     def sources(self) -> dict[str, str]:
         """The environment variable of each setting."""
@@ -290,10 +343,6 @@ def _absolute_sqlite(url: str) -> str:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         return f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
     return url
-
-
-def _mask(value: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", value)
 
 
 def get_settings() -> Settings:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from scalepredict.api.common import SIGNED_IN, identity
 from scalepredict.api.errors import TooManyProposals, documented, error, outcomes_refused
@@ -19,9 +20,12 @@ from scalepredict.store import outcomes
 IsoDate = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-01-31"])]
 
 
-def admin_routes(state: ServiceState, OutcomesRequest: Any) -> APIRouter:
-    """`OutcomesRequest` is generated from the served catalogue (see `request_models`)."""
-    app = APIRouter()
+def admin_routes(
+    state: ServiceState, OutcomesRequest: Any, route_class: type[APIRoute] = APIRoute
+) -> APIRouter:
+    """`OutcomesRequest` is generated from the served catalogue (see `request_models`);
+    `route_class` parses bodies as the scoring routes do."""
+    app = APIRouter(route_class=route_class)
     cat = state.catalogue
 
     @app.post(

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from scalepredict.api.errors import SafeJSONResponse
+from scalepredict.data.tables import formula_safe
 from scalepredict.inference.predictor import flat_record
 
 Format = Literal["json", "csv"]
@@ -44,7 +45,7 @@ def answer(body: dict[str, Any], fmt: Format) -> Any:
     validated again (re-validating a 100-proposal answer cost more than scoring it)."""
     if fmt == "json":
         return SafeJSONResponse({**body, "results": _answered(body["results"])})
-    frame = pd.DataFrame([flat_record(r) for r in body["results"]])
+    frame = formula_safe(pd.DataFrame([flat_record(r) for r in body["results"]]))
     headers = {"X-Request-Id": body["request_id"], "X-Model-Version": body["model"]["version"]}
     return Response(frame.to_csv(index=False), media_type=CSV, headers=headers)
 

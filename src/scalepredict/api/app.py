@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scalepredict.api.admin import admin_routes
 from scalepredict.api.answers import CSV_TOO, Format, answer, wanted
+from scalepredict.api.body import BodyDeadline, bounded_route
 from scalepredict.api.common import SCORING, SIGNED_IN, identity, started
 from scalepredict.api.errors import (
     SafeJSONResponse,
@@ -72,6 +73,8 @@ def create_app(state: ServiceState) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     install_handlers(app)
+    # integers bounded while the body is parsed (a 4,000-digit one would overflow later)
+    app.router.route_class = bounded_route(state.settings.max_integer_digits)
     cat = state.catalogue
     models = request_models(cat, state.settings.max_proposals)
     ScoreRequest, WhatIfRequest, PlanRequest = (
@@ -107,7 +110,7 @@ def create_app(state: ServiceState) -> FastAPI:
         `explain=false` / `plan=false` leave those out (null; faster); `format=csv` (or
         `Accept: text/csv`) answers one CSV row per proposal."""
         TooManyProposals.check(len(body.proposals), state.settings.max_proposals)
-        frame = from_records(body.proposals, cat)
+        frame = from_records(body.proposals, cat, limit=state.settings.max_unknown_fields)
         predictor, model = state.model()
         with state.admitted(len(body.proposals)):
             results = predictor.assess(frame, explain=explain, plan=plan)
@@ -126,7 +129,7 @@ def create_app(state: ServiceState) -> FastAPI:
     @app.post("/whatif", response_model=WhatIfResponse, responses=documented(*SCORING))
     def whatif(body: WhatIfRequest, request: Request) -> Any:
         """Probability and explanation before and after setting factors to given scores."""
-        frame = from_records([body.proposal], cat, "proposal")
+        frame = from_records([body.proposal], cat, "proposal", state.settings.max_unknown_fields)
         predictor, model = state.model()
         with state.admitted(2):  # before and after
             out = predictor.whatif(frame, body.changes)[0]
@@ -145,7 +148,7 @@ def create_app(state: ServiceState) -> FastAPI:
     @app.post("/plan", response_model=PlanResponse, responses=documented(*SCORING))
     def plan(body: PlanRequest, request: Request) -> Any:
         """The cheapest set of mitigation steps that reaches the target probability."""
-        frame = from_records([body.proposal], cat, "proposal")
+        frame = from_records([body.proposal], cat, "proposal", state.settings.max_unknown_fields)
         predictor, model = state.model()
         with state.admitted(1):
             result = predictor.plan(frame, body.target_probability, body.max_effort)[0]
@@ -200,7 +203,7 @@ def create_app(state: ServiceState) -> FastAPI:
         predictor, _ = state.model()
         return predictor.info
 
-    app.include_router(admin_routes(state, models.OutcomesRequest))
+    app.include_router(admin_routes(state, models.OutcomesRequest, app.router.route_class))
     app.mount("/static", PageFiles(directory=STATIC), name="static")
     return app
 
@@ -233,6 +236,8 @@ def _portfolio(
     return {"request_id": request_id, "model": model, "results": results}
 
 
-def asgi(state: ServiceState) -> GuardMiddleware:
-    """The whole HTTP layer in process: the routes behind the guard (for TestClient)."""
-    return GuardMiddleware(create_app(state), state=state)
+def asgi(state: ServiceState) -> BodyDeadline:
+    """The whole HTTP layer in process: the routes behind the guard and the body deadline (for
+    TestClient); `scalepredict.api.worker.guard` is the same for BentoML."""
+    guarded = GuardMiddleware(create_app(state), state=state)
+    return BodyDeadline(guarded, state.settings.body_timeout)

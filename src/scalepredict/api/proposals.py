@@ -12,15 +12,20 @@ import pandas as pd
 from scalepredict.api.errors import InvalidProposals, TooManyProposals, echo
 from scalepredict.catalogue import Catalogue
 from scalepredict.data.records import validate_proposals, validate_records
+from scalepredict.data.schema import fields_by_name
 from scalepredict.data.tables import DataFileError, read_csv_bytes
 from scalepredict.data.validation import ValidationResult
 
 SHOWN = 200  # problems listed in one answer (the count is in the message)
 
 
-def from_records(records: list[Any], cat: Catalogue, where: str = "proposals") -> pd.DataFrame:
+def from_records(
+    records: list[Any], cat: Catalogue, where: str = "proposals", limit: int = 20
+) -> pd.DataFrame:
     """JSON proposals -> typed frame; `where` is the body's field (`proposals`, or `proposal`
-    for a single one)."""
+    for a single one). A proposal with more than `limit` fields that are not the catalogue's
+    is refused before any is read (each such field costs a "did you mean" lookup)."""
+    _refuse_unknown(records, cat, where, limit)
     result = validate_records(records, cat)
     if not result.valid:
         # problems name the file's columns; a JSON body has the catalogue's field names
@@ -32,6 +37,32 @@ def from_records(records: list[Any], cat: Catalogue, where: str = "proposals") -
 
         _refuse(replace(result, problems=named), f"the {where}", path)
     return result.frame
+
+
+def _refuse_unknown(records: list[Any], cat: Catalogue, where: str, limit: int) -> None:
+    allowed = {*fields_by_name(cat, labelled=True), *cat.ignore}
+    problems = []
+    for k, rec in enumerate(records):
+        if not isinstance(rec, dict) or len(rec) <= limit:
+            continue  # fewer fields than the limit cannot hold more unknown ones
+        n = sum(1 for key in rec if key not in allowed)
+        if n > limit:
+            rid = rec.get(cat.id_column)
+            problems.append(
+                {
+                    "path": f"{where}.{k}" if where == "proposals" else where,
+                    "proposal": k + 1,
+                    "initiative_id": echo(rid) if isinstance(rid, str | int) else None,
+                    "column": None,
+                    "rule": f"at most {limit} fields that are not the catalogue's ({n} sent)",
+                    "value": None,
+                }
+            )
+    if problems:
+        n = len(problems)
+        raise InvalidProposals(
+            f"{n} problem(s) in the {where}; nothing was scored", problems[:SHOWN]
+        )
 
 
 def from_csv(body: bytes, filename: str, cat: Catalogue, limit: int) -> ValidationResult:

@@ -12,7 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scalepredict.api.guard import GuardMiddleware
+    from scalepredict.api.body import BodyDeadline
     from scalepredict.api.state import ServiceState
 
 
@@ -49,8 +49,11 @@ class WorkerRoutes:
         await self._build()(scope, receive, send)
 
 
-def guard(app: Any) -> GuardMiddleware:
-    """The guard around the whole worker app (BentoML's own routes too), over its state."""
+def guard(app: Any) -> BodyDeadline:
+    """The guard around the whole worker app (BentoML's own routes too), over its state, and
+    around it the deadline for a request body (a slow client is answered 408)."""
+    from scalepredict.api.body import BodyDeadline
     from scalepredict.api.guard import GuardMiddleware
 
-    return GuardMiddleware(app, state=worker_state())
+    state = worker_state()
+    return BodyDeadline(GuardMiddleware(app, state=state), state.settings.body_timeout)

@@ -53,13 +53,19 @@ def parse_spec(raw: Any, source: str = "catalogue") -> CatalogueSpec:
         raise CatalogueError(
             "a catalogue is a YAML mapping (keys: dimensions, factors, ...)", source
         )
+    settings = get_settings()
+    # counted before the fields are checked: each costs work, and 10^5 of them took minutes
+    for key, limit in (("factors", settings.max_factors), ("context", settings.max_columns)):
+        n = len(raw.get(key) or ()) if isinstance(raw.get(key), list) else 0
+        if n > limit:
+            raise CatalogueError([(key, f"at most {limit} {key} entries ({n} given)")], source)
     try:
         spec = CatalogueSpec.model_validate(raw)
     except ValidationError as e:
         raise CatalogueError(
             [(_path(err["loc"]), err["msg"]) for err in e.errors()], source
         ) from None
-    problems = check_spec(spec)
+    problems = check_spec(spec, settings.max_levels)
     if problems:
         raise CatalogueError(problems, source)
     return spec
@@ -183,7 +189,11 @@ def _source(spec: CatalogueSpec) -> dict[str, Any]:
 def read_catalogue(path: str | Path) -> Catalogue:
     """A catalogue file; CatalogueError (with every problem) if it cannot be used."""
     path = Path(path)
+    limit = get_settings().max_catalogue_bytes
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise CatalogueError(f"the file has {size} bytes; at most {limit} are read", str(path))
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise CatalogueError(f"cannot read the file ({e.strerror or e})", str(path)) from None

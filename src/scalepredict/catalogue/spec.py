@@ -184,8 +184,9 @@ def _levels(spec: CatalogueSpec, f: FactorSpec) -> ScaleSpec | None:
     return f.scale or spec.scale
 
 
-def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
-    """Every contradiction in a parsed spec: (path in the file, rule broken)."""
+def check_spec(spec: CatalogueSpec, max_levels: int = 101) -> list[tuple[str, str]]:
+    """Every contradiction in a parsed spec: (path in the file, rule broken); a scale of more
+    than `max_levels` levels is one (checked before its levels are listed)."""
     out: list[tuple[str, str]] = []
     dims = [d.name for d in spec.dimensions]
     context = {c.name: c for c in spec.context}
@@ -224,6 +225,9 @@ def check_spec(spec: CatalogueSpec) -> list[tuple[str, str]]:
             continue
         if scale.max <= scale.min:
             out.append((f"{path}.scale", "max must be above min"))
+            continue
+        if scale.max - scale.min + 1 > max_levels:
+            out.append((f"{path}.scale", f"at most {max_levels} levels"))
             continue
         levels = set(range(scale.min, scale.max + 1))
         if set(scale.labels) - levels:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -73,13 +73,30 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Client]:
 
     s = get_settings()
     try:
-        with dask_client(scheduler or s.dask_scheduler, workers or s.dask_workers) as client:
+        security = _security(s.dask_security) if (scheduler or s.dask_scheduler) else None
+        with dask_client(
+            scheduler or s.dask_scheduler, workers or s.dask_workers, security
+        ) as client:
             yield client
     except InvalidBatch as e:
         print_problems(e.problems, 50)
         raise fail(f"{e}; fix them first", EXIT_PROBLEMS) from None
     except (BatchError, DataFileError) as e:
         raise fail(str(e)) from None
+
+
+def _security(path: Path | None) -> Any:
+    """The `distributed.Security` of an existing scheduler: its arguments (tls_ca_file,
+    tls_client_cert, tls_client_key, require_encryption) from a YAML file; None without one."""
+    if path is None:
+        return None
+    import yaml
+    from distributed.security import Security
+
+    try:
+        return Security(**(yaml.safe_load(path.read_text()) or {}))
+    except (OSError, yaml.YAMLError, TypeError) as e:
+        raise fail(f"{path}: not a Dask security file ({type(e).__name__}: {e})") from None
 
 
 def parquet_input(path: Path) -> Path:

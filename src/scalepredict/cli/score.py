@@ -175,5 +175,5 @@ def score(
         out.write_text(json.dumps(records, indent=1, default=str))
     else:
         records = score_frame(predictor, frame, options)
-        write_table(records, out)
+        write_table(records, out, for_people=True)
     err.print(f"scored {len(records)} initiative(s) -> {out}")

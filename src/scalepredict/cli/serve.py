@@ -49,7 +49,8 @@ def server_command(host: str, port: int | None) -> list[str]:
 
     from scalepredict.settings import get_settings
 
-    port = port or get_settings().port
+    settings = get_settings()
+    port = port or settings.port
     bentoml_bin = shutil.which("bentoml") or str(Path(sys.executable).parent / "bentoml")
     return [
         bentoml_bin,
@@ -59,6 +60,9 @@ def server_command(host: str, port: int | None) -> list[str]:
         host,
         "--port",
         str(port),
+        # an idle connection is closed after this; a slow body is the app's (408)
+        "--timeout-keep-alive",
+        str(settings.keep_alive_timeout),
     ]
 
 

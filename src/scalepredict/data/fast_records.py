@@ -252,6 +252,8 @@ def _texts(
                 v.encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate: not text
                 raise _Defer from None
+        if "\x00" in v:  # refused by the full validation
+            raise _Defer
         text = _strip(v)
         if closed and text not in exact:  # "ida" reads as "IDA", as the full validation does
             text = folded.get(fold(text), "")

@@ -32,6 +32,7 @@ from scalepredict.data.validation import (
 )
 
 NUMERIC = ("integer", "score", "number")
+HINTED = 200  # unknown fields given a "did you mean" (as many as an answer lists)
 
 
 def validate_proposals(
@@ -61,6 +62,7 @@ def validate_records_fully(records: list[Any], cat: Catalogue) -> ValidationResu
     allowed = {*known, *cat.ignore}
     extra: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
+    hints = HINTED  # "did you mean" lookups: bounded work, however many fields are sent
     for k, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
             extra.append(_problem(k, None, "", "an object of fields", rec))
@@ -69,7 +71,8 @@ def validate_records_fully(records: list[Any], cat: Catalogue) -> ValidationResu
         rid = rec.get(cat.id_column)
         for key in rec:
             if key not in allowed:
-                near = difflib.get_close_matches(str(key), list(known), n=1)
+                hints -= 1
+                near = difflib.get_close_matches(str(key), list(known), n=1) if hints >= 0 else []
                 hint = f" (did you mean {near[0]}?)" if near else ""
                 extra.append(
                     _problem(k, rid, _safe(str(key)), f"a field of the catalogue{hint}", None)

@@ -7,6 +7,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -55,8 +56,9 @@ def read_table(path: str | Path) -> RawTable:
     if path.stat().st_size == 0:
         raise DataFileError(f"{path}: the file is empty (0 bytes)")
     if is_parquet(path):
+        pf = _parquet_file(path)
         try:
-            frame = pd.read_parquet(path)
+            frame = pf.read().to_pandas()
         except Exception as e:  # pyarrow raises many types for a corrupt file
             raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
         first_row = 1
@@ -90,10 +92,9 @@ def read_parquet_rows(path: str | Path, start: int, stop: int) -> RawTable:
     decoded, in batches, so a part of a file written as one large row group costs no more
     memory than the part itself."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     path = Path(path)
-    pf = pq.ParquetFile(path)
+    pf = _parquet_file(path, part=(start, stop))
     groups, first = [], None
     offset = 0
     for g in range(pf.num_row_groups):
@@ -112,6 +113,52 @@ def read_parquet_rows(path: str | Path, start: int, stop: int) -> RawTable:
             break
     table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
     return _finish(table.to_pandas(), path, first_row=start + 1)
+
+
+def _parquet_file(path: Path, part: tuple[int, int] | None = None) -> Any:
+    """The file opened from its footer and checked before anything is decoded: its columns
+    (how many, and flat types only: no struct, list or map), its row groups, and the decoded
+    size of what will be read (the whole file, or the row groups holding rows [start, stop))
+    as the metadata states it (a small file can expand a thousandfold)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    limits = get_settings()
+    try:
+        pf = pq.ParquetFile(path)
+        meta = pf.metadata
+    except Exception as e:  # pyarrow raises many types for a corrupt file
+        raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
+    if meta.num_columns > limits.max_columns:
+        raise DataFileError(
+            f"{path}: the file has {meta.num_columns} columns; at most {limits.max_columns} "
+            "are read"
+        )
+    nested = [f.name for f in pf.schema_arrow if pa.types.is_nested(f.type)]
+    if nested:
+        raise DataFileError(
+            f"{path}: column {nested[0]!r} is nested (struct, list or map); an assessment "
+            "table has one value per cell"
+        )
+    if meta.num_row_groups > limits.max_row_groups:
+        raise DataFileError(
+            f"{path}: the file has {meta.num_row_groups} row groups; at most "
+            f"{limits.max_row_groups} are read"
+        )
+    size, offset = 0, 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        if part is None or (offset < part[1] and offset + group.num_rows > part[0]):
+            # pages as stored after dictionary decoding, or 8 bytes a cell (a dictionary of one
+            # value stands for millions of cells), whichever is larger
+            size += max(group.total_byte_size, 8 * group.num_rows * group.num_columns)
+        offset += group.num_rows
+    if size > limits.max_parquet_bytes:
+        raise DataFileError(
+            f"{path}: the data read would decode to {size} bytes; at most "
+            f"{limits.max_parquet_bytes} are read at once"
+        )
+    return pf
 
 
 def _check_width(first_line: bytes, label: Path) -> None:
@@ -181,6 +228,23 @@ def read_csv_bytes(data: bytes, name: str = "upload.csv") -> RawTable:
     return _finish(_read_csv(io.BytesIO(data), data[:65536], label), label, first_row=2)
 
 
+def safe_cell(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula (=, +, -, @, tab, CR first): such text
+    is written after a quote, as spreadsheets themselves mark literal text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell made `safe_cell` (numbers stay numbers)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(safe_cell)
+    return out
+
+
 def _for_writing(df: pd.DataFrame) -> pd.DataFrame:
     """Whole-number float columns (money) are written without a trailing '.0'."""
     out = df.copy()
@@ -191,9 +255,12 @@ def _for_writing(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a frame as Parquet or CSV (by suffix); dates as YYYY-MM-DD, unknown as empty."""
+def write_table(df: pd.DataFrame, path: str | Path, for_people: bool = False) -> Path:
+    """Write a frame as Parquet or CSV (by suffix); dates as YYYY-MM-DD, unknown as empty.
+    `for_people`: an answer a person opens in a spreadsheet, so CSV text is `formula_safe`."""
     path = Path(path)
+    if for_people and not is_parquet(path):
+        df = formula_safe(df)
     path.parent.mkdir(parents=True, exist_ok=True)
     if is_parquet(path):
         df.to_parquet(path, index=False)

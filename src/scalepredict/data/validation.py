@@ -90,6 +90,10 @@ def validate_table(
             col, wrong = parse_cells(cells, f)
             wrong = wrong | bad
             rule = type_rule(f)
+            if f.type in ("string", "category"):  # PostgreSQL text cannot hold NUL
+                nul = col.notna() & col.astype("str").str.contains("\x00", regex=False)
+                if nul.any():
+                    problems.append(_problems(raw, nul, name, "text without NUL characters"))
         typed[name] = col
         if wrong.any():
             problems.append(_problems(raw, wrong, name, rule))

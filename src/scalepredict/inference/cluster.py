@@ -64,14 +64,20 @@ class InvalidBatch(ValueError):
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
-    """A client of the scheduler at `scheduler`, else of a new `LocalCluster` with `workers`
-    single-threaded worker processes (default: one per core), closed on exit."""
+def dask_client(
+    scheduler: str | None, workers: int | None, security: Any = None
+) -> Iterator[Client]:
+    """A client of the scheduler at `scheduler` (with `security`, a `distributed.Security`,
+    if given), else of a new `LocalCluster` with `workers` single-threaded worker processes
+    (default: one per core), closed on exit. The LocalCluster speaks TLS with a temporary
+    certificate only this process holds: no other local user can connect to it or run code
+    in its workers."""
     from distributed import Client, LocalCluster
+    from distributed.security import Security
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="10s", security=security)
         except OSError as e:
             raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
         with client:
@@ -84,6 +90,8 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,  # a replaced worker is retried; a failure is reported
+            protocol="tls",
+            security=Security.temporary(),
         ) as cluster,
         Client(cluster) as client,
     ):

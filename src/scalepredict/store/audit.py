@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
+from scalepredict.data.tables import safe_cell
 from scalepredict.store import database
 from scalepredict.store.schema import scored_proposals as records
 
@@ -35,13 +36,6 @@ def as_json(value: Any) -> str:
         return orjson.dumps(value, default=str, option=_ORJSON).decode()
     except (orjson.JSONEncodeError, TypeError):
         return json.dumps(value, default=str)
-
-
-def _safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (=, +, -, @, tab, CR first)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 class AuditLog:
@@ -110,6 +104,6 @@ class AuditLog:
             cols = [c.name for c in records.columns]
             writer.writerow(cols)
             for row in conn.execute(select(records).order_by(records.c.id)):
-                writer.writerow([_safe_cell(row._mapping[c]) for c in cols])
+                writer.writerow([safe_cell(row._mapping[c]) for c in cols])
                 n += 1
         return n

@@ -134,6 +134,8 @@ def parse(
             bad.append(Problem(i, None, ID, "required: may not be empty", raw_id))
         elif "\x00" in iid:
             bad.append(Problem(i, None, ID, "must not contain NUL characters", iid[:200]))
+        elif not _utf8(iid):
+            bad.append(Problem(i, None, ID, "must be text (a lone surrogate is not)", iid[:200]))
         elif len(iid) > 128:
             bad.append(Problem(i, iid[:40], ID, "at most 128 characters", iid[:200]))
         elif iid in seen:
@@ -175,6 +177,14 @@ def parse(
             )
         )
     return parsed, problems
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _echo(value: Any) -> Any:

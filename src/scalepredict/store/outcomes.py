@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.store.audit import SCORING_ENDPOINTS
@@ -34,6 +35,7 @@ from scalepredict.store.schema import outcome_history, outcomes, scored_proposal
 
 STATUSES = ("recorded", "pending", "expired")
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's bound variables limit
+_ATTEMPTS = 3  # a batch retried after a concurrent first write of one of its ids
 
 
 class OutcomesRejected(ValueError):
@@ -80,10 +82,15 @@ def latest_scorings(conn: Connection, ids: list[str]) -> dict[str, Any]:
 
 
 def _existing(conn: Connection, ids: list[str]) -> dict[str, Any]:
+    """The recorded outcomes of `ids`, locked until the transaction ends (PostgreSQL: row
+    locks in id order; SQLite: the transaction already holds the write lock), so two writers
+    of one id take turns and each replaces the value the other wrote."""
     found: dict[str, Any] = {}
-    for chunk in _chunks(ids):
-        rows = conn.execute(select(outcomes).where(outcomes.c.initiative_id.in_(chunk)))
-        found.update({r.initiative_id: r for r in rows})
+    for chunk in _chunks(sorted(set(ids))):
+        query = select(outcomes).where(outcomes.c.initiative_id.in_(chunk))
+        if conn.dialect.name != "sqlite":
+            query = query.order_by(outcomes.c.initiative_id).with_for_update()
+        found.update({r.initiative_id: r for r in conn.execute(query)})
     return found
 
 
@@ -104,84 +111,107 @@ def record(
     is not one or is before the scoring, or a different outcome for a recorded id without
     `replace`."""
     parsed, problems = parse(records, cat)
+    for attempt in range(_ATTEMPTS):
+        try:
+            with eng.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    # take the write lock before reading: two writers must not both read the
+                    # value they replace (busy_timeout bounds the wait)
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return _record(conn, parsed, list(problems), cat, key_name, replace)
+        except IntegrityError:
+            # another writer recorded a first outcome of one of these ids meanwhile (no row
+            # to lock before it existed): again, now against its row (409, or a replace)
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record(
+    conn: Connection,
+    parsed: list[tuple[int, OutcomeRecord]],
+    problems: list[Problem],
+    cat: Catalogue,
+    key_name: str,
+    replace: bool,
+) -> Recorded:
     done = Recorded()
     now = datetime.now(UTC)
-    with eng.begin() as conn:
-        ids = [o.initiative_id for _, o in parsed]
-        scorings = latest_scorings(conn, ids)
-        existing = _existing(conn, ids)
-        writes: list[tuple[OutcomeRecord, Any, Any]] = []
-        for i, o in parsed:
-            scoring = scorings.get(o.initiative_id)
-            if scoring is None:
-                problems.append(
-                    Problem(
-                        i,
-                        o.initiative_id,
-                        ID,
-                        "must be an initiative that was scored (no scoring of it in the audit)",
-                        o.initiative_id,
-                    )
+    ids = [o.initiative_id for _, o in parsed]
+    scorings = latest_scorings(conn, ids)
+    existing = _existing(conn, ids)
+    writes: list[tuple[OutcomeRecord, Any, Any]] = []
+    for i, o in parsed:
+        scoring = scorings.get(o.initiative_id)
+        if scoring is None:
+            problems.append(
+                Problem(
+                    i,
+                    o.initiative_id,
+                    ID,
+                    "must be an initiative that was scored (no scoring of it in the audit)",
+                    o.initiative_id,
                 )
-                continue
-            scored_on = _utc(scoring.scored_at).date()
-            if o.observed_on < scored_on:
-                problems.append(
-                    Problem(
-                        i,
-                        o.initiative_id,
-                        OBSERVED_ON,
-                        f"must be on or after its latest scoring ({scored_on})",
-                        str(o.observed_on),
-                    )
+            )
+            continue
+        scored_on = _utc(scoring.scored_at).date()
+        if o.observed_on < scored_on:
+            problems.append(
+                Problem(
+                    i,
+                    o.initiative_id,
+                    OBSERVED_ON,
+                    f"must be on or after its latest scoring ({scored_on})",
+                    str(o.observed_on),
                 )
-                continue
-            old = existing.get(o.initiative_id)
-            if old is not None and not o.same_as(old) and not replace:
-                problems.append(
-                    Problem(
-                        i,
-                        o.initiative_id,
-                        cat.outcome.name,
-                        f"already recorded as {old.outcome} observed on {as_date(old.observed_on)}"
-                        f"{'' if old.funded is None else f' (funded: {str(old.funded).lower()})'}; "
-                        "replace it explicitly (API: replace: true; CLI: --replace)",
-                        o.outcome,
-                        conflict=True,
-                    )
+            )
+            continue
+        old = existing.get(o.initiative_id)
+        if old is not None and not o.same_as(old) and not replace:
+            problems.append(
+                Problem(
+                    i,
+                    o.initiative_id,
+                    cat.outcome.name,
+                    f"already recorded as {old.outcome} observed on {as_date(old.observed_on)}"
+                    f"{'' if old.funded is None else f' (funded: {str(old.funded).lower()})'}; "
+                    "replace it explicitly (API: replace: true; CLI: --replace)",
+                    o.outcome,
+                    conflict=True,
                 )
-                continue
-            writes.append((o, scoring, old))
-        if problems:
-            raise OutcomesRejected(sorted(problems, key=lambda p: p.index))
-        for o, scoring, old in writes:
-            values = {
-                "outcome": o.outcome,
-                "outcome_code": o.outcome_code,
-                "observed_on": o.observed_on,
-                "funded": o.funded,
-                "scoring_id": scoring.id,
-                "key_name": key_name,
-                "recorded_at": now,
-            }
-            if old is None:
-                conn.execute(insert(outcomes), {ID: o.initiative_id, **values})
-                done.recorded += 1
-            elif o.same_as(old):
-                done.unchanged += 1
-                continue
-            else:
-                kept = {c: getattr(old, c) for c in values}
-                conn.execute(
-                    insert(outcome_history),
-                    {ID: o.initiative_id, **kept, "replaced_at": now, "replaced_by": key_name},
-                )
-                conn.execute(
-                    update(outcomes).where(outcomes.c.initiative_id == o.initiative_id),
-                    values,
-                )
-                done.replaced += 1
-            done.ids.append(o.initiative_id)
+            )
+            continue
+        writes.append((o, scoring, old))
+    if problems:
+        raise OutcomesRejected(sorted(problems, key=lambda p: p.index))
+    for o, scoring, old in writes:
+        values = {
+            "outcome": o.outcome,
+            "outcome_code": o.outcome_code,
+            "observed_on": o.observed_on,
+            "funded": o.funded,
+            "scoring_id": scoring.id,
+            "key_name": key_name,
+            "recorded_at": now,
+        }
+        if old is None:
+            conn.execute(insert(outcomes), {ID: o.initiative_id, **values})
+            done.recorded += 1
+        elif o.same_as(old):
+            done.unchanged += 1
+            continue
+        else:
+            kept = {c: getattr(old, c) for c in values}
+            conn.execute(
+                insert(outcome_history),
+                {ID: o.initiative_id, **kept, "replaced_at": now, "replaced_by": key_name},
+            )
+            conn.execute(
+                update(outcomes).where(outcomes.c.initiative_id == o.initiative_id),
+                values,
+            )
+            done.replaced += 1
+        done.ids.append(o.initiative_id)
     return done
 
 
