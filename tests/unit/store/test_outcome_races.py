@@ -50,8 +50,13 @@ def _outcome(iid: str, value, funded=None) -> dict:
 def test_three_simultaneous_replaces_keep_every_replaced_value(audit, cat):
     for iid in ("R0", "R1", "R2", "R3", "R4"):
         outcomes.record(audit.engine, [_outcome(iid, 0)], cat, "first")
-        # three writers, three different outcomes (funded tells them apart)
-        sent = [_outcome(iid, 1, True), _outcome(iid, 1, False), _outcome(iid, 1)]
+        # three writers, three different outcomes (a left-out `funded` alone would be no
+        # change, so every writer says it)
+        sent = [
+            _outcome(iid, 1, True),
+            _outcome(iid, 1, False),
+            _outcome(iid, 0, True),
+        ]
         results = _at_once(
             3,
             lambda k, sent=sent: outcomes.record(
@@ -73,7 +78,7 @@ def test_three_simultaneous_replaces_keep_every_replaced_value(audit, cat):
 
 def test_a_first_write_that_loses_a_race_is_a_conflict_not_a_database_error(audit, cat):
     for iid in ("R0", "R1", "R2", "R3", "R4"):
-        sent = [_outcome(iid, 1), _outcome(iid, 0), _outcome(iid, 0, True)]
+        sent = [_outcome(iid, 1), _outcome(iid, 0, False), _outcome(iid, 0, True)]
         results = _at_once(
             3, lambda k, sent=sent: outcomes.record(audit.engine, [sent[k]], cat, f"w{k}")
         )
