@@ -54,7 +54,7 @@ def test_settings_command_masks_passwords(runner, monkeypatch):
     assert json.loads(result.output)["database_url"] == masked
     assert set(json.loads(result.output)) == {
         n for n in Settings.model_fields if getattr(get_settings(), n) is not None
-    } | {"catalogue", "model_name", "dask_scheduler", "dask_workers"}
+    } | {"catalogue", "model_name", "dask_scheduler", "dask_workers", "dask_security"}
     table = runner.invoke(app, ["settings"])
     assert table.exit_code == 0 and "tracking_uri" in table.output
 
