@@ -264,7 +264,7 @@ def faulty_records(draw: st.DrawFn, cat: Catalogue) -> list[Any]:
             rec[draw(st.sampled_from(keys))] = draw(ODD)
         elif fault == "drop":
             rec.pop(draw(st.sampled_from(cat.assessment_columns())), None)
-        elif fault == "duplicate":
+        elif fault == "duplicate" and isinstance(records[0], dict):  # [0] may be a non-object
             rec[cat.id_column] = records[0].get(cat.id_column)
         else:
             records[at] = draw(st.sampled_from([7, None, "proposal", [rec]]))
