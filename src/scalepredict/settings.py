@@ -23,9 +23,12 @@ def project_root() -> Path:
 
 
 class Settings(BaseSettings):
-    """ScalePredict's settings; each field names the environment variable that sets it."""
+    """ScalePredict's settings: each field is set by SCALEPREDICT_<FIELD NAME> (the prefix),
+    unless it names another variable (MLflow's and OpenMP's own, a former name)."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SCALEPREDICT_", extra="ignore", populate_by_name=True
+    )
 
     tracking_uri: str = Field(
         default_factory=lambda: f"sqlite:///{project_root() / 'mlruns' / 'mlflow.db'}",
@@ -34,22 +37,18 @@ class Settings(BaseSettings):
     )
     catalogue: Path | None = Field(
         None,
-        validation_alias="SCALEPREDICT_CATALOGUE",
         description="Assessment catalogue file (empty: the built-in smart-city framework).",
     )
     model_name: str | None = Field(
         None,
-        validation_alias="SCALEPREDICT_MODEL_NAME",
         description="Registered model name (empty: the catalogue's model_name, else scalepredict).",
     )
     experiment: str = Field(
         "scalepredict",
-        validation_alias="SCALEPREDICT_EXPERIMENT",
         description="MLflow experiment of training runs.",
     )
     keys_file: Path = Field(
         default_factory=lambda: project_root() / "var" / "api_keys.json",
-        validation_alias="SCALEPREDICT_KEYS_FILE",
         description="Former JSON key file: imported once into the database, then no longer read.",
     )
     database_url: str = Field(
@@ -62,105 +61,86 @@ class Settings(BaseSettings):
         1.0,
         ge=0,
         le=2,
-        validation_alias="SCALEPREDICT_KEY_CACHE_SECONDS",
         description="How long a replica trusts a key lookup (at most 2 s: a key revoked on one "
         "replica is refused by every replica within that); 0 looks every request up.",
     )
     outcome_horizon_months: int = Field(
         24,
         gt=0,
-        validation_alias="SCALEPREDICT_OUTCOME_HORIZON_MONTHS",
         description="Months after scoring by which an outcome is expected; later without one, "
         "a scoring is `expired` (did not succeed) rather than `pending`.",
     )
     model_cache: Path = Field(
         default_factory=lambda: project_root() / "var" / "model_cache",
-        validation_alias="SCALEPREDICT_MODEL_CACHE",
         description="Last-known-good copy of the champion, served when the registry is down.",
     )
     max_body_bytes: int = Field(
         4 * 1024 * 1024,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_BODY_BYTES",
         description="Largest request body the API reads (413 above).",
     )
     max_proposals: int = Field(
         1000,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_PROPOSALS",
         description="Most proposals in one /score request or /portfolio CSV (413 above).",
     )
     max_columns: int = Field(
         1000,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_COLUMNS",
         description="Widest CSV header read (a file or an upload); wider is refused at once.",
     )
     max_inflight_proposals: int = Field(
         2000,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_INFLIGHT_PROPOSALS",
         description="Proposals being scored at once (about 50 s of work on 2 cores); a request "
         "that would go over is refused with 503 + Retry-After before any work starts.",
     )
     request_timeout: int = Field(
         60,
         gt=0,
-        validation_alias="SCALEPREDICT_REQUEST_TIMEOUT",
         description="Seconds a request may take; an answer later than this is not audited.",
     )
     audit_wait_ms: int = Field(
         1500,
         gt=0,
-        validation_alias="SCALEPREDICT_AUDIT_WAIT_MS",
         description="How long a write waits for a locked audit store before answering 503.",
     )
     training_config: Path = Field(
         default_factory=lambda: project_root() / "training" / "default.yaml",
-        validation_alias="SCALEPREDICT_TRAINING_CONFIG",
         description="Training configuration used when `train --config` is not given.",
     )
     monitor_window: Literal["month", "quarter"] = Field(
         "month",
-        validation_alias="SCALEPREDICT_MONITOR_WINDOW",
         description="Time window of the monitor's report: month or quarter.",
     )
     monitor_min_proposals: int = Field(
         100,
         gt=0,
-        validation_alias="SCALEPREDICT_MONITOR_MIN_PROPOSALS",
         description="Fewest proposals in a window for the monitor to test it for drift "
         "(fewer: 'too few proposals', no alarm) or to report its performance.",
     )
     monitor_dir: Path = Field(
         default_factory=lambda: project_root() / "var" / "monitor",
-        validation_alias="SCALEPREDICT_MONITOR_DIR",
         description="Where `scalepredict monitor` writes monitor.html and monitor.json.",
     )
     batch_partition_rows: int = Field(
         20_000,
         gt=0,
-        validation_alias="SCALEPREDICT_BATCH_PARTITION_ROWS",
         description="Rows per part of a file scored with `--engine dask` (one task each).",
     )
     dask_scheduler: str | None = Field(
         None,
-        validation_alias="SCALEPREDICT_DASK_SCHEDULER",
         description="Dask scheduler for `--engine dask` (empty: a LocalCluster on this machine).",
     )
     dask_workers: int | None = Field(
         None,
         gt=0,
-        validation_alias="SCALEPREDICT_DASK_WORKERS",
         description="Worker processes of that LocalCluster (empty: one per CPU core).",
     )
-    port: int = Field(
-        3000, validation_alias="SCALEPREDICT_PORT", description="Port of `scalepredict serve`."
-    )
+    port: int = Field(3000, description="Port of `scalepredict serve`.")
     workers: int = Field(
         1,
         gt=0,
-        validation_alias="SCALEPREDICT_WORKERS",
         description="Worker processes of the scoring API (each loads the champion and follows "
         "the registry's alias on its own).",
     )
@@ -191,107 +171,90 @@ class Settings(BaseSettings):
     champion_poll_seconds: float = Field(
         30.0,
         ge=0,
-        validation_alias="SCALEPREDICT_CHAMPION_POLL_SECONDS",
         description="How often a service checks the registry's champion alias and loads a new "
         "champion (0: only at start and on an admin reload).",
     )
     replicas: str = Field(
         "",
-        validation_alias="SCALEPREDICT_REPLICAS",
         description="Base URLs of the service replicas, comma-separated (`scalepredict status`).",
     )
     key_failures_allowed: int = Field(
         20,
         ge=1,
-        validation_alias="SCALEPREDICT_KEY_FAILURES_ALLOWED",
         description="Failed API key attempts one client address may make per window (in each "
         "worker) before its keys that are not valid are answered 429 without a lookup.",
     )
     key_failure_window_seconds: float = Field(
         60.0,
         gt=0,
-        validation_alias="SCALEPREDICT_KEY_FAILURE_WINDOW_SECONDS",
         description="The window of those failed attempts; Retry-After says when it ends.",
     )
     max_quarantine_share: float = Field(
         0.2,
         ge=0,
         le=1,
-        validation_alias="SCALEPREDICT_MAX_QUARANTINE_SHARE",
         description="Largest share of a labelled file's rows that `train` (with on_bad_rows: "
         "quarantine) and `retrain` may leave out for problems; above it they refuse.",
     )
     signing_key: SecretStr | None = Field(
         None,
-        validation_alias="SCALEPREDICT_SIGNING_KEY",
         description="Key that signs each trained bundle (HMAC-SHA256) and that loading checks; "
         "unset: the key file. Never stored in the registry; masked in `scalepredict settings`.",
     )
     signing_key_file: Path = Field(
         default_factory=lambda: project_root() / "var" / "signing.key",
-        validation_alias="SCALEPREDICT_SIGNING_KEY_FILE",
         description="The signing key when SCALEPREDICT_SIGNING_KEY is unset (created 0600 by "
         "the first training if missing).",
     )
     max_unknown_fields: int = Field(
         20,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_UNKNOWN_FIELDS",
         description="Most fields a JSON proposal may carry that are not the catalogue's; one "
         "with more is refused (422) before its fields are read.",
     )
     max_integer_digits: int = Field(
         30,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_INTEGER_DIGITS",
         description="Longest integer in a JSON body, in digits (400 above, while parsing).",
     )
     max_catalogue_bytes: int = Field(
         1024 * 1024,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_CATALOGUE_BYTES",
         description="Largest catalogue file read (refused before reading).",
     )
     max_levels: int = Field(
         101,
         gt=1,
-        validation_alias="SCALEPREDICT_MAX_LEVELS",
         description="Most levels of one factor's scale in a catalogue.",
     )
     max_factors: int = Field(
         500,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_FACTORS",
         description="Most factors in a catalogue (counted before the file is checked).",
     )
     max_parquet_bytes: int = Field(
         2 * 1024**3,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_PARQUET_BYTES",
         description="Largest decoded size of the Parquet data read at once (a file, or a "
         "part of one), from the file's metadata before anything is decoded.",
     )
     max_row_groups: int = Field(
         100_000,
         gt=0,
-        validation_alias="SCALEPREDICT_MAX_ROW_GROUPS",
         description="Most row groups in a Parquet file (each costs metadata and a read).",
     )
     body_timeout: float = Field(
         20.0,
         gt=0,
-        validation_alias="SCALEPREDICT_BODY_TIMEOUT",
         description="Seconds a client may take to send a request body (408 after).",
     )
     keep_alive_timeout: int = Field(
         5,
         gt=0,
-        validation_alias="SCALEPREDICT_KEEP_ALIVE_TIMEOUT",
         description="Seconds an idle keep-alive connection stays open between requests.",
     )
     dask_security: Path | None = Field(
         None,
-        validation_alias="SCALEPREDICT_DASK_SECURITY",
         description="YAML of `distributed.Security` arguments (tls_ca_file, tls_client_cert, "
         "tls_client_key, require_encryption) for connecting to `dask_scheduler`.",
     )
@@ -333,7 +296,9 @@ class Settings(BaseSettings):
         for name, info in type(self).model_fields.items():
             alias = info.validation_alias
             out[name] = (
-                str(alias.choices[0]) if isinstance(alias, AliasChoices) else str(alias or name)
+                str(alias.choices[0])
+                if isinstance(alias, AliasChoices)
+                else str(alias or f"SCALEPREDICT_{name.upper()}")
             )
         return out
 
