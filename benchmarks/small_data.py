@@ -35,7 +35,7 @@ from scalepredict.data.validation import groups_of, validate_file
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.evaluation import row_log_loss, with_intervals
-from scalepredict.model.features import make_features
+from scalepredict.model.features import make_features, monotone_constraints
 from scalepredict.model.fit import fit, outcome_of
 from scalepredict.model.intervals import interval
 from scalepredict.tracking.gate import against_champion
@@ -51,6 +51,64 @@ def plain_xgboost(train: pd.DataFrame, cat: Catalogue):
     )
     model.fit(make_features(train, cat), outcome_of(train, cat))
     return lambda frame: model.predict_proba(make_features(frame, cat))[:, 1]
+
+
+def _monotone(cat: Catalogue) -> list[int]:
+    return list(monotone_constraints(cat))
+
+
+def ebm(train: pd.DataFrame, cat: Catalogue):
+    """Explainable boosting (interpret-core): additive shape functions, monotone in each factor
+    by its direction, without pairwise terms (interactions cannot be held monotone)."""
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    model = ExplainableBoostingClassifier(
+        interactions=0, monotone_constraints=_monotone(cat), n_jobs=1, random_state=0
+    )
+    model.fit(make_features(train, cat), outcome_of(train, cat))
+    return lambda frame: model.predict_proba(make_features(frame, cat))[:, 1]
+
+
+def catboost(train: pd.DataFrame, cat: Catalogue):
+    """CatBoost with the same monotone constraints (oblivious trees; categories as such)."""
+    from catboost import CatBoostClassifier
+
+    names = [c for c in cat.feature_context if cat.context_field(c).type == "category"]
+
+    def features(frame: pd.DataFrame) -> pd.DataFrame:
+        x = make_features(frame, cat)
+        for name in names:
+            x[name] = x[name].astype(object).fillna("(blank)").astype(str)
+        return x
+
+    model = CatBoostClassifier(
+        iterations=500,
+        learning_rate=0.05,
+        depth=4,
+        monotone_constraints=_monotone(cat),
+        cat_features=names,
+        thread_count=2,
+        random_seed=0,
+        verbose=False,
+    )
+    model.fit(features(train), outcome_of(train, cat))
+    return lambda frame: model.predict_proba(features(frame))[:, 1]
+
+
+def monotone_violations(scorer, frame: pd.DataFrame, cat: Catalogue) -> float:
+    """Share of (row, factor) pairs where one level better on the factor lowers the chance."""
+    base = scorer(frame)
+    drops = []
+    for f in cat.factors:
+        if f.direction == 0:
+            continue
+        up = frame.copy()
+        values = pd.to_numeric(up[f.name], errors="coerce")
+        step = values + f.direction
+        ok = values.notna() & step.between(f.scale_min, f.scale_max)
+        up.loc[ok, f.name] = step[ok]
+        drops.append((scorer(up)[ok.to_numpy()] < base[ok.to_numpy()] - 1e-9).mean())
+    return float(np.mean(drops)) if drops else 0.0
 
 
 def row(name: str, m: dict[str, float]) -> str:
@@ -79,6 +137,8 @@ def compare(train: pd.DataFrame, test: pd.DataFrame, cat: Catalogue, cfg: TrainC
         "logistic regression": logistic_baseline(train, cat),
         "plain XGBoost": plain_xgboost(train, cat),
         "mean score (checklist)": checklist_baseline(train, cat),
+        "EBM (monotone, no pairs)": ebm(train, cat),
+        "CatBoost (monotone)": catboost(train, cat),
     }
     served = with_intervals(y, p, groups, covered)
     card = result.test_metrics
@@ -98,6 +158,9 @@ def compare(train: pd.DataFrame, test: pd.DataFrame, cat: Catalogue, cfg: TrainC
         d = row_log_loss(y, p) - row_log_loss(y, scorer(test))
         low, high = interval(lambda r, d=d: float(d[r].mean()), groups)
         print(f"|   served - {name}, log loss | {d.mean():+.4f} [{low:+.4f}, {high:+.4f}] | | | |")
+        if name.startswith(("EBM", "CatBoost")):
+            share = monotone_violations(scorer, test.head(500), cat)
+            print(f"|   {name}: one level better lowers the chance | {share:.2%} of pairs | | | |")
     if "true_probability" in test:
         truth = test["true_probability"].to_numpy(float)
         print(row("true probability (Bayes)", with_intervals(y, truth, groups)))
