@@ -19,7 +19,8 @@ def _utc(d: date | None) -> datetime | None:
 
 def monitor_summary(state: ServiceState, since: date | None, until: date | None) -> MonitorSummary:
     cat = state.catalogue
-    frame = scorings(state.audit.engine, cat, _utc(since), _utc(until))
+    horizon = state.settings.outcome_horizon_months
+    frame = scorings(state.audit.engine, cat, horizon, _utc(since), _utc(until))
     predictor, served = state.model()
     references: dict[str, Reference | None] = {}
     for version in frame["model_version"].astype(str).unique():

@@ -24,12 +24,13 @@ When = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H
 
 
 def _scorings(cat: Catalogue, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+    from scalepredict.settings import get_settings
     from scalepredict.store.database import engine
     from scalepredict.store.scorings import scorings
 
     utc = [d.replace(tzinfo=UTC) if d and d.tzinfo is None else d for d in (since, until)]
     try:
-        return scorings(engine(), cat, utc[0], utc[1])
+        return scorings(engine(), cat, get_settings().outcome_horizon_months, utc[0], utc[1])
     except Exception as e:  # an unreachable store: one line, exit 2
         raise fail(f"cannot read the scorings: {type(e).__name__}: {e}") from None
 
