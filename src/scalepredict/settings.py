@@ -258,6 +258,10 @@ class Settings(BaseSettings):
         description="YAML of `distributed.Security` arguments (tls_ca_file, tls_client_cert, "
         "tls_client_key, require_encryption) for connecting to `dask_scheduler`.",
     )
+    monitor_experiment: str = Field(
+        "scalepredict-monitor",
+        description="MLflow experiment of monitor runs, apart from the training runs.",
+    )
 
     @property
     def replica_urls(self) -> list[str]:

@@ -4,12 +4,15 @@ store and a real audit store written the way the service writes it."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
+import pandas as pd
 import pytest
 import yaml
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from scalepredict.catalogue import load_catalogue as catalogue
 from scalepredict.cli import app
 from scalepredict.data.synthetic import generate
 from scalepredict.data.synthetic_parameters import scenario_parameters
@@ -39,7 +42,7 @@ def env(tmp_path_factory) -> dict:
     mp.undo()
 
 
-def _audit_shifted(n: int) -> None:
+def _audit_shifted(n: int) -> pd.DataFrame:
     """Score a covariate-shifted batch with the champion and audit it as /score does."""
     from scalepredict.tracking.registry import load_predictor
 
@@ -55,6 +58,7 @@ def _audit_shifted(n: int) -> None:
         "1",
         [(r["initiative_id"], p, r) for p, r in zip(proposals, results, strict=True)],
     )
+    return rows
 
 
 def test_monitor_reports_drift_with_exit_code_json_html_and_mlflow_run(env):
@@ -69,6 +73,47 @@ def test_monitor_reports_drift_with_exit_code_json_html_and_mlflow_run(env):
     assert run.data.tags["verdict"] == report["verdict"]
     names = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "monitor")}
     assert names == {"monitor/monitor.html", "monitor/monitor.json"}
+
+
+def test_the_monitor_run_has_its_own_experiment_its_figures_and_the_version_it_watched(
+    env, tmp_path, monkeypatch
+):
+    """Scored proposals whose outcomes came in: the run carries the verdict, the realized AUC
+    and ECE, the drift reasons, and names (and links) the model version it watched."""
+    from scalepredict.store import outcomes
+
+    monkeypatch.setenv("SCALEPREDICT_DATABASE_URL", f"sqlite:///{tmp_path}/audit.db")
+    rows = _audit_shifted(400)
+    today = datetime.now(UTC).date().isoformat()
+    outcomes.record(
+        AuditLog().engine,
+        [
+            {"initiative_id": i, "scaled_up": int(y), "observed_on": today}
+            for i, y in zip(rows["initiative_id"], rows["scaled_up"], strict=True)
+        ],
+        catalogue(),
+        "test",
+    )
+    res = CliRunner().invoke(app, ["monitor", "--json", "--out", str(tmp_path)])
+    report = json.loads(res.stdout)
+    client = MlflowClient()
+    run = client.get_run(report["mlflow_run_id"])
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == "scalepredict-monitor"  # not among the training runs
+    training = client.get_experiment_by_name("scalepredict")
+    assert not client.search_runs([training.experiment_id], "tags.action = 'monitor'")
+    tags, metrics = run.data.tags, run.data.metrics
+    assert tags["verdict"] == report["verdict"] and tags["model_version"] == "1"
+    assert tags["model_version_link"] == "models:/scalepredict/1"
+    assert report["reasons"][0]["reason"] in tags["reasons"] and "input drift" in tags["reasons"]
+    assert tags["drifted_fields"] != "none"
+    pooled = report["versions"]["1"]["realized"]
+    assert metrics["realized_roc_auc"] == pytest.approx(pooled["roc_auc"])
+    assert metrics["realized_ece"] == pytest.approx(pooled["ece"])
+    assert metrics["verdict_level"] == ["ok", "watch", "act"].index(report["verdict"])
+    # and back: the version names the monitor run that last watched it
+    version = client.get_model_version("scalepredict", "1")
+    assert version.tags["last_monitor"] == f"{report['verdict']} {run.info.run_id}"
 
 
 def test_monitor_refuses_a_backwards_range(env):

@@ -188,12 +188,48 @@ def test_the_mlflow_record_a_data_scientist_reads(store):
     inputs = {
         i.tags[0].value if i.tags else "": i.dataset for i in run.inputs.dataset_inputs
     }  # context -> dataset
-    assert set(inputs) == {"training", "test"}
+    assert set(inputs) == {"training", "evaluation"}
     training = inputs["training"]
     assert training.name == "train" and training.digest
     assert str(store["data"]) in training.source
     assert '"num_rows": 2000' in training.profile
-    assert '"num_rows": 2000' not in inputs["test"].profile
+    assert '"num_rows": 2000' not in inputs["evaluation"].profile
+
+
+def _evaluation_input(run):
+    found = [i.dataset for i in run.inputs.dataset_inputs if i.tags[0].value == "evaluation"]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_every_version_and_the_champion_are_scored_on_one_evaluation_set(store, runner):
+    """The first holdout's test split is kept: a later run trains without its rows or its
+    cities, logs the same dataset (name, digest), and scores itself and the champion on it
+    under the same names; the champion's own run carries the same figures."""
+    client = _client()
+    assert client.get_registered_model("scalepredict").tags["evaluation_set_version"] == "1"
+    champion = client.get_model_version_by_alias("scalepredict", "champion")
+    config = store["root"] / "again.yaml"
+    config.write_text(yaml.safe_dump({**SMALL, "families": ["checklist"]}))
+    res = runner.invoke(app, ["train", "--data", str(store["data"]), "--config", str(config)])
+    assert res.exit_code == 0, res.output
+    assert "kept out of training: scalepredict evaluation set v1" in res.output
+    latest = max(client.search_model_versions("name='scalepredict'"), key=lambda v: int(v.version))
+    new = client.get_run(latest.run_id)
+    old = client.get_run(champion.run_id)
+    kept_new, kept_old = _evaluation_input(new), _evaluation_input(old)
+    assert kept_new.name == kept_old.name == "scalepredict evaluation set v1"
+    assert kept_new.digest == kept_old.digest
+    m, c = new.data.metrics, old.data.metrics
+    rows = int(m["eval_n"])
+    assert rows == c["eval_n"] == m["test_n"] == m["gate_difference_rows"]
+    assert {"eval_roc_auc", "eval_log_loss", "eval_ece"} <= set(m) and {"eval_roc_auc"} <= set(c)
+    for key in ("roc_auc", "log_loss", "ece"):  # the champion, scored again, the same
+        assert m[f"champion_eval_{key}"] == pytest.approx(c[f"eval_{key}"])
+    assert new.data.tags["evaluation_set"] == old.data.tags["evaluation_set"]
+    assert new.data.tags["gate_metric"] == "log_loss"
+    training = next(i.dataset for i in new.inputs.dataset_inputs if i.tags[0].value == "training")
+    assert f'"num_rows": {2000 - rows}' in training.profile  # its cities' rows are all it holds
 
 
 def test_a_run_not_promoted_fails_the_scheduler_and_shows_the_champion_beside_it(store):

@@ -15,6 +15,7 @@ from scalepredict.api.common import SIGNED_IN, identity
 from scalepredict.api.errors import TooManyProposals, documented, error, outcomes_refused
 from scalepredict.api.schemas import OutcomesResponse
 from scalepredict.api.state import ReloadRefused, ServiceState, log
+from scalepredict.monitoring.report_types import MonitorSummary
 from scalepredict.store import outcomes
 
 IsoDate = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-01-31"])]
@@ -87,7 +88,7 @@ def admin_routes(
             data = Path(tmp.name).read_bytes()
         return Response(data, media_type="text/csv")
 
-    @app.get("/admin/monitor", responses=documented(*SIGNED_IN, 422))
+    @app.get("/admin/monitor", response_model=MonitorSummary, responses=documented(*SIGNED_IN, 422))
     def monitor(since: IsoDate = None, until: IsoDate = None) -> Any:
         """The monitor's summary (admin only): verdict (ok / watch / act), reasons, and per
         window the drift and the estimated and realized AUC; `since`/`until`: YYYY-MM-DD."""

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from scalepredict.api.errors import error
-from scalepredict.api.metrics import ROUTES, Metrics, route_of
+from scalepredict.api.metrics import Metrics, route_of
+from scalepredict.api.routes import BODY_TYPES, OPEN_PATHS, ROLE_PATHS, ROUTES
 from scalepredict.api.state import ServiceState
 from scalepredict.api.throttle import FailedKeys
 from scalepredict.settings import get_settings
@@ -26,19 +27,6 @@ from scalepredict.store.keys import KeyFileError, KeyStore, KeysUnavailable
 
 log = logging.getLogger("scalepredict.api")
 
-# Which role may call what; anything not listed (and not open) is admin-only.
-OPEN_PATHS = {"/livez", "/healthz", "/docs.json", "/schema.json", "/docs", "/"}
-SCORER_PATHS = {"/score", "/whatif", "/plan", "/portfolio", "/catalogue", "/model"}
-RECORDER_PATHS = {"/outcomes"}
-ROLE_PATHS = {"scorer": SCORER_PATHS, "recorder": RECORDER_PATHS}  # admin: every path
-# POST bodies and the media types each accepts (anything else: 415)
-BODY_TYPES = {
-    "/score": "json",
-    "/whatif": "json",
-    "/plan": "json",
-    "/portfolio": "csv",
-    "/outcomes": "json",
-}
 MEDIA = {"json": "application/json", "csv": "text/csv"}
 
 

@@ -15,29 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-# Every route the service answers and its methods (anything else: 404 / 405 from the guard).
-GET = frozenset({"GET", "HEAD"})
-POST = frozenset({"POST"})
-ROUTES: dict[str, frozenset[str]] = {
-    "/": GET,
-    "/score": POST,
-    "/whatif": POST,
-    "/plan": POST,
-    "/portfolio": POST,
-    "/outcomes": POST,
-    "/catalogue": GET,
-    "/model": GET,
-    "/admin/reload": POST,
-    "/admin/audit": GET,
-    "/admin/monitor": GET,
-    "/livez": GET,
-    "/readyz": GET,
-    "/healthz": GET,
-    "/docs": GET,
-    "/docs.json": GET,
-    "/metrics": GET,
-    "/static": GET,
-}
+from scalepredict.api.routes import ROUTES
+
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 

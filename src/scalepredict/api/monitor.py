@@ -4,11 +4,11 @@ same computation as `scalepredict monitor`, without writing reports or an MLflow
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 from scalepredict.api.state import ServiceState
 from scalepredict.monitoring.monitor import MonitorRules, Reference, monitor
 from scalepredict.monitoring.report import summary
+from scalepredict.monitoring.report_types import MonitorSummary
 from scalepredict.store.scorings import scorings
 from scalepredict.tracking.registry import load_bundle, model_name
 
@@ -17,9 +17,10 @@ def _utc(d: date | None) -> datetime | None:
     return None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-def monitor_summary(state: ServiceState, since: date | None, until: date | None) -> dict[str, Any]:
+def monitor_summary(state: ServiceState, since: date | None, until: date | None) -> MonitorSummary:
     cat = state.catalogue
-    frame = scorings(state.audit.engine, cat, _utc(since), _utc(until))
+    horizon = state.settings.outcome_horizon_months
+    frame = scorings(state.audit.engine, cat, horizon, _utc(since), _utc(until))
     predictor, served = state.model()
     references: dict[str, Reference | None] = {}
     for version in frame["model_version"].astype(str).unique():

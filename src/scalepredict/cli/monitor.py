@@ -5,10 +5,9 @@ a verdict), and the matured outcomes that `retrain` (cli/retrain.py) adds to the
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,27 +18,29 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scalepredict.catalogue import Catalogue
+    from scalepredict.monitoring.monitor import Reference
 
 When = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])]
 
 
 def _scorings(cat: Catalogue, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+    from scalepredict.settings import get_settings
     from scalepredict.store.database import engine
     from scalepredict.store.scorings import scorings
 
     utc = [d.replace(tzinfo=UTC) if d and d.tzinfo is None else d for d in (since, until)]
     try:
-        return scorings(engine(), cat, utc[0], utc[1])
+        return scorings(engine(), cat, get_settings().outcome_horizon_months, utc[0], utc[1])
     except Exception as e:  # an unreachable store: one line, exit 2
         raise fail(f"cannot read the scorings: {type(e).__name__}: {e}") from None
 
 
-def _references(versions: list[str], cat: Catalogue) -> dict[str, Any]:
+def _references(versions: list[str], cat: Catalogue) -> dict[str, Reference | None]:
     """Each scored version's reference (None when its bundle cannot be loaded)."""
     from scalepredict.monitoring.monitor import Reference
     from scalepredict.tracking.registry import load_bundle, model_name
 
-    out: dict[str, Any] = {}
+    out: dict[str, Reference | None] = {}
     for v in versions:
         try:
             out[v] = Reference.of(load_bundle(f"models:/{model_name(cat)}/{v}"))
@@ -68,7 +69,8 @@ def monitor(
     Exit 0: ok. Exit 3: watch. Exit 4: act (the reasons say why). Exit 2: could not run."""
     from scalepredict.monitoring.monitor import MonitorRules
     from scalepredict.monitoring.monitor import monitor as run_monitor
-    from scalepredict.monitoring.report import EXIT_CODES, write_report
+    from scalepredict.monitoring.report import EXIT_CODES, headline, write_report
+    from scalepredict.monitoring.report_types import Range
     from scalepredict.settings import get_settings
 
     settings = get_settings()
@@ -82,32 +84,28 @@ def monitor(
     versions = sorted(frame["model_version"].astype(str).unique())
     rules = MonitorRules(window=window, min_window=settings.monitor_min_proposals)  # type: ignore[arg-type]
     report = run_monitor(frame, cat, _references(versions, cat), rules)
-    report["range"] = {
-        "since": str(since) if since else None,
-        "until": str(until) if until else None,
-    }
+    report.range = Range(since=str(since) if since else None, until=str(until) if until else None)
     paths = write_report(report, out or settings.monitor_dir)
     if mlflow_run:
         from scalepredict.tracking.monitor_run import log_monitor_run
+        from scalepredict.tracking.registry import model_name
 
-        headline = {
-            "proposals": float(report["proposals"]),
-            "windows": float(len(report["windows"])),
-        }
+        watched, metrics, tags = headline(report)
+        model = None if watched is None else (model_name(cat), watched)
         try:
-            report["mlflow_run_id"] = log_monitor_run(
-                paths, report["verdict"], headline, {"catalogue": cat.name}
+            report.mlflow_run_id = log_monitor_run(
+                paths, metrics, tags, settings.monitor_experiment, model
             )
         except Exception as e:  # the report is written; a tracking outage must not hide it
             err.print(f"MLflow run not logged ({type(e).__name__}: {e})")
     if as_json:
-        console.print_json(json.dumps(report, default=str))
+        console.print_json(report.model_dump_json())
     else:
-        console.print(f"verdict: [bold]{report['verdict']}[/] ({report['proposals']} proposals)")
-        for r in report["reasons"]:
-            console.print(f"  {r['level']}: {r['reason']}", highlight=False)
+        console.print(f"verdict: [bold]{report.verdict}[/] ({report.proposals} proposals)")
+        for r in report.reasons:
+            console.print(f"  {r.level}: {r.reason}", highlight=False)
         err.print(f"report: {paths[1]} and {paths[0]}")
-    raise typer.Exit(EXIT_CODES[report["verdict"]])
+    raise typer.Exit(EXIT_CODES[report.verdict])
 
 
 def matured_rows(

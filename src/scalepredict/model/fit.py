@@ -30,6 +30,7 @@ from scalepredict.model.split import (
     InsufficientDataError,
     Split,
     group_label,
+    split_around,
     split_by_city,
 )
 from scalepredict.model.trees import TreeModel
@@ -95,14 +96,20 @@ def fit(
     cfg: TrainConfig,
     progress: Callable[[str, int, int], None] | None = None,
     cat: Catalogue | None = None,
+    test: pd.DataFrame | None = None,
 ) -> FitResult:
     """Train, choose, calibrate and evaluate a bundle on a validated labelled frame of
-    catalogue `cat` (default: the configured catalogue)."""
+    catalogue `cat` (default: the configured catalogue). `test`: a fixed test set (the
+    evaluation set, kept out of `frame`), for a holdout whatever `frame`'s size."""
     cat = cat or load_catalogue()
     t0 = time.perf_counter()
     check_size(frame, cfg, cat)
-    if uses_holdout(frame, cfg, cat):
-        split = split_by_city(frame, cfg.split, cfg.seed, cat)
+    if test is not None or uses_holdout(frame, cfg, cat):
+        split = (
+            split_by_city(frame, cfg.split, cfg.seed, cat)
+            if test is None
+            else split_around(frame, test, cfg.split, cfg.seed, cat)
+        )
         tuned = tune(split.dev, cfg, cat, progress)
         evaluation, models = holdout(split.dev, split.calibration, split.test, tuned, cfg, cat)
         chosen = models[evaluation.chosen]

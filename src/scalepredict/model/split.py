@@ -104,3 +104,26 @@ def _split_by_time(frame: pd.DataFrame, fractions: SplitConfig, cat: Catalogue) 
         calibration=part(order[n - n_test - n_cal : n - n_test]),
         test=part(order[n - n_test :]),
     )
+
+
+def split_around(
+    frame: pd.DataFrame, test: pd.DataFrame, fractions: SplitConfig, seed: int, cat: Catalogue
+) -> Split:
+    """A fixed test set (the evaluation set, its groups already out of `frame`): `frame`'s
+    groups dealt into development and calibration in the proportion `split_by_city` uses."""
+    n_test = max(1, round(fractions.test * SPLIT_FOLDS))
+    n_cal = max(1, round(fractions.calibration * SPLIT_FOLDS))
+    k = SPLIT_FOLDS - n_test
+    if groups_of(frame, cat).nunique() < k:
+        raise InsufficientDataError(
+            f"beside the evaluation set, training needs initiatives from at least {k} "
+            f"{group_label(cat)}; the data has {groups_of(frame, cat).nunique()}"
+        )
+    fold = np.empty(len(frame), int)
+    for i, (_, idx) in enumerate(city_folds(frame, k, seed, cat)):
+        fold[idx] = i
+    return Split(
+        dev=frame[fold >= n_cal].reset_index(drop=True),
+        calibration=frame[fold < n_cal].reset_index(drop=True),
+        test=test.reset_index(drop=True),
+    )

@@ -25,6 +25,7 @@ from scipy.stats import chi2_contingency, false_discovery_control
 from scipy.stats import t as student_t
 
 from scalepredict.model.profile import cdf_placement, clustered_variance
+from scalepredict.monitoring.report_types import CategoryTest, DriftTest, PlacementTest, WindowDrift
 
 MIN_KNOWN = 20  # fewer known values of a field in a window: not tested
 
@@ -36,7 +37,9 @@ class DriftRules:
     min_distance: float = 0.05  # total variation distance of a category field
 
 
-def _ordinal_test(entry: dict[str, Any], x: pd.Series, groups: np.ndarray | None) -> dict | None:
+def _ordinal_test(
+    entry: dict[str, Any], x: pd.Series, groups: np.ndarray | None
+) -> dict[str, Any] | None:
     known = x.notna().to_numpy()
     if known.sum() < MIN_KNOWN or entry.get("n", 0) < MIN_KNOWN:
         return None
@@ -62,7 +65,7 @@ def _ordinal_test(entry: dict[str, Any], x: pd.Series, groups: np.ndarray | None
     }
 
 
-def _category_test(entry: dict[str, Any], x: pd.Series) -> dict | None:
+def _category_test(entry: dict[str, Any], x: pd.Series) -> dict[str, Any] | None:
     values = x.dropna().astype(str)
     if len(values) < MIN_KNOWN:
         return None
@@ -93,9 +96,9 @@ def window_drift(
     groups: np.ndarray | None,
     profile: dict[str, Any],
     rules: DriftRules,
-) -> dict[str, Any]:
+) -> WindowDrift:
     """Every field's test, BH-adjusted p-values and the flagged fields of one window."""
-    tests = []
+    tests: list[dict[str, Any]] = []
     if groups is not None:
         groups = pd.factorize(np.asarray(groups))[0]  # once per window, not per field
     for name, entry in profile["fields"].items():
@@ -116,4 +119,7 @@ def window_drift(
         if t["flagged"]:
             flagged.append(t["field"])
     tests.sort(key=lambda t: (not t["flagged"], t["p"]))
-    return {"status": "drift" if flagged else "ok", "flagged": flagged, "tests": tests}
+    typed: list[DriftTest] = [
+        CategoryTest(**t) if t["test"] == "chi-squared" else PlacementTest(**t) for t in tests
+    ]
+    return WindowDrift(status="drift" if flagged else "ok", flagged=flagged, tests=typed)

@@ -22,6 +22,7 @@ from scipy.stats import rankdata
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.model.metrics import subgroup_masks
+from scalepredict.monitoring.report_types import FairnessTest, FieldFairness, GroupFigures
 
 PERMUTATIONS = 200
 
@@ -92,13 +93,13 @@ def _holm(p: list[float]) -> list[float]:
     return out.tolist()
 
 
-def _auc(y: Any, p: Any) -> float:
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
-def _calibration(y: Any, p: Any) -> float:
+def _calibration(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(p) - np.mean(y))
 
 
@@ -110,14 +111,14 @@ def fairness(
     cat: Catalogue,
     rules: FairnessRules,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> dict[str, FieldFairness]:
     """Per subgroup field: each group's figures (MetricFrame) and the tested gaps. `y` is NaN
     where the outcome is pending; `effort` NaN where a proposal had no plan."""
-    out: dict[str, Any] = {}
+    out: dict[str, FieldFairness] = {}
     tests: list[dict[str, Any]] = []
     labelled = ~np.isnan(y)
     for field, names in groupings(frame, cat).items():
-        groups: dict[str, Any] = {}
+        groups: dict[str, dict[str, float | int | None]] = {}
         lab = names.to_numpy(object)
         in_group = pd.notna(lab)
         sizes = pd.Series(lab[in_group]).value_counts()
@@ -144,17 +145,18 @@ def fairness(
                 groups.setdefault(str(g), {}).update({k: _round(v) for k, v in row.items()})
         for g, n in sizes.items():
             groups.setdefault(str(g), {})["proposals"] = int(n)
-        out[field] = {"groups": groups}
+        out[field] = FieldFairness(
+            groups={g: GroupFigures.model_validate(v) for g, v in groups.items()}
+        )
         tests += _gaps(field, lab, y, p, effort, rules, seed)
     adjusted = _holm([t["p"] for t in tests]) if tests else []
     for t, q in zip(tests, adjusted, strict=True):
-        t["p_adjusted"] = round(q, 4)
-        t["flagged"] = bool(q < rules.alpha and t["gap"] >= t.pop("min_gap"))
-        out[t["field"]].setdefault("tests", []).append(t)
+        flagged = bool(q < rules.alpha and t["gap"] >= t.pop("min_gap"))
+        out[t["field"]].tests.append(FairnessTest(**t, p_adjusted=round(q, 4), flagged=flagged))
     return out
 
 
-def _round(v: Any) -> float | None:
+def _round(v: float) -> float | None:
     return round(float(v), 4) if v is not None and np.isfinite(v) else None
 
 

@@ -24,11 +24,17 @@ from scalepredict.model.profile import profile_values
 from scalepredict.monitoring.drift import DriftRules, window_drift
 from scalepredict.monitoring.fairness import FairnessRules, fairness
 from scalepredict.monitoring.performance import estimated, realized
-
-Verdict = Literal["ok", "watch", "act"]
-LEVELS: tuple[Verdict, ...] = ("ok", "watch", "act")
-TOO_FEW = "too few proposals"
-NO_PROFILE = "no reference profile"
+from scalepredict.monitoring.report_types import (
+    NO_PROFILE,
+    TOO_FEW,
+    MonitorReport,
+    Realized,
+    Reason,
+    RulesUsed,
+    VersionSummary,
+    Window,
+    WindowDrift,
+)
 
 
 @dataclass(frozen=True)
@@ -77,35 +83,28 @@ def periods(scored_at: pd.Series, window: str) -> pd.Series:
     return when.dt.to_period("M" if window == "month" else "Q").astype(str)
 
 
-def _worse(a: Verdict, b: Verdict) -> Verdict:
-    return a if LEVELS.index(a) >= LEVELS.index(b) else b
-
-
 def _auc_drop(
     kind: str, auc: float, upper: float, test_auc: float | None, rules: MonitorRules
-) -> list[tuple[Verdict, str]]:
+) -> list[Reason]:
     """A drop from the test AUC counts when even the upper end of the window's 90% interval
     is that far below: a window of a few hundred proposals moves its AUC by chance."""
     if not test_auc:
         return []
     drop = test_auc - upper
-    level: Verdict = (
-        "act" if drop >= rules.auc_drop_act else "watch" if drop >= rules.auc_drop_watch else "ok"
-    )
-    if level == "ok":
+    if drop < rules.auc_drop_watch:
         return []
     return [
-        (
-            level,
-            f"{kind} AUC {auc:.3f} (90% interval up to {upper:.3f}) is below the test AUC "
-            f"{test_auc:.3f}",
+        Reason(
+            level="act" if drop >= rules.auc_drop_act else "watch",
+            reason=f"{kind} AUC {auc:.3f} (90% interval up to {upper:.3f}) is below the test "
+            f"AUC {test_auc:.3f}",
         )
     ]
 
 
 def _realized(
     y: np.ndarray, p: np.ndarray, ref: Reference | None, rules: MonitorRules, seed: int
-) -> tuple[dict[str, Any] | None, list[tuple[Verdict, str]]]:
+) -> tuple[Realized | None, list[Reason]]:
     """Realized figures of the rows with an outcome, beside the estimate on the same rows;
     None when too few outcomes (or only one class) are known."""
     labelled = ~np.isnan(y)
@@ -115,82 +114,106 @@ def _realized(
     yl, pl = y[labelled].astype(int), p[labelled]
     real = realized(yl, pl, conformal)
     same = estimated(pl, conformal, seed)  # does the estimate still hold on these rows?
-    real["estimated_on_these"] = same
-    reasons: list[tuple[Verdict, str]] = []
-    band = same.get("roc_auc")
+    real.estimated_on_these = same
+    reasons: list[Reason] = []
     test_auc = (ref.metrics.get("roc_auc") if ref else None) or None
-    if real["roc_auc"] is not None and band:
-        upper = real["roc_auc"] + band["high"] - band["estimate"]
-        reasons += _auc_drop("realized", real["roc_auc"], upper, test_auc, rules)
-    real["diverged"] = []
-    for metric in ("roc_auc", "log_loss"):
-        band, value = same.get(metric), real.get(metric)
+    if real.roc_auc is not None and same.roc_auc:
+        upper = real.roc_auc + same.roc_auc.high - same.roc_auc.estimate
+        reasons += _auc_drop("realized", real.roc_auc, upper, test_auc, rules)
+    for metric, band, value in (
+        ("roc_auc", same.roc_auc, real.roc_auc),
+        ("log_loss", same.log_loss, real.log_loss),
+    ):
         if band is None or value is None:
             continue
         # worse than the estimate only: better outcomes than expected need no action
-        outside = value < band["wide_low"] if metric == "roc_auc" else value > band["wide_high"]
-        if outside and abs(value - band["estimate"]) >= rules.min_divergence:
-            real["diverged"].append(metric)
-    if real["diverged"]:
-        what = " and ".join(real["diverged"])
+        outside = value < band.wide_low if metric == "roc_auc" else value > band.wide_high
+        if outside and abs(value - band.estimate) >= rules.min_divergence:
+            real.diverged.append(metric)
+    if real.diverged:
+        what = " and ".join(real.diverged)
         # watch, not act: a large window also shows a model's own small miscalibration this
         # way; whether performance fell is the realized AUC's to say (above)
         reasons.append(
-            (
-                "watch",
-                f"realized {what} worse than the estimate's 99% interval: the probabilities "
-                "no longer match the outcomes (concept drift or miscalibration); trust the "
-                "realized figures",
+            Reason(
+                level="watch",
+                reason=f"realized {what} worse than the estimate's 99% interval: the "
+                "probabilities no longer match the outcomes (concept drift or "
+                "miscalibration); trust the realized figures",
             )
         )
-    target = real.get("coverage_target")
-    if target is not None and real["coverage"] < target - rules.coverage_shortfall:
-        reasons.append(("act", f"90% sets covered {real['coverage']:.1%} of outcomes"))
+    target, coverage = real.coverage_target, real.coverage
+    if target is not None and coverage is not None and coverage < target - rules.coverage_shortfall:
+        reasons.append(Reason(level="act", reason=f"90% sets covered {coverage:.1%} of outcomes"))
     return real, reasons
 
 
 def _window(
+    period: str,
+    version: str,
     rows: pd.DataFrame,
     y: np.ndarray,
     ref: Reference | None,
     cat: Catalogue,
     rules: MonitorRules,
     seed: int,
-) -> dict[str, Any]:
+) -> Window:
     n = len(rows)
     p = rows["probability"].to_numpy(float)
-    labelled = ~np.isnan(y)
-    out: dict[str, Any] = {
-        "proposals": n,
-        "labelled": int(labelled.sum()),
-        "pending": int((~labelled).sum()),
-    }
-    reasons: list[tuple[Verdict, str]] = []
+    labelled = int((~np.isnan(y)).sum())
+    reasons: list[Reason] = []
     if ref is None or ref.profile is None:
-        out["drift"] = {"status": NO_PROFILE, "flagged": [], "tests": []}
+        drift = WindowDrift(status=NO_PROFILE)
     elif n < rules.min_window:
-        out["drift"] = {"status": TOO_FEW, "flagged": [], "tests": []}
+        drift = WindowDrift(status=TOO_FEW)
     else:
         groups = rows[cat.group].astype(str).to_numpy() if cat.group in rows else None
-        out["drift"] = window_drift(profile_values(rows, cat), groups, ref.profile, rules.drift)
-        if out["drift"]["flagged"]:
-            reasons.append(("watch", f"input drift in {', '.join(out['drift']['flagged'][:6])}"))
+        drift = window_drift(profile_values(rows, cat), groups, ref.profile, rules.drift)
+        if drift.flagged:
+            fields = ", ".join(drift.flagged[:6])
+            reasons.append(Reason(level="watch", reason=f"input drift in {fields}"))
     test_auc = (ref.metrics.get("roc_auc") if ref else None) or None
+    est = None
     if n >= rules.min_window:
-        out["estimated"] = estimated(p, ref.conformal if ref else None, seed)
-        est = out["estimated"].get("roc_auc")
-        if est:
-            reasons += _auc_drop("estimated", est["estimate"], est["high"], test_auc, rules)
+        est = estimated(p, ref.conformal if ref else None, seed)
+        if est.roc_auc:
+            band = est.roc_auc
+            reasons += _auc_drop("estimated", band.estimate, band.high, test_auc, rules)
     real, found = _realized(y, p, ref, rules, seed)
-    if real is not None:
-        out["realized"] = real
-        reasons += found
-    verdict: Verdict = "ok"
-    for level, _ in reasons:
-        verdict = _worse(verdict, level)
-    out["verdict"] = verdict
-    out["reasons"] = [{"level": lv, "reason": r} for lv, r in reasons]
-    return out
+    return Window(
+        period=period,
+        model_version=version,
+        proposals=n,
+        labelled=labelled,
+        pending=n - labelled,
+        drift=drift,
+        estimated=est,
+        realized=real,
+        reasons=reasons + found,
+    )
+
+
+def _prefixed(where: str, reasons: list[Reason]) -> list[Reason]:
+    return [Reason(level=r.level, reason=f"{where}: {r.reason}") for r in reasons]
+
+
+def _version_reasons(version: str, ref: Reference | None) -> list[Reason]:
+    """What the monitor cannot check for a version without a usable reference."""
+    if ref is None:
+        return [
+            Reason(
+                level="watch",
+                reason=f"v{version}: its bundle cannot be loaded; drift not checked",
+            )
+        ]
+    if ref.profile is None:
+        return [
+            Reason(
+                level="ok",
+                reason=f"v{version}: {NO_PROFILE} (trained before profiles); drift not checked",
+            )
+        ]
+    return []
 
 
 def monitor(
@@ -199,98 +222,64 @@ def monitor(
     references: dict[str, Reference | None],
     rules: MonitorRules | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
-    """The whole report as JSON-ready data; `references` by model version (None: the version's
-    bundle could not be loaded)."""
+) -> MonitorReport:
+    """The whole report; `references` by model version (None: the version's bundle could not
+    be loaded)."""
     rules = rules or MonitorRules()
     y_all = outcomes(scorings, cat)
-    report: dict[str, Any] = {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "catalogue": cat.name,
-        "window": rules.window,
-        "rules": {
-            "min_window": rules.min_window,
-            "fdr": rules.drift.fdr,
-            "min_group": rules.fairness.min_group,
-        },
-        "proposals": len(scorings),
-        "windows": [],
-        "fairness": {},
-        "versions": {},
-    }
-    reasons: list[dict[str, str]] = []
+    report = MonitorReport(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        catalogue=cat.name,
+        window=rules.window,
+        rules=RulesUsed(
+            min_window=rules.min_window, fdr=rules.drift.fdr, min_group=rules.fairness.min_group
+        ),
+        proposals=len(scorings),
+    )
     if scorings.empty:
-        report.update(
-            verdict="ok", reasons=[{"level": "ok", "reason": "no scored proposals in the range"}]
-        )
+        report.reasons = [Reason(level="ok", reason="no scored proposals in the range")]
         return report
     frame = scorings.reset_index(drop=True)
     frame["_period"] = periods(frame["scored_at"], rules.window)
     versions = frame["model_version"].astype(str)
+    reasons: list[Reason] = []
     for version in sorted(versions.unique(), key=_version_key):
         ref = references.get(version)
-        report["versions"][version] = {
-            "profile": bool(ref and ref.profile),
-            "test_metrics": {
+        summary = VersionSummary(
+            profile=bool(ref and ref.profile),
+            test_metrics={
                 k: ref.metrics[k]
                 for k in ("roc_auc", "log_loss", "ece")
                 if ref and k in ref.metrics
             },
-        }
-        if ref is None or ref.profile is None:
-            reasons.append(
-                {
-                    "level": "watch" if ref is None else "ok",
-                    "reason": f"v{version}: "
-                    + (
-                        "its bundle cannot be loaded; drift not checked"
-                        if ref is None
-                        else f"{NO_PROFILE} (trained before profiles); drift not checked"
-                    ),
-                }
-            )
+        )
+        report.versions[version] = summary
+        reasons += _version_reasons(version, ref)
         mine = (versions == version).to_numpy()
         for period in sorted(frame.loc[mine, "_period"].unique()):
             m = mine & (frame["_period"] == period).to_numpy()
-            w = _window(frame.loc[m], y_all[m], ref, cat, rules, seed)
-            report["windows"].append({"period": period, "model_version": version, **w})
-            reasons += [
-                {"level": r["level"], "reason": f"{period} v{version}: {r['reason']}"}
-                for r in w["reasons"]
-            ]
-        pooled, found = _realized(
-            y_all[mine], frame.loc[mine, "probability"].to_numpy(float), ref, rules, seed
-        )
-        if pooled is not None:  # every outcome of the version: small divergences show here
-            report["versions"][version]["realized"] = pooled
-            reasons += [{"level": lv, "reason": f"v{version}, all windows: {r}"} for lv, r in found]
+            w = _window(period, version, frame.loc[m], y_all[m], ref, cat, rules, seed)
+            report.windows.append(w)
+            reasons += _prefixed(f"{period} v{version}", w.reasons)
+        p_mine = frame.loc[mine, "probability"].to_numpy(float)
+        summary.realized, found = _realized(y_all[mine], p_mine, ref, rules, seed)
+        # every outcome of the version: small divergences show here
+        reasons += _prefixed(f"v{version}, all windows", found)
         effort = frame.loc[mine, "plan_effort"].to_numpy(float) if "plan_effort" in frame else None
-        fair = fairness(
-            frame.loc[mine],
-            y_all[mine],
-            frame.loc[mine, "probability"].to_numpy(float),
-            effort,
-            cat,
-            rules.fairness,
-            seed,
-        )
-        report["fairness"][version] = fair
-        for fld, res in fair.items():
-            for t in res.get("tests", []):
-                if t["flagged"]:
-                    reasons.append(
-                        {
-                            "level": "watch",
-                            "reason": f"v{version}: {t['metric']} differs across {fld} groups "
-                            f"by {t['gap']:.3f} (p={t['p_adjusted']:.3f})",
-                        }
-                    )
-    verdict: Verdict = "ok"
-    for r in reasons:
-        verdict = _worse(verdict, r["level"])  # type: ignore[arg-type]
-    report["verdict"] = verdict
-    report["reasons"] = reasons or [
-        {"level": "ok", "reason": "no drift, performance as tested, no unfair gap"}
+        fair = fairness(frame.loc[mine], y_all[mine], p_mine, effort, cat, rules.fairness, seed)
+        report.fairness[version] = fair
+        reasons += [
+            Reason(
+                level="watch",
+                reason=f"v{version}: {t.metric} differs across {fld} groups by {t.gap:.3f} "
+                f"(p={t.p_adjusted:.3f})",
+            )
+            for fld, res in fair.items()
+            for t in res.tests
+            if t.flagged
+        ]
+    report.reasons = reasons or [
+        Reason(level="ok", reason="no drift, performance as tested, no unfair gap")
     ]
     return report
 

@@ -11,13 +11,12 @@ interval once outcomes arrive, and the monitor says so."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.stats import rankdata
 
 from scalepredict.model.calibration import Conformal
 from scalepredict.model.metrics import probability_metrics
+from scalepredict.monitoring.report_types import Band, CalibrationBin, Estimated, Realized
 
 SIMULATIONS = 400
 LEVEL = 0.90  # the interval shown
@@ -35,7 +34,7 @@ def _covered(p: np.ndarray, conformal: Conformal | None) -> tuple[np.ndarray, np
 
 def estimated(
     p: np.ndarray, conformal: Conformal | None, seed: int = 0, sims: int = SIMULATIONS
-) -> dict[str, Any]:
+) -> Estimated:
     """Expected AUC, log loss and set coverage with their simulated intervals."""
     p = np.clip(np.asarray(p, float), EPS, 1 - EPS)
     n = len(p)
@@ -53,50 +52,52 @@ def estimated(
         ll.extend(-(np.where(y, log1, log0)).mean(axis=1))
         if sets is not None:
             cov.extend(np.where(y, sets[1], sets[0]).mean(axis=1))
-    out: dict[str, Any] = {"n": n, "simulations": sims, "level": LEVEL}
+    bands: dict[str, Band] = {}
     for name, draws in (("roc_auc", auc), ("log_loss", ll), ("coverage", cov)):
         if len(draws):
             d = np.asarray(draws)
             tail = (1 - LEVEL) / 2, (1 - DIVERGE_LEVEL) / 2
-            out[name] = {
-                "estimate": round(float(d.mean()), 4),
-                "low": round(float(np.quantile(d, tail[0])), 4),
-                "high": round(float(np.quantile(d, 1 - tail[0])), 4),
-                "wide_low": round(float(np.quantile(d, tail[1])), 4),
-                "wide_high": round(float(np.quantile(d, 1 - tail[1])), 4),
-            }
-    return out
+            bands[name] = Band(
+                estimate=round(float(d.mean()), 4),
+                low=round(float(np.quantile(d, tail[0])), 4),
+                high=round(float(np.quantile(d, 1 - tail[0])), 4),
+                wide_low=round(float(np.quantile(d, tail[1])), 4),
+                wide_high=round(float(np.quantile(d, 1 - tail[1])), 4),
+            )
+    return Estimated(n=n, simulations=sims, level=LEVEL, **bands)
 
 
-def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = CURVE_BINS) -> list[dict]:
+def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = CURVE_BINS) -> list[CalibrationBin]:
     """Mean prediction and observed rate per equal-width bin (bins without rows left out)."""
     idx = np.minimum((p * bins).astype(int), bins - 1)
     return [
-        {
-            "bin": b,
-            "predicted": round(float(p[idx == b].mean()), 4),
-            "observed": round(float(y[idx == b].mean()), 4),
-            "n": int((idx == b).sum()),
-        }
+        CalibrationBin(
+            bin=b,
+            predicted=round(float(p[idx == b].mean()), 4),
+            observed=round(float(y[idx == b].mean()), 4),
+            n=int((idx == b).sum()),
+        )
         for b in range(bins)
         if (idx == b).any()
     ]
 
 
-def realized(y: np.ndarray, p: np.ndarray, conformal: Conformal | None) -> dict[str, Any]:
+def realized(y: np.ndarray, p: np.ndarray, conformal: Conformal | None) -> Realized:
     """AUC, log loss, ECE, Brier, the calibration curve and the 90% sets' coverage."""
     y, p = np.asarray(y, int), np.asarray(p, float)
     m = probability_metrics(y, p)
-    out: dict[str, Any] = {
-        k: (round(float(v), 4) if np.isfinite(v) else None)
-        for k, v in m.items()
-        if k in ("roc_auc", "log_loss", "ece", "brier")
+    figures = {
+        k: (round(float(m[k]), 4) if k in m and np.isfinite(m[k]) else None)
+        for k in ("roc_auc", "log_loss", "ece", "brier")
     }
-    out["n"] = len(y)
-    out["positive_rate"] = round(float(y.mean()), 4)
-    out["calibration_curve"] = calibration_curve(y, p)
+    out = Realized(
+        **figures,
+        n=len(y),
+        positive_rate=round(float(y.mean()), 4),
+        calibration_curve=calibration_curve(y, p),
+    )
     sets = _covered(p, conformal)
-    if sets is not None:
-        out["coverage"] = round(float(np.where(y == 1, sets[1], sets[0]).mean()), 4)
-        out["coverage_target"] = round(1 - conformal.alpha, 4) if conformal else None
+    if sets is not None and conformal is not None:
+        out.coverage = round(float(np.where(y == 1, sets[1], sets[0]).mean()), 4)
+        out.coverage_target = round(1 - conformal.alpha, 4)
     return out

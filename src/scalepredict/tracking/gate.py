@@ -36,6 +36,11 @@ class GateDecision:
     case: str = ""  # first_model | better | non_inferior | worse | cannot_tell | too_few_rows
     difference: dict[str, float] = field(default_factory=dict)  # mean, low, high, rows
 
+    @property
+    def metric(self) -> str:
+        """The metric that decided: the paired log loss, or none (no comparison made)."""
+        return "log_loss" if self.case not in ("first_model", "too_few_rows") else "none"
+
 
 def first_model(family: str) -> GateDecision:
     return GateDecision(

@@ -5,7 +5,6 @@ Also the deliberate override (`promote`) and model evaluation on any labelled da
 from __future__ import annotations
 
 import tempfile
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
-from mlflow.data.pandas_dataset import from_pandas
 
 import scalepredict
 from scalepredict.catalogue import Catalogue, load_catalogue
@@ -28,17 +26,21 @@ from scalepredict.inference.noise import NOISE_META, noise_points
 from scalepredict.inference.plan_honesty import HONESTY_META, plan_honesty
 from scalepredict.inference.plots import shap_summary_per_stage
 from scalepredict.model import signing
+from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.fit import FitResult, fit, truth_of
 from scalepredict.model.metrics import breakdown
 from scalepredict.model.reports import calibration_plot, model_report, roc_plot
 from scalepredict.model.split import group_label
 from scalepredict.settings import get_settings
-from scalepredict.tracking import registry
+from scalepredict.tracking import evaluation_set, registry
+from scalepredict.tracking.evaluation_set import log_dataset
 from scalepredict.tracking.gate import TRAINING_ROWS, GateDecision, against_champion, first_model
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT, input_example, signature
 
 Progress = Callable[[str, int, int], None]
+# the champion's version, metrics, the gate's decision, the champion's bundle and run
+Compared = tuple[str | None, dict[str, float] | None, GateDecision, ModelBundle | None, str | None]
 
 
 class TrainingDataError(ValueError):
@@ -110,16 +112,6 @@ def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> P
     return out_dir
 
 
-def _log_dataset(frame: pd.DataFrame, name: str, source: str, context: str, cat: Catalogue) -> None:
-    """A data set as an MLflow input of the active run: name, digest, source and rows."""
-    # MLflow warns that a local path matches two equivalent source types, and that integer
-    # columns cannot hold missing values (a hint for model signatures, not for data sets).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        dataset = from_pandas(frame, source=source, name=name, targets=cat.outcome.name)
-        mlflow.log_input(dataset, context=context)
-
-
 def _compare_with_champion(
     client: MlflowClient,
     name: str,
@@ -127,22 +119,23 @@ def _compare_with_champion(
     learned_from: pd.DataFrame,
     cfg: TrainConfig,
     progress: Progress | None,
-) -> tuple[str | None, dict[str, float] | None, GateDecision]:
+) -> Compared:
     """(the champion's version, its metrics on the rows it never learned from, the gate's
-    decision). A champion we cannot score must not block a new model."""
+    decision, its bundle and its training run). A champion we cannot score must not block a
+    new model."""
     ev = fitted.evaluation
     assert ev is not None
     current = registry.version_by_alias(client, registry.CHAMPION, name)
     if current is None:
-        return None, None, first_model(ev.chosen)
+        return None, None, first_model(ev.chosen), None, None
     try:
         champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
         metrics, decision = against_champion(ev, champion, learned_from, cfg)
     except Exception as e:
         if progress:
             progress(f"champion v{current.version} unusable ({e}); the new model serves", 0, 0)
-        return str(current.version), None, first_model(ev.chosen)
-    return str(current.version), metrics, decision
+        return str(current.version), None, first_model(ev.chosen), None, None
+    return str(current.version), metrics, decision, champion, current.run_id
 
 
 def train_and_register(
@@ -168,6 +161,19 @@ def train_and_register(
         if progress:
             progress(line, 0, 0)
     source = str(Path(data_path).resolve())
+    kept, latest = (None, 0) if cfg.split.by == "time" else evaluation_set.load(client, name, cat)
+    train_rows, fixed = frame, None
+    if kept is not None:  # no version learns from the evaluation set or its cities
+        train_rows = evaluation_set.keep_out(frame, kept, cat)
+        line = (
+            f"{len(frame) - len(train_rows)} rows kept out of training: {kept.label(name)} "
+            f"({len(kept.frame)} rows) and its {group_label(cat)}"
+        )
+        data_info["evaluation_set"] = line
+        if progress:
+            progress(line, 0, 0)
+        enough = len(train_rows) + len(kept.frame) >= cfg.evaluation.holdout_from_rows
+        fixed = kept.frame if enough else None
 
     with (
         mlflow.start_run(
@@ -175,29 +181,35 @@ def train_and_register(
         ) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        _log_dataset(frame, Path(data_path).stem, source, "training", cat)
-        fitted = fit(frame, cfg, progress, cat)
+        log_dataset(train_rows, Path(data_path).stem, source, "training", cat)
+        fitted = fit(train_rows, cfg, progress, cat, test=fixed)
         ev = fitted.evaluation
         assert ev is not None
         test = ev.frame
-        if ev.method == "holdout":
-            _log_dataset(test, f"{Path(data_path).stem} (test split)", source, "test", cat)
+        new_set = kept is None and ev.method == "holdout" and cfg.split.by != "time"
+        if new_set:  # the first holdout: its test split is kept for every later version
+            kept = evaluation_set.create(test, latest + 1, cat)
+        if kept is not None:
+            evaluation_set.log_input(kept, name, cat)
+        elif ev.method == "holdout":
+            log_dataset(test, f"{Path(data_path).stem} (test split)", source, "test", cat)
         learned_from = (
             pd.concat([fitted.split.dev, fitted.split.calibration])
             if ev.method == "holdout"
-            else frame
+            else train_rows
         )
         if progress:
             progress("the null reference: refits on shuffled outcomes", 0, 0)
         assert fitted.tuned is not None
-        fitted.bundle.meta[NOISE_META] = noise_points(fitted.bundle, frame, fitted.tuned, cfg)
+        fitted.bundle.meta[NOISE_META] = noise_points(fitted.bundle, train_rows, fitted.tuned, cfg)
         if progress:
             progress("what a plan can promise: cross-fitted plans on two halves", 0, 0)
-        fitted.bundle.meta[HONESTY_META] = plan_honesty(fitted.bundle, frame, fitted.tuned, cfg)
+        honesty = plan_honesty(fitted.bundle, train_rows, fitted.tuned, cfg)
+        fitted.bundle.meta[HONESTY_META] = honesty
         if progress:
             progress("comparing with the champion on rows it never learned from", 0, 0)
-        champion_version, champion_metrics, decision = _compare_with_champion(
-            client, name, fitted, learned_from, cfg, progress
+        champion_version, champion_metrics, decision, champion, champion_run = (
+            _compare_with_champion(client, name, fitted, learned_from, cfg, progress)
         )
         if progress:
             progress("logging plots, the report and the model to MLflow", 0, 0)
@@ -230,6 +242,13 @@ def train_and_register(
         if decision.difference:
             metrics.update({f"gate_difference_{k}": v for k, v in decision.difference.items()})
         metrics["train_seconds"] = fitted.seconds
+        if kept is not None:  # every version and the champion on the same rows, same names
+            metrics.update(evaluation_set.scores(fitted.bundle, kept))
+            mlflow.set_tag(evaluation_set.RUN_LABEL_TAG, kept.label(name))
+            if champion is not None and champion_run:
+                on_set = evaluation_set.scores(champion, kept)
+                metrics.update({f"champion_{k}": v for k, v in on_set.items()})
+                evaluation_set.backfill(client, champion_run, on_set, kept.label(name))
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
 
         curves = {
@@ -273,6 +292,8 @@ def train_and_register(
         alias = registry.CHAMPION if decision.promote else registry.CHALLENGER
         client.set_registered_model_alias(name, alias, version)
         client.set_model_version_tag(name, version, "gate", " | ".join(decision.reasons))
+        if new_set and kept is not None:
+            evaluation_set.register(client, name, kept, run.info.run_id)
         client.set_model_version_tag(name, version, "data_sha256", data_info["sha256"])
         # For people only: loading trusts the HMAC in the bundle, never this copy.
         client.set_model_version_tag(name, version, "bundle_sha256", bundle_sha256)
@@ -284,6 +305,7 @@ def train_and_register(
                 "promoted": str(decision.promote).lower(),
                 "compared_with_champion": f"v{champion_version}" if champion_metrics else "none",
                 "gate_case": decision.case,
+                "gate_metric": decision.metric,
                 "family": fitted.bundle.kind,
                 "gate": " | ".join(decision.reasons),
                 "bundle_sha256": bundle_sha256,

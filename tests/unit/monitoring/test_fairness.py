@@ -26,21 +26,21 @@ def test_groups_come_from_the_catalogue_subgroups(cat):
 def test_a_real_calibration_gap_is_flagged_and_chance_is_not(cat):
     frame, y, p = _inputs(2)
     fair = fairness(frame, y, p, None, cat, FairnessRules())
-    assert not any(t["flagged"] for f in fair.values() for t in f.get("tests", []))
+    assert not any(t.flagged for f in fair.values() for t in f.tests)
     low = (frame["city_resources"] < 3).to_numpy()
     biased = np.where(low, np.clip(p + 0.15, 0, 1), p)  # over-promises to poor cities
     fair = fairness(frame, y, biased, None, cat, FairnessRules())
-    flagged = [t for t in fair["city_resources"]["tests"] if t["flagged"]]
-    assert [t["metric"] for t in flagged] == ["calibration"]
-    assert fair["city_resources"]["groups"]["resources_low"]["calibration"] > 0.1
+    flagged = [t for t in fair["city_resources"].tests if t.flagged]
+    assert [t.metric for t in flagged] == ["calibration"]
+    assert fair["city_resources"].groups["resources_low"].calibration > 0.1
 
 
 def test_small_groups_are_reported_but_not_tested(cat):
     frame, y, p = _inputs(3)
     effort = np.random.default_rng(0).uniform(0, 5, len(frame))
     fair = fairness(frame, y, p, effort, cat, FairnessRules(min_group=10_000))
-    assert "tests" not in fair["city_population"]
-    assert fair["city_population"]["groups"]["population_medium"]["mean_plan_effort"] > 0
+    assert fair["city_population"].tests == []
+    assert fair["city_population"].groups["population_medium"].mean_plan_effort > 0
 
 
 def test_the_gap_test_agrees_with_the_group_table_when_scores_tie(cat):
@@ -50,6 +50,6 @@ def test_the_gap_test_agrees_with_the_group_table_when_scores_tie(cat):
     tied = np.round(p * 5) / 5  # a handful of levels, as an isotonic step function gives
     fair = fairness(frame, y, tied, None, cat, FairnessRules(min_group=100))
     for field in ("city_population", "city_resources"):
-        test = next(t for t in fair[field]["tests"] if t["metric"] == "roc_auc")
-        for group, auc in test["groups"].items():
-            assert auc == fair[field]["groups"][group]["roc_auc"], (field, group)
+        test = next(t for t in fair[field].tests if t.metric == "roc_auc")
+        for group, auc in test.groups.items():
+            assert auc == fair[field].groups[group].roc_auc, (field, group)
