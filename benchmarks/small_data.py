@@ -90,6 +90,7 @@ def catboost(train: pd.DataFrame, cat: Catalogue):
         thread_count=2,
         random_seed=0,
         verbose=False,
+        allow_writing_files=False,  # no catboost_info/ in the checkout
     )
     model.fit(features(train), outcome_of(train, cat))
     return lambda frame: model.predict_proba(features(frame))[:, 1]
