@@ -248,6 +248,9 @@ def test_a_version_registered_without_the_signing_key_is_refused_and_runs_no_cod
     work = Path(tempfile.mkdtemp(prefix="scalepredict-hostile-"))
     work.chmod(0o777)  # any user the code might run as could write the marker
     marker = work / "marker"
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(stack.tracking_uri)
+    mlflow.set_registry_uri(stack.tracking_uri)
     bundle = Path(
         mlflow.artifacts.download_artifacts(
             f"models:/scalepredict/{genuine.version}/artifacts/bundle", dst_path=str(work)
@@ -256,7 +259,6 @@ def test_a_version_registered_without_the_signing_key_is_refused_and_runs_no_cod
     sign(bundle, b"an attacker's key")  # valid registry credentials, not the signing key
     code = work / "hostile_model.py"
     code.write_text(HOSTILE.format(marker=str(marker)))
-    mlflow.set_tracking_uri(stack.tracking_uri)
     try:
         with mlflow.start_run(experiment_id=client.get_run(genuine.run_id).info.experiment_id):
             info = mlflow.pyfunc.log_model(
@@ -278,6 +280,8 @@ def test_a_version_registered_without_the_signing_key_is_refused_and_runs_no_cod
         assert not marker.exists()
     finally:
         client.set_registered_model_alias("scalepredict", "champion", genuine.version)
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
         shutil.rmtree(work, ignore_errors=True)
 
 
