@@ -208,7 +208,7 @@ class Stack:
             },
         )
         env = self.settings()
-        stack_auth.prepare_registry(self.tracking_uri, admin, *_registry_names(env))
+        stack_auth.prepare_registry(self.tracking_uri, admin, *stack_auth.registry_names(env))
         train = [str(BIN / "scalepredict"), "train", "--if-missing"]
         if self.data is not None:
             train += ["--data", str(self.data)]
@@ -309,24 +309,6 @@ class Stack:
             self.stop_replica(name)
         self.postgres.stop()
         self.env_file.unlink(missing_ok=True)
-
-
-def _registry_names(env: dict[str, str]) -> tuple[str, str]:
-    """The experiment and the registered model the stack's settings name."""
-    code = (
-        "from scalepredict.settings import get_settings; "
-        "from scalepredict.tracking.registry import model_name; "
-        "print(get_settings().experiment); print(model_name())"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project_root(),
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return out[-2], out[-1]
 
 
 def _wait_http(url: str, timeout: float, log: Path) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException, RestException
 from mlflow.server.auth.client import AuthServiceClient
 
+from scalepredict.settings import project_root
 from scalepredict.store.local_postgres import write_secret
 
 ADMIN, TRAINER, READER = "admin", "trainer", "replica"
@@ -97,3 +100,21 @@ def _unless_done() -> Iterator[None]:
     except MlflowException as e:
         if e.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
+
+
+def registry_names(env: dict[str, str]) -> tuple[str, str]:
+    """The experiment and the registered model the stack's settings name."""
+    code = (
+        "from scalepredict.settings import get_settings; "
+        "from scalepredict.tracking.registry import model_name; "
+        "print(get_settings().experiment); print(model_name())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project_root(),
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return out[-2], out[-1]

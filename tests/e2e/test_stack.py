@@ -64,6 +64,7 @@ def stack(tmp_path_factory):
         s.down()
         s.postgres.kill()
         shutil.rmtree(s.postgres.data_dir.parent, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
