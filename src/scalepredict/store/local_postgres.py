@@ -2,16 +2,20 @@
 system-wide): for `make stack` and the tests that need a real PostgreSQL.
 
 PostgreSQL refuses to run as root; as root the cluster belongs to the package's `postgres`
-user and its commands run as that user."""
+user and its commands run as that user. Every login needs a password (SCRAM-SHA-256; no
+`trust` line in pg_hba.conf): the superuser's is made at `initdb` and kept in a file of mode
+600 beside the data directory, read only by whoever manages the cluster."""
 
 from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
@@ -41,16 +45,47 @@ class PostgresError(RuntimeError):
     """A PostgreSQL command failed; the message carries its error output."""
 
 
+def write_secret(path: Path, value: str) -> None:
+    """Write `value` to a new file of mode 600 (never readable by others, not even briefly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits, URL-safe: needs no quoting in a URL
+
+
 class LocalPostgres:
     """One cluster: `data_dir` holds its files, its log and its socket; it listens on
-    127.0.0.1:`port` and trusts local connections (it is reachable from this machine only)."""
+    127.0.0.1:`port` and asks every login for its password (SCRAM-SHA-256)."""
 
-    def __init__(self, data_dir: Path, port: int, server_options: str = "") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        server_options: str = "",
+        password_file: Path | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.server_options = server_options  # e.g. `-c fsync=off` for a throwaway cluster
         self.bin = bindir()
         self._as_postgres = os.geteuid() == 0
+        # the superuser's password: beside the data directory, not in it (initdb wants it empty)
+        self.password_file = password_file or self.data_dir.with_name(
+            f"{self.data_dir.name}.superuser-password"
+        )
+
+    @property
+    def password(self) -> str | None:
+        """The superuser's password; None for a cluster made before passwords (trust)."""
+        try:
+            return self.password_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bin / args[0]), *args[1:]]
@@ -61,8 +96,17 @@ class LocalPostgres:
             raise PostgresError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}")
         return done
 
-    def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
-        return f"{driver}://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+    def url(
+        self,
+        database: str = "postgres",
+        driver: str = "postgresql+psycopg",
+        role: str = SUPERUSER,
+        password: str | None = None,
+    ) -> str:
+        """A URL for `role` (the superuser by default, with its password)."""
+        secret = password if role != SUPERUSER or password else self.password
+        auth = f"{quote(role, safe='')}:{quote(secret, safe='')}" if secret else quote(role)
+        return f"{driver}://{auth}@127.0.0.1:{self.port}/{database}"
 
     @property
     def initialized(self) -> bool:
@@ -78,7 +122,27 @@ class LocalPostgres:
             parent.chmod(parent.stat().st_mode | 0o011)
             shutil.chown(self.data_dir, "postgres", "postgres")
         self.data_dir.chmod(0o700)
-        self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8")
+        password = new_password()
+        write_secret(self.password_file, password)
+        # initdb reads the password from a file its user can read; it is removed right after.
+        pwfile = self.data_dir.with_name(f".{self.data_dir.name}.initdb-{secrets.token_hex(4)}")
+        write_secret(pwfile, password + "\n")
+        try:
+            if self._as_postgres:
+                shutil.chown(pwfile, "postgres", "postgres")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
 
     def start(self, timeout: float = 30) -> None:
         self.init()
@@ -125,8 +189,19 @@ class LocalPostgres:
             return False
         return True
 
-    def create_database(self, name: str) -> str:
-        """Create `name` if missing; returns its URL."""
+    def execute(self, *statements: str, database: str = "postgres") -> None:
+        """Run statements as the superuser, each in its own transaction."""
+        engine = create_engine(self.url(database), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+
+    def create_database(self, name: str, owner: str | None = None) -> str:
+        """Create `name` if missing; returns its (superuser) URL. With an `owner`, the database
+        is that role's and no other role (but superusers) may connect to it."""
         engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
@@ -137,7 +212,21 @@ class LocalPostgres:
                     conn.execute(text(f'CREATE DATABASE "{name}"'))
         finally:
             engine.dispose()
+        if owner is not None:
+            self.execute(
+                f'ALTER DATABASE "{name}" OWNER TO "{owner}"',
+                f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC',
+            )
         return self.url(name)
+
+    def set_role(self, role: str, password: str) -> None:
+        """Create or update a login role (never a superuser) with this password."""
+        literal = "'" + password.replace("'", "''") + "'"
+        self.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+            f"'{role}') THEN CREATE ROLE \"{role}\"; END IF; END $$",
+            f'ALTER ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {literal}',
+        )
 
     def wait_accepting(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

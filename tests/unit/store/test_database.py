@@ -22,7 +22,7 @@ def test_first_use_creates_every_table_at_the_newest_revision(database_url):
     eng = database.engine(database_url)
     tables = set(inspect(eng).get_table_names())
     assert {"scored_proposals", "api_keys", "outcomes", "outcome_history"} <= tables
-    assert database.head_revision(eng) == "0002"
+    assert database.head_revision(eng) == "0003"
 
 
 def test_an_audit_file_made_before_migrations_is_adopted_with_its_rows(tmp_path):
@@ -41,7 +41,7 @@ def test_an_audit_file_made_before_migrations_is_adopted_with_its_rows(tmp_path)
         )
     audit = AuditLog(f"sqlite:///{path}")
     assert audit.count() == 1
-    assert database.head_revision(audit.engine) == "0002"
+    assert database.head_revision(audit.engine) == "0003"
     audit.record("r2", "score", "funder", "3", [("SC-2", {}, {"probability": 0.5})])
     assert audit.count() == 2
 
