@@ -136,9 +136,10 @@ def additive_margin(gains: dict[int, np.ndarray], m0: float, xs: StepVars) -> Af
 
 @dataclass
 class TreeEncoder:
-    """Encodes one booster's log-odds at one reading of a proposal (`x0`: its feature row with
-    the blanks as this way reads them, no step taken), sharing the dimension binaries across
-    readings (`_z`, keyed by the steps' sum at the threshold)."""
+    """Encodes one booster's log-odds at one reading of a proposal (`margin`'s `x0`: its
+    feature row with the blanks as that way reads them, no step taken). Readings share the
+    dimension binaries (keyed by the steps' sum at the threshold) and every tree whose pruned
+    form is the same (a tree that never reads a blank's inputs)."""
 
     milp: Milp
     xs: StepVars
@@ -146,8 +147,25 @@ class TreeEncoder:
     cat: Catalogue
     start: np.ndarray  # factor scores as assessed (NaN: blank)
     step: np.ndarray
-    _z: dict[tuple[int, float], Affine] = field(default_factory=dict)
-    _sums: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cat, nf = self.cat, len(self.step)
+        self.nd = len(derived_names(cat))  # the dimensions' means, then the weakest
+        self.first = len(cat.feature_context) + self.nd  # the first factor column
+        self.means_at = self.first - self.nd
+        dim_of = [
+            cat.dimension_names.index(f.dimension) if f.direction else -1 for f in cat.factors
+        ]
+        self.members = {d: [j for j in self.xs.cols if dim_of[j] == d] for d in range(self.nd - 1)}
+        self.variable = np.zeros(self.first + nf, bool)
+        self.variable[[self.first + j for j in self.xs.cols]] = True
+        for d, members in self.members.items():
+            self.variable[self.means_at + d] = bool(members)
+        self.variable[self.first - 1] = bool(self.xs.cols)
+        self._z: dict[tuple[int, float], int] = {}
+        self._sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._means: dict[tuple[int, bytes], np.ndarray] = {}
+        self._trees: dict[tuple, Affine] = {}
 
     def margin(self, booster: int, x0: np.ndarray) -> Affine:
         f = self.forest
@@ -171,18 +189,21 @@ class TreeEncoder:
             if f.left[node] < 0:
                 leaves.append((node, path))
                 continue
-            decided = self._decided(node, x32)
-            if decided is not None:
-                stack.append((int(f.right[node] if decided else f.left[node]), path))
-                continue
-            right = self._right(node, x0)
-            if not right[1]:  # the steps cannot change it
-                stack.append((int(f.right[node] if right[0] >= 0.5 else f.left[node]), path))
+            right = self._right(node, x0) if self.variable[f.feature[node]] else None
+            if right is None or not right[1]:  # no step changes this split
+                go = self._fixed(node, x32) if right is None else right[0] >= 0.5
+                stack.append((int(f.right[node] if go else f.left[node]), path))
                 continue
             stack.append((int(f.left[node]), [*path, (node, right, False)]))
             stack.append((int(f.right[node]), [*path, (node, right, True)]))
         if len(leaves) == 1:
             return float(f.value[leaves[0][0]]), {}
+        key = tuple(
+            (leaf, tuple((n, w, r[0], tuple(sorted(r[1].items()))) for n, r, w in path))
+            for leaf, path in leaves
+        )
+        if key in self._trees:
+            return self._trees[key]
         ys = [milp.var(0, 1) for _ in leaves]
         milp.row((0.0, dict.fromkeys(ys, 1.0)), 1, 1)
         sides: dict[tuple[int, bool], tuple[Affine, list[int]]] = {}
@@ -192,62 +213,40 @@ class TreeEncoder:
         for (_, went), ((const, terms), ys_side) in sides.items():
             # sum of the side's leaves <= the chance of that side (right: P, left: 1 - P)
             sign = -1.0 if went else 1.0
-            row = {y: 1.0 for y in ys_side}
+            row = dict.fromkeys(ys_side, 1.0)
             for c, v in terms.items():
                 row[c] = row.get(c, 0.0) + sign * v
             milp.row((sign * const, row), -INF, 0.0 if went else 1.0)
-        return 0.0, {y: float(f.value[leaf]) for y, (leaf, _) in zip(ys, leaves, strict=True)}
+        out = 0.0, {y: float(f.value[leaf]) for y, (leaf, _) in zip(ys, leaves, strict=True)}
+        self._trees[key] = out
+        return out
 
-    def _decided(self, node: int, x32: np.ndarray) -> bool | None:
-        """Right (True) / left (False) where no step changes the split's input; else None."""
+    def _fixed(self, node: int, x32: np.ndarray) -> bool:
+        """Whether a split that no step changes goes right, as XGBoost decides it."""
         f = self.forest
-        col = int(f.feature[node])
-        if self._variable(col):
-            return None
-        v = x32[col]
+        v = x32[f.feature[node]]
         if np.isnan(v):
             return not f.default_left[node]
         if f.cat_end[node] > f.cat_begin[node]:
             return bool(v >= 0 and int(v) in f.cats[f.cat_begin[node] : f.cat_end[node]])
         return not bool(v < f.value[node])
 
-    def _variable(self, col: int) -> bool:
-        nf, nd = len(self.step), len(derived_names(self.cat))
-        first = self.forest_width - nf
-        if col >= first:
-            return col - first in self.xs.cols
-        if col >= first - nd:
-            k = col - (first - nd)
-            return k == nd - 1 or any(self._dim_of(j) == k for j in self.xs.cols)
-        return False
-
-    @property
-    def forest_width(self) -> int:
-        return len(self.cat.feature_context) + len(derived_names(self.cat)) + len(self.step)
-
-    def _dim_of(self, j: int) -> int:
-        f = self.cat.factors[j]
-        return self.cat.dimension_names.index(f.dimension) if f.direction != 0 else -1
-
     def _right(self, node: int, x0: np.ndarray) -> Affine:
         """The split's going right as an affine form in the variables."""
         f = self.forest
         col, thr = int(f.feature[node]), f.value[node]
-        nf, nd = len(self.step), len(derived_names(self.cat))
-        first = self.forest_width - nf
-        if col >= first:  # a factor: its level after k steps against the threshold
-            j = col - first
+        if col >= self.first:  # a factor: its level after k steps against the threshold
+            j = col - self.first
             ks = np.arange(len(self.xs.cols[j]) + 1)
             levels = (self.start[j] + self.step[j] * ks).astype(np.float32)
             return self.xs.indicator(j, ~(levels < thr))
-        k = col - (first - nd)
-        if k < nd - 1:
-            return self._dimension_right(k, thr, x0)
+        d = col - self.means_at
+        if d < self.nd - 1:
+            return self._dimension_right(d, thr, x0)
         # the weakest mean: right when every dimension's mean is (fmin skips unknown ones)
-        means = x0[first - nd : first - 1]
         parts = []
-        for d in range(nd - 1):
-            if np.isnan(means[d]):
+        for d in range(self.nd - 1):
+            if np.isnan(x0[self.means_at + d]):
                 continue
             part = self._dimension_right(d, thr, x0)
             if not part[1]:
@@ -258,46 +257,54 @@ class TreeEncoder:
         if len(parts) <= 1:
             return parts[0] if parts else (1.0, {})
         w = self.milp.var(0, 1)
-        for const, terms in parts:  # w <= each
-            self.milp.row((-const, {w: 1.0, **{c: -v for c, v in terms.items()}}), -INF, 0)
-        total: dict[int, float] = {w: 1.0}
-        for _, terms in parts:
-            for c, v in terms.items():
-                total[c] = total.get(c, 0.0) - v
-        low = 1.0 - len(parts) - sum(-p[0] for p in parts)
-        self.milp.row((0.0, total), low, INF)  # w >= sum - (n - 1)
+        zs = [next(iter(p[1])) for p in parts]  # each part is one binary z
+        for z in zs:  # w <= each z
+            self.milp.row((0.0, {w: 1.0, z: -1.0}), -INF, 0)
+        self.milp.row((0.0, {w: 1.0, **dict.fromkeys(zs, -1.0)}), 1.0 - len(zs), INF)
         return 0.0, {w: 1.0}
 
     def _dimension_right(self, d: int, thr: np.float32, x0: np.ndarray) -> Affine:
         """Dimension d's mean (at this reading) reaching the threshold, by its steps' sum."""
-        members = [j for j in self.xs.cols if self._dim_of(j) == d]
+        members = self.members[d]
         if not members:
-            mean = x0[self.forest_width - len(self.step) - len(derived_names(self.cat)) + d]
-            return (0.0 if np.float32(mean) < thr else 1.0), {}
-        sums, states = self._reachable(d, members)
-        scores = np.repeat(x0[None, -len(self.step) :], len(states), axis=0)
-        scores[:, members] += states * self.step[members]
-        means = dimension_scores(scores, self.cat)[:, d].astype(np.float32)
-        right = ~(means < thr)
+            return (0.0 if np.float32(x0[self.means_at + d]) < thr else 1.0), {}
+        sums, states = self._reachable(d)
+        key = (d, x0[-len(self.step) :].tobytes())
+        if key not in self._means:
+            scores = np.repeat(x0[None, -len(self.step) :], len(states), axis=0)
+            scores[:, members] += states * self.step[members]
+            self._means[key] = dimension_scores(scores, self.cat)[:, d].astype(np.float32)
+        right = ~(self._means[key] < thr)
         if right.all() or not right.any():
             return float(right[0]), {}
         at = float(sums[right].min())
-        key = (d, at)
-        if key not in self._z:
-            below, lo, hi = float(sums[~right].max()), float(sums.min()), float(sums.max())
-            z = self.milp.var(0, 1, integer=True)
-            expr = {
-                c: (k + 1) / self.xs.span[j] for j in members for k, c in enumerate(self.xs.cols[j])
-            }
-            self.milp.row((0.0, {**expr, z: lo - at}), lo, INF)  # z = 1: the sum >= at
-            self.milp.row((0.0, {**expr, z: below - hi}), -INF, below)  # z = 0: <= below
-            self._z[key] = (0.0, {z: 1.0})
-        return self._z[key]
+        if (d, at) not in self._z:
+            self._z[(d, at)] = self._new_z(d, at, float(sums[~right].max()), sums)
+        return 0.0, {self._z[(d, at)]: 1.0}
 
-    def _reachable(self, d: int, members: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _new_z(self, d: int, at: float, below: float, sums: np.ndarray) -> int:
+        """A binary z: 1 exactly when the dimension's steps' sum is at least `at` (no sum
+        lies between `below` and `at`), ordered with the dimension's other thresholds."""
+        milp, lo, hi = self.milp, float(sums.min()), float(sums.max())
+        z = milp.var(0, 1, integer=True)
+        expr = {
+            c: (k + 1) / self.xs.span[j]
+            for j in self.members[d]
+            for k, c in enumerate(self.xs.cols[j])
+        }
+        milp.row((0.0, {**expr, z: lo - at}), lo, INF)  # z = 1: the sum >= at
+        milp.row((0.0, {**expr, z: below - hi}), -INF, below)  # z = 0: the sum <= below
+        for (other, at2), z2 in self._z.items():  # a higher threshold is reached only if...
+            if other == d:
+                pair = {z: 1.0, z2: -1.0} if at > at2 else {z2: 1.0, z: -1.0}
+                milp.row((0.0, pair), -INF, 0)
+        return z
+
+    def _reachable(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """The distinct sums of the dimension's steps (on the common scale) that the step
         counts allow, each with one state (steps per member) that makes it."""
         if d not in self._sums:
+            members = self.members[d]
             found = {0.0: np.zeros(len(members))}
             for i, j in enumerate(members):
                 nxt = dict(found)
