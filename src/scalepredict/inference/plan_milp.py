@@ -33,6 +33,10 @@ from scalepredict.model.features import derived_names, dimension_scores
 INF = highspy.kHighsInf
 
 Affine = tuple[float, dict[int, float]]  # constant, {column: coefficient}
+_INFEASIBLE = (
+    highspy.HighsModelStatus.kInfeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
 
 
 @dataclass
@@ -67,6 +71,9 @@ class Milp:
 
     def solve(self, seconds: float) -> tuple[str, np.ndarray]:
         """("optimal" | "infeasible" | "timeout", the columns' values)."""
+        if not self.lower:  # no step fits: feasible exactly when every row holds at 0
+            holds = all(lo <= 1e-9 and hi >= -1e-9 for lo, hi in self._bounds())
+            return ("optimal" if holds else "infeasible"), np.zeros(0)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         lp = highspy.HighsLp()
@@ -90,9 +97,13 @@ class Milp:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal", np.array(h.getSolution().col_value)
-        if status == highspy.HighsModelStatus.kInfeasible:
+        # every column is bounded, so "unbounded or infeasible" is infeasible
+        if status in _INFEASIBLE:
             return "infeasible", np.zeros(0)
         return "timeout", np.zeros(0)
+
+    def _bounds(self) -> list[tuple[float, float]]:
+        return list(zip(self.row_lower, self.row_upper, strict=True))
 
 
 @dataclass

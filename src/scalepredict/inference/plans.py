@@ -33,6 +33,7 @@ from scalepredict.inference.plan_figures import (
     expected_chance,
     plan_interval,
 )
+from scalepredict.inference.plan_problem import NO_ACTION as NO_ACTION
 from scalepredict.inference.plan_problem import (
     SearchProblem,
     movable_factors,
