@@ -15,8 +15,8 @@ the least effort (or, where the target is out of reach, raise the chance most).
 
 Every function here takes the whole batch and calls the model once per search step: the
 model's fixed cost per call (about 0.4 ms) is paid per step, not per proposal and step.
-`benchmarks/explanation_fidelity.py` compares the result with the exhaustive optimum on a
-sample of initiatives (see the benchmarks page)."""
+`benchmarks/plan_optimum.py` compares the result with the certified optimum
+(`plan_optimum.py`) on every initiative of the benchmark (see the benchmarks page)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,11 @@ and later steps on the same factor cost more, as they do in practice.
 
 Search (`plan_search.py`): greedy by log-odds gain per unit of effort within the effort
 budget, then an exchange pass that swaps steps while that makes the plan cheaper (or, short of
-the target, stronger); `benchmarks/explanation_fidelity.py` compares the plans with the
-exhaustive optimum and with the generator's truth. Unknown answers stay unknown: the plan
-suggests answering the questions whose answer would move the prediction most.
+the target, stronger), on one `SearchProblem` (`plan_problem.py`);
+`benchmarks/plan_optimum.py` compares the plans with the certified optimum
+(`plan_optimum.py`), `benchmarks/explanation_fidelity.py` with the generator's truth.
+Unknown answers stay unknown: the plan suggests answering the questions whose answer would
+move the prediction most.
 
 One set of figures: the search aims at the expected chance a plan shows (the model's gain
 discounted, `plan_figures.py`), and `reached` is judged on it. A proposal already at its target, or
