@@ -11,6 +11,7 @@ and later steps on the same factor cost more, as they do in practice."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -95,12 +96,12 @@ class SearchProblem:
     def n(self) -> int:
         return len(self.goal)
 
-    @property
+    @cached_property
     def start(self) -> np.ndarray:
         """rows x factors: the scores as assessed."""
         return self.score.rows[:, -len(self.step) :]
 
-    @property
+    @cached_property
     def costs(self) -> np.ndarray:
         """factors x max steps: the cost of the k-th step on each factor."""
         return np.diff(self.cum, axis=1)
