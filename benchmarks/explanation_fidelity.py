@@ -39,7 +39,7 @@ from scipy.stats import pearsonr, spearmanr
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import coefficients, generate, true_log_odds, true_probability
 from scalepredict.inference.plan_figures import DISCOUNT
-from scalepredict.inference.plan_search import plan_cost
+from scalepredict.inference.plan_problem import plan_cost
 from scalepredict.inference.plans import DEFAULT_MAX_EFFORT, _step_costs
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model.calibration import Calibrator

@@ -15,8 +15,8 @@ the least effort (or, where the target is out of reach, raise the chance most).
 
 Every function here takes the whole batch and calls the model once per search step: the
 model's fixed cost per call (about 0.4 ms) is paid per step, not per proposal and step.
-`benchmarks/explanation_fidelity.py` compares the result with the exhaustive optimum on a
-sample of initiatives (see the benchmarks page)."""
+`benchmarks/plan_optimum.py` compares the result with the certified optimum
+(`plan_optimum.py`) on every initiative of the benchmark (see the benchmarks page)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit
 
-from scalepredict.inference.search_score import SearchScore
+from scalepredict.inference.plan_problem import SearchProblem, plan_cost
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import with_scores
 
@@ -35,19 +35,8 @@ TINY = 1e-9
 VISIBLE = 5e-5  # a chance gain the API shows (it rounds to 4 decimals)
 
 
-def plan_cost(counts: np.ndarray, cum: np.ndarray) -> np.ndarray:
-    """Effort of each row of `counts`; `cum[j, k]`: the effort of the first k steps on j."""
-    return cum[np.arange(cum.shape[0])[None, :], counts].sum(axis=1)
-
-
 def greedy(
-    score: SearchScore,
-    movable: np.ndarray,
-    room: np.ndarray,
-    step: np.ndarray,
-    cum: np.ndarray,
-    target_margin: np.ndarray,
-    budget: float,
+    problem: SearchProblem,
     whole_plan: np.ndarray | None = None,
     m_start: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -59,6 +48,14 @@ def greedy(
     start) rather than by its own; that prefers a strong costly move over a cheap weak one,
     which wins where several factors must rise together (the weakest dimension). `m_start`:
     the rows' log-odds as assessed, where the caller has them."""
+    score, movable, room, step, cum = (
+        problem.score,
+        problem.movable,
+        problem.room,
+        problem.step,
+        problem.cum,
+    )
+    target_margin, budget = problem.goal, problem.budget
     n, nf = movable.shape
     whole_plan = np.zeros(n, bool) if whole_plan is None else whole_plan
     span = cum.shape[1] - 1
@@ -128,22 +125,15 @@ def objective(m: np.ndarray, cost: np.ndarray, target_margin: np.ndarray) -> np.
 
 
 def better_plans(
-    score: SearchScore,
-    step: np.ndarray,
-    cum: np.ndarray,
-    target_margin: np.ndarray,
-    first: np.ndarray,
-    second: np.ndarray,
+    problem: SearchProblem, first: np.ndarray, second: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the better of two plans (rows x factors step counts) by the search's
     objective (the target reached at the least effort, ties: the higher chance; else the
     higher chance), and its log-odds."""
-    n, nf = first.shape
-    start = score.rows[:, -nf:]
+    n = len(first)
     both = np.concatenate([first, second])
-    states = np.concatenate([start, start]) + both * step
-    m = score.margins(np.tile(np.arange(n), 2), states).reshape(2, -1)
-    key = objective(m, plan_cost(both, cum).reshape(2, -1), target_margin[None, :])
+    m = problem.margins(np.tile(np.arange(n), 2), both).reshape(2, -1)
+    key = objective(m, problem.cost(both).reshape(2, -1), problem.goal[None, :])
     pick = key[1] > key[0] + TINY
     return np.where(pick[:, None], second, first), np.where(pick, m[1], m[0])
 
@@ -189,22 +179,13 @@ def _moves(counts: np.ndarray, can_add: np.ndarray) -> np.ndarray:
     return np.concatenate(out).reshape(-1, len(counts))
 
 
-def exchange(
-    score: SearchScore,
-    counts: np.ndarray,
-    movable: np.ndarray,
-    room: np.ndarray,
-    step: np.ndarray,
-    cum: np.ndarray,
-    target_margin: np.ndarray,
-    budget: float,
-    m_counts: np.ndarray,
-) -> np.ndarray:
+def exchange(problem: SearchProblem, counts: np.ndarray, m_counts: np.ndarray) -> np.ndarray:
     """Improve every row's plan by single moves until none helps (see the module's
     docstring); all rows' candidate plans of a round go through one model call. `m_counts`:
     the log-odds of the plans `counts`."""
-    n, nf = counts.shape
-    start = score.rows[:, -nf:]
+    movable, room, cum = problem.movable, problem.room, problem.cum
+    target_margin, budget = problem.goal, problem.budget
+    n = len(counts)
     current = counts.copy()
     m_cur = m_counts.copy()
     cost_cur = plan_cost(current, cum)
@@ -224,7 +205,7 @@ def exchange(
         if not len(owner):
             break
         r = rows[owner]
-        m = score.margins(r, start[r] + cand * step)
+        m = problem.margins(r, cand)
         reached = m_cur[r] >= target_margin[r]
         cheaper, same = cost < cost_cur[r] - TINY, np.abs(cost - cost_cur[r]) <= TINY
         stronger = m > m_cur[r] + TINY
@@ -250,10 +231,8 @@ def exchange(
 
 
 def ordered_steps(
-    score: SearchScore,
+    problem: SearchProblem,
     counts: np.ndarray,
-    step: np.ndarray,
-    costs: np.ndarray,
     m_start: np.ndarray,
     chance: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> list[list[int]]:
@@ -264,8 +243,8 @@ def ordered_steps(
     one after the other, so a step that gains nothing by itself comes right before the step
     it needs, never before steps that gain. One model call per position for every row at
     once (and one more where a row needs a pair). `m_start`: the log-odds as assessed."""
+    score, step, costs, start = problem.score, problem.step, problem.costs, problem.start
     n, nf = counts.shape
-    start = score.rows[:, -nf:]
     done = np.zeros((n, nf), int)
     orders: list[list[int]] = [[] for _ in range(n)]
     m_now = m_start.copy()

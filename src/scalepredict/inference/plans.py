@@ -9,9 +9,11 @@ and later steps on the same factor cost more, as they do in practice.
 
 Search (`plan_search.py`): greedy by log-odds gain per unit of effort within the effort
 budget, then an exchange pass that swaps steps while that makes the plan cheaper (or, short of
-the target, stronger); `benchmarks/explanation_fidelity.py` compares the plans with the
-exhaustive optimum and with the generator's truth. Unknown answers stay unknown: the plan
-suggests answering the questions whose answer would move the prediction most.
+the target, stronger), on one `SearchProblem` (`plan_problem.py`);
+`benchmarks/plan_optimum.py` compares the plans with the certified optimum
+(`plan_optimum.py`), `benchmarks/explanation_fidelity.py` with the generator's truth.
+Unknown answers stay unknown: the plan suggests answering the questions whose answer would
+move the prediction most.
 
 One set of figures: the search aims at the expected chance a plan shows (the model's gain
 discounted, `plan_figures.py`), and `reached` is judged on it. A proposal already at its target, or
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from scalepredict.catalogue import Catalogue, Mitigation
+from scalepredict.catalogue import Catalogue
 from scalepredict.inference.bands import RISK_BANDS, next_band_target
 from scalepredict.inference.plan_figures import (
     confidence,
@@ -33,6 +35,14 @@ from scalepredict.inference.plan_figures import (
     expected_chance,
     plan_interval,
 )
+from scalepredict.inference.plan_problem import NO_ACTION as NO_ACTION
+from scalepredict.inference.plan_problem import (
+    SearchProblem,
+    movable_factors,
+    step_mitigation,
+)
+from scalepredict.inference.plan_problem import directions as _directions
+from scalepredict.inference.plan_problem import step_costs as _step_costs
 from scalepredict.inference.plan_search import (
     better_plans,
     exchange,
@@ -53,45 +63,6 @@ MIN_GAIN = 5e-5  # a step must move the chance visibly (the API rounds it to 4 d
 
 class WhatIfError(ValueError):
     """A what-if change names a non-factor or an impossible score."""
-
-
-NO_ACTION = (
-    "The catalogue has no action for this factor: agree with the team how to move it one level."
-)
-
-
-def step_mitigation(cat: Catalogue, factor: str, k: int) -> Mitigation:
-    """The mitigation used for the k-th step (0-based) on `factor`; without catalogue actions,
-    one step at the catalogue's default effort that says so."""
-    ordered = sorted(cat.factor(factor).mitigations, key=lambda m: cat.effort_cost[m.effort])
-    if not ordered:
-        return Mitigation(NO_ACTION, "", cat.default_effort, 0)
-    return ordered[min(k, len(ordered) - 1)]
-
-
-def _step_costs(cat: Catalogue) -> np.ndarray:
-    """factors x max steps: the cost of the k-th step on each factor."""
-    span = max(f.scale_max - f.scale_min for f in cat.factors)
-    return np.array(
-        [
-            [cat.effort_cost[step_mitigation(cat, f, k).effort] for k in range(span)]
-            for f in cat.factor_names
-        ],
-        dtype=float,
-    )
-
-
-def _directions(cat: Catalogue) -> tuple[np.ndarray, np.ndarray]:
-    """Each factor's step (+1 up, -1 down, 0 never moved by a plan) and its best level."""
-    return (
-        np.array([f.direction for f in cat.factors], float),
-        np.array([f.best for f in cat.factors], float),
-    )
-
-
-def movable_factors(cat: Catalogue) -> np.ndarray:
-    """Per factor: whether a plan may step it (a direction, and `actionable`)."""
-    return np.array([f.movable for f in cat.factors], bool)
 
 
 BEST_BAND = RISK_BANDS[-2][0]  # the lowest chance of the best risk band (0.65)
@@ -116,47 +87,27 @@ def plan_batch(
     cat = bundle.catalogue
     nf = len(cat.factor_names)
     feats = feature_matrix(frame, cat) if x is None else x
-    n = len(feats)
-    step, best_level = _directions(cat)
     start_scores = feats[:, -nf:].copy()
     m0 = bundle.margin_of(feats)
     p0 = bundle.calibrator(expit(m0))
     targets = np.array([target if target is not None else default_target(p) for p in p0])
     budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)
     costs = _step_costs(cat)
-    cum = np.concatenate([np.zeros((nf, 1)), np.cumsum(costs, axis=1)], axis=1)
-    movable = ~np.isnan(start_scores) & movable_factors(cat)[None, :]
-    room = np.where(movable, np.abs(best_level[None, :] - np.nan_to_num(start_scores)), 0)
-    room = room.astype(int)
     settled = p0 >= targets - 1e-12  # already there: no plan needed
-    # the search aims at the expected chance shown: m0 + discount x (m - m0) reaches the target
-    goal = target_margins(bundle, targets)
-    discount = discount_of(bundle)
-    goal = np.where(settled, -np.inf, m0 + np.maximum(goal - m0, 0) / max(discount, 1e-3))
-    score = SearchScore.of(bundle, feats)
-    m_search = m0  # the search's log-odds as assessed are the policy's (`SearchScore`)
-    # two greedy starts (see `greedy`) in one batch; each row keeps the better
-    twice = greedy(
-        score.take(np.tile(np.arange(n), 2)),
-        np.concatenate([movable, movable]),
-        np.concatenate([room, room]),
-        step,
-        cum,
-        np.concatenate([goal, goal]),
-        budget,
-        whole_plan=np.repeat([False, True], n),
-        m_start=np.tile(m_search, 2),
+    problem = SearchProblem.of(
+        SearchScore.of(bundle, feats), search_goal(bundle, m0, targets, settled), budget, costs
     )
-    counts, m_counts = better_plans(score, step, cum, goal, twice[:n], twice[n:])
-    counts = exchange(score, counts, movable, room, step, cum, goal, budget, m_counts)
+    counts = search_plans(problem, m0)  # the search's log-odds as assessed are the policy's
+    discount = discount_of(bundle)
 
     def chance(m: np.ndarray, m_from: np.ndarray) -> np.ndarray:  # the expected chance at m
         return np.asarray(bundle.calibrator(expit(m_from + discount * (m - m_from))))
 
-    orders = ordered_steps(score, counts, step, costs, m_search, chance)
+    orders = ordered_steps(problem, counts, m0, chance)
     orders, margins = _drop_flat(bundle, feats, orders, targets)
-    asked = answer_first(score, p0)
-    kept = slips(bundle, feats, movable, step, targets, settled, discount)
+    asked = answer_first(problem.score, p0)
+    step = problem.step
+    kept = slips(bundle, feats, problem.movable, step, targets, settled, discount)
     blanks = blank_range(bundle, feats)
     can_move = bool(movable_factors(cat).any())
     labels = {f.name: f.label for f in cat.factors}
@@ -171,6 +122,29 @@ def plan_batch(
         plan |= {"answer_first": asked[r], "keep": kept[r], "blanks": blanks[r]}
         plans.append(plan | status_of(plan, bool(settled[r]), target is None, can_move, labels))
     return plans
+
+
+def search_goal(
+    bundle: ModelBundle, m0: np.ndarray, targets: np.ndarray, settled: np.ndarray
+) -> np.ndarray:
+    """The log-odds a plan must reach for the expected chance it shows (m0 + discount x
+    (m - m0), calibrated) to reach each target; -inf where no plan is needed."""
+    goal = target_margins(bundle, targets)
+    goal = m0 + np.maximum(goal - m0, 0) / max(discount_of(bundle), 1e-3)
+    return np.where(settled, -np.inf, goal)
+
+
+def search_plans(problem: SearchProblem, m0: np.ndarray) -> np.ndarray:
+    """rows x factors step counts: two greedy starts (see `greedy`) in one batch, the better
+    of each row's two, then the exchange pass. `m0`: the rows' log-odds as assessed."""
+    n = problem.n
+    twice = greedy(
+        problem.take(np.tile(np.arange(n), 2)),
+        whole_plan=np.repeat([False, True], n),
+        m_start=np.tile(m0, 2),
+    )
+    counts, m_counts = better_plans(problem, twice[:n], twice[n:])
+    return exchange(problem, counts, m_counts)
 
 
 def _prefix_margins(
