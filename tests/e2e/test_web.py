@@ -313,7 +313,7 @@ def test_points_add_up_scenarios_survive_a_reload_and_the_report_prints(planner,
     for sel in ("#headline", "#plan-steps", "#report-meta"):
         box = page.locator(sel).bounding_box()
         assert box is not None and box["y"] < first_page, sel
-    expect(page.locator("#report-meta")).to_contain_text("scalepredict v1")
+    expect(page.locator("#report-head")).to_contain_text("scalepredict v1")
     expect(page.locator("#assess-form")).to_be_hidden()
     planner.shot("print")
     page.emulate_media(media="screen")
@@ -501,15 +501,16 @@ def test_a_saved_file_opens_first_and_the_page_speaks_in_units(
     planner.shot("opened-before-assessing")
 
     steps = page.locator("#plan-steps").inner_text()
-    assert re.search(r"Effort: (low|medium|high) \(\d+ effort units?\)", steps), steps
+    assert re.search(r"Effort: (low|medium|high) \(\d+ person-months?\)", steps), steps
     assert not re.search(
-        r"\b1 months|\b1 effort units|[+\u2212]1 points",
+        r"\b1 months|\b1 person-months|[+\u2212]1 points",
         steps + page.locator("#result-body").inner_text(),
     )
     months = re.findall(r"about (\d+) (months?)", steps)
     assert months and all((n == "1") == (word == "month") for n, word in months), months
     summary = page.locator("#plan-summary").inner_text()
-    assert "effort of" not in summary or "effort unit" in summary, summary
+    assert "effort unit" not in summary, summary  # the catalogue's unit: person-months
+    assert re.search(r"\d+ person-months?\b", summary) or "no plan needed" in summary, summary
 
     # the API reference (open, no key: in a context of its own) renders Markdown's code spans
     docs, context = _open(browser, server, planner.viewport)
