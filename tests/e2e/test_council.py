@@ -200,7 +200,8 @@ def test_choosing_within_a_budget_and_printing_the_portfolio(planner, env, tmp_p
     assert "Portfolio report" in pages[0] and "Proposals by risk band" in text
     funded_first = page.evaluate("state.portfolio.map(r => r.decision)")
     assert funded_first == sorted(funded_first, key=lambda d: d != "fund")
-    assert ids[max(best, key=lambda i: shown[i][1])] in pages[0]
+    top = ids[max(best, key=lambda i: shown[i][1])]  # the funded proposal of highest chance
+    assert top in pages[0]
     page.emulate_media(media="print")
     shot(planner, tmp_path, "portfolio-report")
     page.emulate_media(media="no-override")  # page.pdf prints as print again

@@ -80,6 +80,7 @@ def decide(
         "chosen": choice.count,
         "spent": choice.spent,
         "expected_successes": round(choice.expected_successes, 4),
+        "proven_best": choice.proven_best,
         "expected_successes_all": round(float(sum(r["probability"] for r in results)), 4),
         "cost_all": float(costs.sum()),
     }

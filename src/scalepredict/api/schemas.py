@@ -179,6 +179,10 @@ class BudgetChoice(BaseModel):
     chosen: int = Field(description="proposals to fund")
     spent: float = Field(description="their costs added up (at most the budget)")
     expected_successes: float = Field(description="their probabilities added up")
+    proven_best: bool = Field(
+        description="the solver proved no set within the budget does better (false only past "
+        "its 60 s time limit: the best set found by then)"
+    )
     expected_successes_all: float = Field(description="every proposal's, added up")
     cost_all: float = Field(description="what funding every proposal would cost")
 

@@ -28,15 +28,19 @@ class Choice:
     chosen: np.ndarray
     spent: float
     expected_successes: float
+    proven_best: bool = True  # false only when the solver's time limit stopped the search
 
     @property
     def count(self) -> int:
         return int(self.chosen.sum())
 
 
-def choose_within_budget(probabilities: np.ndarray, costs: np.ndarray, budget: float) -> Choice:
+def choose_within_budget(
+    probabilities: np.ndarray, costs: np.ndarray, budget: float, time_limit: float = 60.0
+) -> Choice:
     """The set of proposals of largest expected successes whose costs add up to at most
-    `budget`; `probabilities` and `costs` are per proposal, costs >= 0."""
+    `budget`; `probabilities` and `costs` are per proposal, costs >= 0. Past `time_limit`
+    seconds the best set found so far is returned, with `proven_best` false."""
     p = np.asarray(probabilities, float)
     c = np.asarray(costs, float)
     if p.shape != c.shape or p.ndim != 1:
@@ -50,15 +54,16 @@ def choose_within_budget(probabilities: np.ndarray, costs: np.ndarray, budget: f
     chosen[free] = True
     fits = ~free & (c <= budget)  # a proposal dearer than the whole budget can never be chosen
     idx = np.flatnonzero(fits)
+    proven = True
     if len(idx):
-        chosen[idx] = _solve(p[idx], c[idx], budget)
+        chosen[idx], proven = _solve(p[idx], c[idx], budget, time_limit)
     spent = float(c[chosen].sum())
-    return Choice(chosen, spent, float(p[chosen].sum()))
+    return Choice(chosen, spent, float(p[chosen].sum()), proven)
 
 
-def _solve(p: np.ndarray, c: np.ndarray, budget: float) -> np.ndarray:
+def _solve(p: np.ndarray, c: np.ndarray, budget: float, limit: float) -> tuple[np.ndarray, bool]:
     if c.sum() <= budget:
-        return np.ones(len(p), bool)
+        return np.ones(len(p), bool), True
     scale = c.max()  # costs and budget in units of the largest cost: a well-scaled constraint
     cs, bs = c / scale, budget / scale
     result = milp(
@@ -66,11 +71,12 @@ def _solve(p: np.ndarray, c: np.ndarray, budget: float) -> np.ndarray:
         constraints=LinearConstraint(cs[None, :], -np.inf, bs),
         integrality=np.ones(len(p)),
         bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0.0, "presolve": True},
+        options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": limit},
     )
     if result.x is None:  # pragma: no cover - an all-zero choice is always feasible
         raise BudgetError(f"the solver found no choice: {result.message}")
     x = result.x > 0.5
+    proven = result.status == 0  # 0: optimal; 1: stopped by the time limit
     while c[x].sum() > budget:  # pragma: no cover - over only by the solver's tolerance
         x[np.flatnonzero(x)[np.argmin(p[x] / c[x])]] = False  # drop the least worth its cost
-    return x
+    return x, proven

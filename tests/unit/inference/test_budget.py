@@ -38,6 +38,7 @@ def test_the_choice_is_the_best_set_within_the_budget(rows, share):
     budget = share * sum(c)
     choice = choose_within_budget(np.array(p), np.array(c), budget)
     assert choice.spent <= budget  # never over, not even by the solver's tolerance
+    assert choice.proven_best
     assert choice.spent == pytest.approx(float(np.array(c)[choice.chosen].sum()))
     assert choice.expected_successes == pytest.approx(brute_force(p, c, budget), abs=1e-6)
 

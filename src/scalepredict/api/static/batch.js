@@ -84,7 +84,8 @@ function renderBudget() {
     `Within the budget of ${money(b.budget)} (each proposal's cost: ${label(b.cost_field)}): ` +
     `fund ${b.chosen} of ${plural(of, "proposal")}, spending ${money(b.spent)}, for ` +
     `${b.expected_successes.toFixed(1)} expected successes (the sum of their chances). Funding every ` +
-    `proposal would cost ${money(b.cost_all)} for ${b.expected_successes_all.toFixed(1)}.`;
+    `proposal would cost ${money(b.cost_all)} for ${b.expected_successes_all.toFixed(1)}.` +
+    (b.proven_best ? "" : " The search stopped at its time limit: a better set may exist.");
 }
 
 // A table wider than its box (a phone) says so, and scrolls sideways in its own region.
