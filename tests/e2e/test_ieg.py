@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from scalepredict.data.synthetic import generate
 from tests.conftest import ROOT
 from tests.e2e.live_server import BIN, Server, trained_service_env
-from tests.e2e.test_web import _open
+from tests.e2e.planner_page import open_page as _open
 
 pytestmark = pytest.mark.service
 

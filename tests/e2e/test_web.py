@@ -10,120 +10,30 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import expect
 
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import generate
-from tests.conftest import ROOT
-from tests.e2e.live_server import Server, trained_service_env
+from tests.e2e.planner_page import VIEWPORTS
+from tests.e2e.planner_page import open_page as _open
 
 pytestmark = [pytest.mark.browser, pytest.mark.service]
 
-SHOTS = ROOT / "test-artifacts" / "planner"
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
-PUBLIC = re.compile(r"^/($|static/)")  # the page and its own files; everything else is API
+
+@pytest.fixture(scope="module")
+def env(planner_env) -> dict:
+    return planner_env
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict:
-    return trained_service_env(tmp_path_factory.mktemp("web"))
-
-
-@pytest.fixture(scope="module")
-def server(env) -> Iterator[Server]:
-    with Server.started(env, "serve.log") as s:
-        yield s
-
-
-@dataclass
-class Planner:
-    """A page in a fresh browser context, with what it logged and requested."""
-
-    page: Page
-    viewport: str
-    url: str
-    errors: list[str] = field(default_factory=list)
-    requests: list[Request] = field(default_factory=list)
-    refusals: set[int] = field(default_factory=set)  # statuses a test provokes on purpose
-
-    def unexpected_errors(self) -> list[str]:
-        """Console errors, less Chromium's own line for each response a test meant to provoke
-        (it logs every 4xx fetch as "Failed to load resource")."""
-        logged = re.compile(r"^Failed to load resource: .* status of (\d+)")
-        return [
-            e
-            for e in self.errors
-            if not ((m := logged.match(e)) and int(m.group(1)) in self.refusals)
-        ]
-
-    def shot(self, state: str) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SHOTS / f"{state}-{self.viewport}.png", full_page=True)
-
-    def sign_in(self, key: str) -> None:
-        self.page.get_by_label("API key").fill(key)
-        self.page.get_by_label("API key").press("Enter")  # the keyboard is enough
-
-    def assess_example(self, index: int = 0) -> float:
-        self.page.get_by_label("Example").select_option(index=index)
-        self.page.get_by_role("button", name="Load example").click()
-        self.page.get_by_role("button", name="Assess").click()
-        expect(self.page.locator("#result-body")).to_be_visible()
-        return self.probability()
-
-    def probability(self) -> float:
-        """The probability on screen, unrounded (the page keeps what it shows in `state`)."""
-        shown = float(self.page.locator("#probability").inner_text().rstrip("%")) / 100
-        exact = self.page.evaluate("state.shown.assessment.probability")
-        assert round(exact * 100) == round(shown * 100)
-        return exact
-
-    def after_change(self, control, value: str, previous: float) -> float:
-        """Set a control, wait until the page shows another probability, return it."""
-        control.select_option(value)
-        self.page.wait_for_function(
-            "p => state.shown && state.shown.assessment.probability !== p", arg=previous
-        )
-        return self.probability()
-
-    def api_requests(self) -> list[Request]:
-        return [r for r in self.requests if not PUBLIC.match(urlparse(r.url).path)]
-
-
-def _open(browser: Browser, server: Server, viewport: str) -> tuple[Planner, object]:
-    w, h = VIEWPORTS[viewport]
-    context = browser.new_context(viewport={"width": w, "height": h}, accept_downloads=True)
-    page = context.new_page()
-    planner = Planner(page, viewport, server.url)
-    page.on("console", lambda m: m.type == "error" and planner.errors.append(m.text))
-    page.on("pageerror", lambda e: planner.errors.append(f"uncaught: {e}"))
-    page.on("request", lambda r: planner.requests.append(r))
-    page.goto(f"{server.url}/")
-    return planner, context
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def planner(request, browser, server, env) -> Iterator[Planner]:
-    planner, context = _open(browser, server, request.param)
-    yield planner
-    try:
-        assert planner.unexpected_errors() == []
-        calls = planner.api_requests()
-        for r in calls:
-            assert urlparse(r.url).netloc == urlparse(server.url).netloc, r.url  # no third party
-            auth = r.headers.get("authorization", "")
-            known = (env["_scorer"], env.get("_temp"), "wrong-key")
-            assert auth.startswith("Bearer ") and auth[7:] in known, r.url
-    finally:
-        context.close()
+def server(planner_server):
+    return planner_server
 
 
 def test_wrong_key_is_refused_with_a_clear_message(browser, server, env):
@@ -403,7 +313,7 @@ def test_points_add_up_scenarios_survive_a_reload_and_the_report_prints(planner,
     for sel in ("#headline", "#plan-steps", "#report-meta"):
         box = page.locator(sel).bounding_box()
         assert box is not None and box["y"] < first_page, sel
-    expect(page.locator("#report-meta")).to_contain_text("scalepredict v1")
+    expect(page.locator("#report-head")).to_contain_text("scalepredict v1")
     expect(page.locator("#assess-form")).to_be_hidden()
     planner.shot("print")
     page.emulate_media(media="screen")
@@ -591,15 +501,16 @@ def test_a_saved_file_opens_first_and_the_page_speaks_in_units(
     planner.shot("opened-before-assessing")
 
     steps = page.locator("#plan-steps").inner_text()
-    assert re.search(r"Effort: (low|medium|high) \(\d+ effort units?\)", steps), steps
+    assert re.search(r"Effort: (low|medium|high) \(\d+ person-months?\)", steps), steps
     assert not re.search(
-        r"\b1 months|\b1 effort units|[+\u2212]1 points",
+        r"\b1 months|\b1 person-months|[+\u2212]1 points",
         steps + page.locator("#result-body").inner_text(),
     )
     months = re.findall(r"about (\d+) (months?)", steps)
     assert months and all((n == "1") == (word == "month") for n, word in months), months
     summary = page.locator("#plan-summary").inner_text()
-    assert "effort of" not in summary or "effort unit" in summary, summary
+    assert "effort unit" not in summary, summary  # the catalogue's unit: person-months
+    assert re.search(r"\d+ person-months?\b", summary) or "no plan needed" in summary, summary
 
     # the API reference (open, no key: in a context of its own) renders Markdown's code spans
     docs, context = _open(browser, server, planner.viewport)

@@ -45,9 +45,18 @@ def answer(body: dict[str, Any], fmt: Format) -> Any:
     validated again (re-validating a 100-proposal answer cost more than scoring it)."""
     if fmt == "json":
         return SafeJSONResponse({**body, "results": _answered(body["results"])})
-    frame = formula_safe(pd.DataFrame([flat_record(r) for r in body["results"]]))
+    frame = formula_safe(pd.DataFrame([_flat(r) for r in body["results"]]))
     headers = {"X-Request-Id": body["request_id"], "X-Model-Version": body["model"]["version"]}
     return Response(frame.to_csv(index=False), media_type=CSV, headers=headers)
+
+
+def _flat(r: dict[str, Any]) -> dict[str, Any]:
+    """A flat row, with the budget's `cost` and `decision` right after the identifier."""
+    flat = flat_record(r)
+    if "decision" not in r:
+        return flat
+    ident, rest = {"initiative_id": flat.pop("initiative_id")}, flat
+    return ident | {"decision": r["decision"], "cost": r["cost"]} | rest
 
 
 def _answered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -73,7 +82,7 @@ CSV_TOO: dict[int | str, dict[str, Any]] = {
         "driver_k_points, points_<dimension>, plan_actions, plan_status, "
         "plan_target_probability, plan_expected_probability, plan_interval_low, "
         "plan_interval_high, plan_confidence, plan_reached_target, plan_total_effort, "
-        "plan_summary.",
+        "plan_summary; with a `budget`, `decision` and `cost` follow initiative_id.",
         "content": {CSV: {"schema": {"type": "string"}}},
     }
 }

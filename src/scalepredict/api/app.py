@@ -17,6 +17,7 @@ from scalepredict.api.admin import admin_routes
 from scalepredict.api.answers import CSV_TOO, Format, answer, wanted
 from scalepredict.api.body import BodyDeadline, bounded_route
 from scalepredict.api.common import SCORING, SIGNED_IN, identity, started
+from scalepredict.api.decisions import decide
 from scalepredict.api.errors import (
     SafeJSONResponse,
     TooManyProposals,
@@ -180,15 +181,22 @@ def create_app(state: ServiceState) -> FastAPI:
         explain: bool = True,
         plan: bool = False,
         format: Format | None = None,
+        budget: float | None = None,
+        cost: str | None = None,
     ) -> Any:
         """Score a CSV of up to 1,000 proposals (plans on request): the same cells are
         accepted and refused as in /score, problems named by file row, proposal,
-        initiative_id, column and rule. `filename` only names the file in messages."""
+        initiative_id, column and rule. `filename` only names the file in messages. With a
+        `budget`, each proposal costs its `cost` field (a numeric context field, e.g.
+        `budget_eur`) and gets a `decision` (`fund` or `do not fund`): the set within the
+        budget of largest expected successes as assessed (the sum of the chosen
+        probabilities), solved exactly as a 0/1 knapsack; the answer's `budget` sums it up."""
         body = await request.body()
         name = Path(filename[:200]).name or "portfolio.csv"
         who, since = identity(request).name, started(request)
+        parts = {"explain": explain, "plan": plan}
         out = await run_in_threadpool(
-            _portfolio, state, body, name, who, since, {"explain": explain, "plan": plan}
+            _portfolio, state, body, name, who, since, parts, (budget, cost)
         )
         return answer(out, wanted(request, format))
 
@@ -215,11 +223,17 @@ def _portfolio(
     key_name: str,
     started: float,
     parts: dict[str, bool],
+    choose: tuple[float | None, str | None] = (None, None),
 ) -> dict[str, Any]:
     result = from_csv(body, filename, state.catalogue, state.settings.max_proposals)
     predictor, model = state.model()
     with state.admitted(len(result.frame)):
         results = predictor.assess(result.frame, **parts)
+    budget, cost = choose
+    summary = None
+    if budget is not None:
+        first = result.raw.first_row
+        summary = decide(results, result.frame, state.catalogue, budget, cost, first)
     request_id = uuid.uuid4().hex
     rows = result.raw.frame.astype(object).where(result.raw.frame.notna(), None)
     state.record(
@@ -233,7 +247,8 @@ def _portfolio(
             for given, r in zip(rows.to_dict("records"), results, strict=True)
         ],
     )
-    return {"request_id": request_id, "model": model, "results": results}
+    out = {"request_id": request_id, "model": model, "results": results}
+    return out if summary is None else {**out, "budget": summary}
 
 
 def asgi(state: ServiceState) -> BodyDeadline:

@@ -160,6 +160,10 @@ class Assessment(BaseModel):
     uncertainty: str
     explanation: Explanation | None = Field(None, description="null with `explain=false`")
     plan: Plan | None = Field(None, description="null with `plan=false` (and on /portfolio)")
+    cost: float | None = Field(None, description="/portfolio with a budget: the `cost` field")
+    decision: Literal["fund", "do not fund"] | None = Field(
+        None, description="/portfolio with a budget: in the chosen set or not"
+    )
 
 
 class ModelRef(BaseModel):
@@ -168,10 +172,26 @@ class ModelRef(BaseModel):
     source: Literal["registry", "cache"]
 
 
+class BudgetChoice(BaseModel):
+    budget: float
+    cost_field: str = Field(description="the numeric context field each proposal costs")
+    objective: str = Field(description="what the choice maximizes, in words")
+    chosen: int = Field(description="proposals to fund")
+    spent: float = Field(description="their costs added up (at most the budget)")
+    expected_successes: float = Field(description="their probabilities added up")
+    proven_best: bool = Field(
+        description="the solver proved no set within the budget does better (false only past "
+        "its 60 s time limit: the best set found by then)"
+    )
+    expected_successes_all: float = Field(description="every proposal's, added up")
+    cost_all: float = Field(description="what funding every proposal would cost")
+
+
 class ScoreResponse(BaseModel):
     request_id: str
     model: ModelRef
     results: list[Assessment]
+    budget: BudgetChoice | None = Field(None, description="/portfolio with a `budget` only")
 
 
 class WhatIfResponse(BaseModel):

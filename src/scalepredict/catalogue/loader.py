@@ -37,7 +37,10 @@ from scalepredict.catalogue.types import (
 from scalepredict.settings import get_settings
 
 BUILT_IN = "catalogue.yaml"
-ADDED_KEYS: dict[str, Any] = {"text_max": TEXT_MAX}  # top-level keys added to format 2, defaults
+ADDED_KEYS: dict[str, Any] = {  # top-level keys added to format 2, with their defaults
+    "text_max": TEXT_MAX,
+    "effort_unit": {"one": "person-month", "many": "person-months"},
+}
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -163,6 +166,7 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
         stage=spec.stage,
         date=spec.date,
         default_effort=spec.default_effort,
+        effort_unit=(spec.effort_unit.one, spec.effort_unit.many),
         ignore=tuple(spec.ignore),
         subgroups=tuple(
             Subgroup(g.name, g.field, g.min, g.max, tuple(g.values or ())) for g in spec.subgroups
@@ -241,6 +245,7 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
             t.name: {"label": t.label, "description": t.description} for t in cat.themes.values()
         },
         "efforts": cat.effort_cost,
+        "effort_unit": {"one": cat.effort_unit[0], "many": cat.effort_unit[1]},
         "dimensions": [
             {
                 "name": d.name,

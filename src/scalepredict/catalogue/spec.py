@@ -115,6 +115,13 @@ class EffortSpec(_Spec):
     description: str = ""
 
 
+class EffortUnitSpec(_Spec):
+    """What one effort cost counts: person-months by default, or money ("k EUR"), days..."""
+
+    one: str = Field("person-month", min_length=1, description="the unit of a cost of 1")
+    many: str = Field("person-months", min_length=1, description="the unit of any other cost")
+
+
 class SubgroupSpec(_Spec):
     """A group the metrics are broken down by (small cities, poor cities, ...): the rows whose
     field is in `values`, or in [min, max) (either bound may be absent)."""
@@ -159,6 +166,9 @@ class CatalogueSpec(_Spec):
     themes: dict[str, ThemeSpec] = Field(default_factory=dict)
     efforts: dict[str, EffortSpec] = Field(default_factory=_default_efforts)
     default_effort: str = "medium"
+    effort_unit: EffortUnitSpec = Field(
+        default_factory=EffortUnitSpec, description="the unit of the efforts' costs"
+    )
     dimensions: list[DimensionSpec] = Field(min_length=1)
     factors: list[FactorSpec] = Field(min_length=1)
     context: list[FieldSpec] = Field(min_length=1)

@@ -208,6 +208,7 @@ class Catalogue:
     stage: str | None = None
     date: str | None = None
     default_effort: str = "medium"
+    effort_unit: tuple[str, str] = ("person-month", "person-months")  # of a cost of 1, of others
     ignore: tuple[str, ...] = ()
     subgroups: tuple[Subgroup, ...] = ()
     key: tuple[str, ...] = ()  # the identifier's fields: one, or a composite key

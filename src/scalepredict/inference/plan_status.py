@@ -105,9 +105,15 @@ def status_of(
     default_target: bool,
     can_move: bool,
     labels: dict[str, str],
+    unit: tuple[str, str] = ("person-month", "person-months"),
 ) -> dict[str, Any]:
     """The plan's `status` and `summary` (see the module's docstring); `labels`: each
-    factor's label, as people read it."""
+    factor's label, as people read it; `unit`: the catalogue's effort unit (one, many)."""
+
+    def _units(effort: float) -> str:
+        """An effort in the catalogue's unit, the noun agreeing with the number."""
+        return f"{_num(effort)} {unit[0] if _num(effort) == '1' else unit[1]}"
+
     target, p0, expected = (
         plan["target_probability"],
         plan["probability"],
@@ -167,11 +173,6 @@ def status_of(
 
 def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
-
-
-def _units(effort: float) -> str:
-    """An effort in the catalogue's units, the noun agreeing with the number."""
-    return f"{_num(effort)} effort unit{'' if _num(effort) == '1' else 's'}"
 
 
 def _num(x: float) -> str:

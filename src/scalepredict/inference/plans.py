@@ -120,7 +120,10 @@ def plan_batch(
             cat, start_scores[r], orders[r], probs, likely, targets[r], budget, costs, interval
         )
         plan |= {"answer_first": asked[r], "keep": kept[r], "blanks": blanks[r]}
-        plans.append(plan | status_of(plan, bool(settled[r]), target is None, can_move, labels))
+        plans.append(
+            plan
+            | status_of(plan, bool(settled[r]), target is None, can_move, labels, cat.effort_unit)
+        )
     return plans
 
 

@@ -48,10 +48,10 @@ const pct = (p) => `${Math.round(p * 100)}%`;
 // a count with its noun in agreement: "1 month", "2 months", "+1 point"
 const plural = (n, one, many = `${one}s`) => `${n} ${Math.abs(n) === 1 ? one : many}`;
 const points = (d) => `${d >= 0 ? "+" : "\u2212"}${plural(Math.abs(Math.round(d * 100)), "point")}`;
-// Effort in the catalogue's own terms: each step costs its effort level's units (low 1, ...).
-const effortScale = () =>
-  Object.entries(state.catalogue.efforts || {}).map(([k, v]) => `${k} ${v}`).join(", ");
-const effortUnits = (n) => plural(Number(n.toFixed(1)), "effort unit");
+// Effort in the catalogue's own unit (person-months unless it says otherwise): each step
+// costs its effort level's cost (low 1, medium 2, high 4 in the built-in catalogue).
+const effortUnit = () => (state.catalogue && state.catalogue.effort_unit) || { one: "person-month", many: "person-months" };
+const effortUnits = (n) => plural(Number(n.toFixed(1)), effortUnit().one, effortUnit().many);
 // the change between the two percentages shown, so the sentence adds up on screen
 const roundedDelta = (w) => (Math.round(w.after.probability * 100) - Math.round(w.before.probability * 100)) / 100;
 const humanize = (name) => name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
@@ -111,6 +111,7 @@ async function signIn(key, remembered) {
     const model = await api("/model", { key });
     const catalogue = await api("/catalogue", { key });
     state.key = key;
+    state.model = model;
     sessionStorage.setItem(KEY_STORAGE, key);
     // what serves and how much it knows (the model card): family, projects, AUC with interval
     const card = model.card || {};
@@ -148,6 +149,7 @@ function signOut({ problem = "", note = "" } = {}) {
   sessionStorage.removeItem(SAVED_STORAGE);
   if (state.catalogue) fillForm({});
   state.portfolio = [];
+  state.budget = null;
   $("portfolio-result").hidden = true;
   $("portfolio-errors").hidden = true;
   $("csv-file").value = "";
@@ -201,6 +203,8 @@ function setCatalogue(catalogue) {
     for (const f of d.factors) fs.append(factorInput(f, catalogue.scale));
     dims.append(fs);
   }
+  fillCostFields(catalogue);
+  $("scenario-effort").textContent = `Effort (${effortUnit().many})`;
   const examples = $("example");
   catalogue.examples.forEach((e, i) => examples.append(el("option", { value: i, text: e.title })));
 }
@@ -455,11 +459,19 @@ function undoWhatIf() {
   render(state.assessment, null);
 }
 
-function tryPlanUpTo(index) {
+async function tryPlanUpTo(index) {
   const steps = state.assessment.plan.actions.slice(0, index + 1);
   fillForm(state.scored); // the steps, and nothing tried before
   for (const a of steps) $(`f-${a.factor}`).value = String(a.to);
-  runWhatIf();
+  await runWhatIf();
+  showHeadline();
+}
+
+// The new chance into view (the plan sits far below it), without moving the focus.
+function showHeadline() {
+  const box = $("headline").getBoundingClientRect();
+  const bar = $("sticky-score").offsetHeight || 0;
+  if (box.top < 0 || box.top > window.innerHeight - bar - 40) $("headline").scrollIntoView({ block: "start" });
 }
 
 // --- rendering -------------------------------------------------------------------------------
@@ -527,7 +539,8 @@ function renderWaterfall(explanation, probability) {
   const shown = roundToTotal(names.map((n) => explanation.dimension_points[n]), end - typical);
   const rows = names.map((n, i) => [n, shown[i]]);
   $("typical-chance").textContent = `${typical.toFixed(1)}%`;
-  const width = Math.max(260, Math.min(720, host.clientWidth || 600));
+  // printed: the width of an A4 page's text, whatever the screen (report.js sets `printing`)
+  const width = state.printing ? 680 : Math.max(260, Math.min(720, host.clientWidth || 600));
   // narrow screens: each label on its own line above its bar, so no label is cut off
   const stacked = width < 520;
   const labelW = stacked ? 0 : 190;
@@ -628,9 +641,8 @@ function renderPolicy(explanation) {
     const scored = Object.entries(policy.scored_as).map(([f, v]) => `${label(f)} as ${v}`).join(", ");
     note.textContent =
       `Unanswered questions are scored under the policy: ${policy.rule}. ` +
-      `Here it lowered the chance (${scored}). Without this rule, reading the blanks the way ` +
-      `past assessments taught the model, the chance would be ${pct1(policy.learned_probability)}. ` +
-      `Answer them to get the score the answers earn.`;
+      `Here it lowered the chance (${scored}). Without this rule the chance would be ` +
+      `${pct1(policy.learned_probability)}. Answer the questions to get the chance the answers earn.`;
   }
 }
 
@@ -662,7 +674,7 @@ function renderPlan(plan) {
         "li",
         { class: "step" },
         el("h3", { text: `Raise ${label(a.factor)} from ${a.from} to ${a.to}` }),
-        el("p", { text: a.action }),
+        el("p", { class: "step-action", text: a.action }),
         el(
           "p",
           { class: "meta" },
@@ -718,18 +730,15 @@ async function scorePortfolio(event) {
   $("panel-portfolio").setAttribute("aria-busy", "true");
   try {
     if (!file) throw new ApiError(0, { error: "choose a CSV file first" });
+    const choice = budgetRequest();
     let body;
     try {
       body = await file.arrayBuffer();
     } catch (err) {
       throw new ApiError(0, { error: `cannot read ${file.name}: choose the file again` });
     }
-    const data = await api(`/portfolio?filename=${encodeURIComponent(file.name)}`, {
-      method: "POST",
-      body,
-      contentType: "text/csv",
-    });
-    if (seq !== state.portfolioSeq) return;
+    const data = await scoreInParts(body, file.name, choice, seq);
+    if (!data || seq !== state.portfolioSeq) return;
     rememberRows(body);
     state.portfolio = data.results.map((r) => {
       const w = weakestDimension(r.explanation);
@@ -742,8 +751,11 @@ async function scorePortfolio(event) {
         weakest_name: w.name,
         weakest_points: w.value,
         uncertainty: r.uncertainty,
+        decision: r.decision ?? null,
+        cost: r.cost ?? null,
       };
     });
+    state.budget = data.budget || null;
     state.sort = { key: null, ascending: true };
     renderFilters();
     renderPortfolio();
@@ -751,6 +763,8 @@ async function scorePortfolio(event) {
     $("portfolio-summary").textContent =
       `${state.portfolio.length} proposals from ${file.name} scored with model v${data.model.version}.`;
     $("portfolio-result").hidden = false;
+    renderBudget();
+    updateTableCue();
   } catch (err) {
     if (seq !== state.portfolioSeq) return;
     $("portfolio-result").hidden = true;
@@ -759,6 +773,7 @@ async function scorePortfolio(event) {
     if (seq === state.portfolioSeq) {
       button.disabled = false;
       $("panel-portfolio").setAttribute("aria-busy", "false");
+      $("portfolio-progress").hidden = true;
     }
   }
 }
@@ -768,7 +783,7 @@ const BAND_ORDER = { high: 0, elevated: 1, moderate: 2, low: 3 };
 function sortPortfolio(key) {
   state.sort = { key, ascending: state.sort.key === key ? !state.sort.ascending : true };
   const dir = state.sort.ascending ? 1 : -1;
-  const value = (r) => (key === "risk_band" ? BAND_ORDER[r.risk_band] : r[key]);
+  const value = (r) => (key === "risk_band" ? BAND_ORDER[r.risk_band] : key === "decision" ? (r.decision === "fund" ? 0 : 1) : r[key]);
   state.portfolio.sort((a, b) => {
     const va = value(a);
     const vb = value(b);
@@ -795,9 +810,16 @@ function renderPortfolio() {
         el("td", {}, el("span", { class: `band band-${r.risk_band}`, text: BAND_TEXT[r.risk_band] })),
         el("td", { text: `${r.weakest} (${pts1(r.weakest_points)} points)` }),
         el("td", { text: r.uncertainty }),
+        ...(state.budget
+          ? [
+              el("td", { class: `decision decision-${r.decision === "fund" ? "fund" : "no"}`, text: r.decision === "fund" ? "Fund" : "Do not fund" }),
+              el("td", { class: "num", text: money(r.cost) }),
+            ]
+          : []),
       ),
     ),
   );
+  for (const th of $("portfolio-table").querySelectorAll(".budget-col")) th.hidden = !state.budget;
 }
 
 function csvCell(v) {
@@ -818,11 +840,14 @@ function download(name, text) {
 
 function exportPortfolio() {
   const header = ["initiative_id", "probability", "risk_band", "weakest_dimension", "weakest_points", "uncertainty", "plan_summary"];
+  const budget = state.budget ? ["decision", "cost"] : [];
   const lines = visiblePortfolio().map((r) =>
     [r.initiative_id, r.probability, r.risk_band, r.weakest, Number(r.weakest_points.toFixed(1)), r.uncertainty, r.plan_summary || ""]
+      .concat(state.budget ? [r.decision, r.cost] : [])
       .map(csvCell)
       .join(","),
   );
+  header.push(...budget);
   download("scalepredict-portfolio.csv", [header.join(","), ...lines].join("\n") + "\n");
 }
 
@@ -886,6 +911,7 @@ function init() {
   $("portfolio-table").querySelector("tbody").addEventListener("keydown", onPortfolioRow);
   $("export-csv").addEventListener("click", exportPortfolio);
   $("download-template").addEventListener("click", downloadTemplate);
+  $("print-portfolio").addEventListener("click", printPortfolio);
   $("portfolio-table").querySelector("thead").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-sort]");
     if (button) sortPortfolio(button.dataset.sort);
@@ -899,6 +925,7 @@ function init() {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
       if (state.shown) render(state.shown.assessment, state.shown.whatif);
+      updateTableCue();
     }, 200);
   });
   const saved = sessionStorage.getItem(KEY_STORAGE);

@@ -1,4 +1,4 @@
-// Scenarios and the council report: the assessment survives a reload (sessionStorage, like the
+// Scenarios: the assessment survives a reload (sessionStorage, like the
 // key), named scenarios sit side by side with their chance, effort and changed answers, and an
 // assessment with its scenarios travels as a JSON file. Shares app.js's globals.
 "use strict";
@@ -42,7 +42,7 @@ function scenarios() {
   state.assessment.plan.actions.forEach((a, i) => {
     changes[a.factor] = a.to;
     effort += costs[a.effort] || 0;
-    out.push({ name: `Plan step ${i + 1}`, probability: a.expected_probability, effort, changes: { ...changes } });
+    out.push({ name: `Plan step ${i + 1}`, probability: a.expected_probability, effort, changes: { ...changes }, step: i });
   });
   return [...out, ...state.ownScenarios];
 }
@@ -50,6 +50,13 @@ function scenarios() {
 function changedText(changes) {
   const list = Object.entries(changes).map(([f, v]) => `${label(f)} ${state.scored[f] ?? "unknown"} \u2192 ${v ?? "unknown"}`);
   return list.length ? list.join("; ") : "none";
+}
+
+// A plan step in print: the steps before it, then its own change (the table stays short).
+function stepText(i) {
+  const a = state.assessment.plan.actions[i];
+  const own = `${label(a.factor)} ${a.from} \u2192 ${a.to}`;
+  return i === 0 ? own : `steps 1\u2013${i}, then ${own}`;
 }
 
 function renderScenarios() {
@@ -61,8 +68,10 @@ function renderScenarios() {
         {},
         el("th", { scope: "row", text: s.name }),
         el("td", { class: "num", text: pct1(s.probability) }),
-        el("td", { class: "num", text: s.effort === null ? "\u2013" : String(s.effort) }),
-        el("td", { text: changedText(s.changes) }),
+        el("td", { class: "num", text: s.effort === null ? "\u2013" : String(Number(s.effort.toFixed(1))) }),
+        s.step === undefined
+          ? el("td", { text: changedText(s.changes) })
+          : el("td", {}, el("span", { class: "no-print", text: changedText(s.changes) }), el("span", { class: "print-inline", text: stepText(s.step) })),
       ),
     ),
   );
@@ -106,22 +115,6 @@ async function importAssessment() {
   } catch (err) {
     $("import-status").textContent = `Could not open ${file.name}: ${err.message}.`;
   }
-}
-
-// The council report: what the printout carries besides the result cards.
-function renderReport() {
-  const a = state.assessment;
-  const rows = [];
-  for (const f of state.catalogue.context) rows.push([f.label || humanize(f.name), state.scored[f.name]]);
-  for (const d of state.catalogue.dimensions)
-    for (const f of d.factors) rows.push([`${f.label} (${d.label})`, state.scored[f.name]]);
-  $("answers-table").querySelector("tbody").replaceChildren(
-    ...rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: k }), el("td", { text: v === null || v === undefined ? "unknown" : String(v) }))),
-  );
-  const id = a.initiative_id || "";
-  $("report-meta").textContent =
-    `${id ? `${id} \u00b7 ` : ""}${$("model-info").textContent} \u00b7 printed ${new Date().toISOString().slice(0, 10)}` +
-    ` \u00b7 ${pct(a.probability)}, ${BAND_TEXT[a.risk_band].toLowerCase()}`;
 }
 
 function initScenarios() {
