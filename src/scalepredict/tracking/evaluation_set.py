@@ -26,7 +26,7 @@ from mlflow.exceptions import MlflowException
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.data.row_hashes import row_hashes
-from scalepredict.data.tables import write_table
+from scalepredict.data.tables import DataFileError, write_table
 from scalepredict.data.validation import groups_of, validate_file
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.candidates import outcome_of
@@ -52,8 +52,12 @@ def _file(version: int) -> str:
 
 
 def _read(path: Path, cat: Catalogue) -> pd.DataFrame | None:
-    """The set as training reads data (the same types, hence the same digest each run)."""
-    result = validate_file(path, True, cat)
+    """The set as training reads data (the same types, hence the same digest each run); None
+    when this catalogue cannot read it (another catalogue's set under the same model name)."""
+    try:
+        result = validate_file(path, True, cat)
+    except DataFileError:
+        return None
     return result.good() if result.valid else None
 
 
