@@ -24,7 +24,7 @@ from scalepredict.model.candidates import Tuned, fit_family
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.split import city_folds
 
-PLANNED_ROWS = 400  # proposals planned per half (fewer where a half has fewer rows)
+PLANNED_ROWS = 400  # proposals planned per half, shared by the splits (fewer where few rows)
 MAX_REPEATS = 3  # cross-fitting splits below LARGE_ROWS
 LARGE_ROWS = 2000
 
@@ -81,7 +81,9 @@ def plan_honesty(
     `frame` (`repeats` splits, pooled; by default `repeats_for` the rows)."""
     cat = bundle.catalogue
     parts: list[np.ndarray] = []
-    for r in range(repeats or repeats_for(len(frame))):
+    repeats = repeats or repeats_for(len(frame))
+    planned = PLANNED_ROWS // repeats  # the splits share the planning work of one
+    for r in range(repeats):
         halves = city_folds(frame, 2, cfg.seed + r, cat)
         models = [
             ModelBundle(
@@ -94,7 +96,7 @@ def plan_honesty(
         ]
         split = []
         for k, (_, held) in enumerate(halves):
-            rows = frame.iloc[held[:PLANNED_ROWS]].drop(columns=[cat.outcome.name])
+            rows = frame.iloc[held[:planned]].drop(columns=[cat.outcome.name])
             split.append(_gains(models[k], models[1 - k], rows.reset_index(drop=True)))
         parts.append(np.concatenate(split))
     g = np.concatenate(parts)
