@@ -26,7 +26,7 @@ FAMILIES = ("checklist", "logistic", "ebm", "xgboost")
 FAMILY_WORDS = {
     "checklist": "the checklist score (mean of the factor scores) as a model",
     "logistic": "monotone penalized logistic regression",
-    "ebm": "monotone explainable boosting (EBM, one shape per field)",
+    "ebm": "monotone explainable boosting (EBM)",
     "xgboost": "monotone gradient-boosted trees per stage (XGBoost)",
 }
 

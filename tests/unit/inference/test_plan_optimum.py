@@ -1,7 +1,8 @@
 """The certified optimum of a plan: it equals brute force on small cases for any catalogue and
 every family (trees leaf by leaf, the linear families and the explainable boosting machine as
-a knapsack, blanks as the policy reads them), proves infeasibility, never uses a factor no team can act on, and never costs
-more than the served plan while reaching the target on the expected chance shown."""
+a knapsack, blanks as the policy reads them), proves infeasibility, never uses a factor no
+team can act on, and never costs more than the served plan while reaching the target on the
+expected chance shown."""
 
 from __future__ import annotations
 
