@@ -167,9 +167,9 @@ def promote(
     from mlflow.exceptions import MlflowException
 
     from scalepredict.settings import get_settings
+    from scalepredict.tracking.champion import promote as promote_version
     from scalepredict.tracking.champion import settle_promotion
     from scalepredict.tracking.registry import model_name
-    from scalepredict.tracking.run import promote as promote_version
 
     settings = get_settings()
     name = model_name(settings, catalogue_or_fail(catalogue))

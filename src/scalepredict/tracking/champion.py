@@ -2,7 +2,8 @@
 
 At start the champion comes from the MLflow registry and is copied to the cache; when the
 registry cannot be reached, the cache serves and says so. A candidate that cannot be loaded or
-was built for another catalogue is refused, so the caller keeps the model it has."""
+was built for another catalogue is refused, so the caller keeps the model it has. A deliberate
+promotion (past the gate) moves the alias and says so in the runs' tags."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import mlflow
 import numpy as np
 from mlflow.exceptions import MlflowException
 
@@ -133,6 +135,26 @@ def load_at_start(settings: Settings) -> Predictor:
         predictor = from_cache(settings)
         predictor.info["registry_error"] = f"{type(e).__name__}: {str(e)[:300]}"
         return predictor
+
+
+def promote(settings: Settings, version: str, reason: str, name: str) -> str | None:
+    """Deliberately make `version` the champion, bypassing the gate; logged as its own run."""
+    client = registry.connect(settings)
+    client.get_model_version(name, version)  # raises if it does not exist
+    previous = registry.version_by_alias(client, registry.CHAMPION, name)
+    exp_id = registry.experiment_id(client, settings.experiment)
+    with mlflow.start_run(experiment_id=exp_id, run_name=f"promote-v{version}"):
+        mlflow.set_tags(
+            {
+                "action": "manual_promotion",
+                "model_version": version,
+                "reason": reason,
+                "previous_champion": previous.version if previous else "none",
+            }
+        )
+    client.set_registered_model_alias(name, registry.CHAMPION, version)
+    client.set_model_version_tag(name, version, "manual_promotion", reason)
+    return previous.version if previous else None
 
 
 def settle_promotion(settings: Settings, version: str, previous: str | None, name: str) -> None:

@@ -332,23 +332,3 @@ def train_and_register(
         data_info,
         held_out,
     )
-
-
-def promote(settings: Settings, version: str, reason: str, name: str) -> str | None:
-    """Deliberately make `version` the champion, bypassing the gate; logged as its own run."""
-    client = registry.connect(settings)
-    client.get_model_version(name, version)  # raises if it does not exist
-    previous = registry.version_by_alias(client, registry.CHAMPION, name)
-    exp_id = registry.experiment_id(client, settings.experiment)
-    with mlflow.start_run(experiment_id=exp_id, run_name=f"promote-v{version}"):
-        mlflow.set_tags(
-            {
-                "action": "manual_promotion",
-                "model_version": version,
-                "reason": reason,
-                "previous_champion": previous.version if previous else "none",
-            }
-        )
-    client.set_registered_model_alias(name, registry.CHAMPION, version)
-    client.set_model_version_tag(name, version, "manual_promotion", reason)
-    return previous.version if previous else None

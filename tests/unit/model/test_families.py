@@ -24,7 +24,7 @@ from scalepredict.model.features import feature_matrix
 from scalepredict.model.fit import fit
 from scalepredict.model.linear import ChecklistModel, LogisticModel
 from scalepredict.model.split import InsufficientDataError
-from tests.conftest import SMALL_CONFIG
+from tests.conftest import SMALL_CONFIG, file_limits
 from tests.integration.test_any_catalogue import _check_monotone, catalogues
 
 FAST = {**SMALL_CONFIG, "evaluation": {"repeats": 1}}
@@ -101,7 +101,7 @@ def test_linear_families_are_monotone_for_any_catalogue(raw, seed, kind):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "history.csv"
         generate_for(cat, 200, seed).to_csv(path, index=False)
-        frame = validate_file(path, True, cat).good()
+        frame = validate_file(path, True, cat, limits=file_limits()).good()
     x = feature_matrix(frame, cat)
     y = frame[cat.outcome.name].astype(int).to_numpy()
     model = (LogisticModel if kind == "logistic" else ChecklistModel).fit(x, y, cat, 0.01)
