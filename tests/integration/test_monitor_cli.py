@@ -92,7 +92,7 @@ def test_the_monitor_run_has_its_own_experiment_its_figures_and_the_version_it_w
             {"initiative_id": i, "scaled_up": int(y), "observed_on": today}
             for i, y in zip(rows["initiative_id"], rows["scaled_up"], strict=True)
         ],
-        catalogue(),
+        catalogue(get_settings()),
         "test",
     )
     res = CliRunner().invoke(app, ["monitor", "--json", "--out", str(tmp_path)])
