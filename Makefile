@@ -10,10 +10,13 @@ DEV_STAMP := $(VENV)/.installed-dev
 DATA := data/initiatives.csv
 # The planner page's end-to-end tests drive Debian's Chromium (Playwright cannot download its own).
 CHROMIUM ?= /usr/bin/chromium
+# The planner page's JavaScript unit tests run on Debian's Node.js (its built-in test runner).
+NODE ?= /usr/bin/node
+JS_TESTS := tests/js/*.test.mjs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CODE := src tests benchmarks serving examples
 
-.PHONY: help run test test-fast install install-dev browser postgres data lint typecheck docs format clean bento example-ieg stack stack-down
+.PHONY: help run test test-fast test-js install install-dev browser nodejs postgres data lint typecheck docs format clean bento example-ieg stack stack-down
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +45,11 @@ browser: ## Install Debian's Chromium if missing (for the planner page's tests)
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 	@$(CHROMIUM) --version
+
+nodejs: ## Install Debian's Node.js if missing (for the page's JavaScript unit tests)
+	@test -x $(NODE) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs; }
+	@$(NODE) --version
 
 # The database tests start a throwaway PostgreSQL cluster from Debian's package (nothing system-wide
 # is configured: the package's own cluster, if any, is left alone).
@@ -83,10 +91,14 @@ stack: install postgres data ## PostgreSQL + MLflow server + two replicas (:3101
 stack-down: ## Stop everything `make stack` started
 	$(BIN)/python serving/stack.py down
 
-test: install-dev browser postgres lint typecheck docs ## Lint, type-check, build the docs, run the whole suite
+test: install-dev browser postgres lint typecheck docs test-js ## Lint, type-check, build the docs, run the whole suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+test-js: nodejs ## The planner page's JavaScript unit tests (node --test; no Python needed)
+	$(NODE) --test $(JS_TESTS)
+
 test-fast: install-dev lint typecheck ## Everything but the browser and live-server tests (no sudo)
+	@if [ -x $(NODE) ]; then $(NODE) --test $(JS_TESTS); else echo "JavaScript tests skipped: no $(NODE) (make nodejs)"; fi
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not service"
 
 lint: install-dev ## ruff check and format check

@@ -18,7 +18,7 @@ batch of 100 (median of repeats) on a saved bundle. It uses only what every vers
 src, alternately, on the same bundle (`--save-bundle DIR` writes one).
 
 Usage: python benchmarks/plan_optimum.py [--train-rows 2000] [--initiatives 60]
-       [--families checklist logistic xgboost] [--complete] [--seconds 10]
+       [--families checklist logistic ebm xgboost] [--complete] [--seconds 10]
        python benchmarks/plan_optimum.py --speed DIR [--repeats 40]"""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def main() -> None:
     ap.add_argument("--train-rows", type=int, default=2_000)
     ap.add_argument("--trials", type=int, default=2)
     ap.add_argument("--initiatives", type=int, default=60)
-    ap.add_argument("--families", nargs="+", default=["checklist", "logistic", "xgboost"])
+    ap.add_argument("--families", nargs="+", default=["checklist", "logistic", "ebm", "xgboost"])
     ap.add_argument("--train-seed", type=int, default=3001)
     ap.add_argument("--plan-seed", type=int, default=3003)
     ap.add_argument("--complete", action="store_true", help="initiatives without blanks")

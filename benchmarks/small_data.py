@@ -34,9 +34,12 @@ from scalepredict.data.synthetic import generate
 from scalepredict.data.tables import FileLimits
 from scalepredict.data.validation import groups_of, validate_file
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.calibration import Calibrator, Conformal
 from scalepredict.model.config import TrainConfig
+from scalepredict.model.ebm import EbmModel
 from scalepredict.model.evaluation import row_log_loss, with_intervals
-from scalepredict.model.features import make_features, monotone_constraints
+from scalepredict.model.features import feature_matrix, make_features, monotone_constraints
 from scalepredict.model.fit import fit, outcome_of
 from scalepredict.model.intervals import interval
 from scalepredict.settings import get_settings
@@ -60,15 +63,13 @@ def _monotone(cat: Catalogue) -> list[int]:
 
 
 def ebm(train: pd.DataFrame, cat: Catalogue):
-    """Explainable boosting (interpret-core): additive shape functions, monotone in each factor
-    by its direction, without pairwise terms (interactions cannot be held monotone)."""
-    from interpret.glassbox import ExplainableBoostingClassifier
-
-    model = ExplainableBoostingClassifier(
-        interactions=0, monotone_constraints=_monotone(cat), n_jobs=1, random_state=0
+    """The explainable boosting family alone (`model/ebm.py`: monotone shape functions of the
+    context fields and factors, no pairs), uncalibrated: what it adds beside the served one."""
+    x = feature_matrix(train, cat)
+    bundle = ModelBundle(
+        cat, EbmModel.fit(x, outcome_of(train, cat), cat), Calibrator(), Conformal()
     )
-    model.fit(make_features(train, cat), outcome_of(train, cat))
-    return lambda frame: model.predict_proba(make_features(frame, cat))[:, 1]
+    return bundle.probability
 
 
 def catboost(train: pd.DataFrame, cat: Catalogue):
@@ -140,7 +141,7 @@ def compare(train: pd.DataFrame, test: pd.DataFrame, cat: Catalogue, cfg: TrainC
         "logistic regression": logistic_baseline(train, cat),
         "plain XGBoost": plain_xgboost(train, cat),
         "mean score (checklist)": checklist_baseline(train, cat),
-        "EBM (monotone, no pairs)": ebm(train, cat),
+        "EBM family alone (uncalibrated)": ebm(train, cat),
         "CatBoost (monotone)": catboost(train, cat),
     }
     served = with_intervals(y, p, groups, covered)

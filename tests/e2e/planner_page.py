@@ -54,9 +54,10 @@ class Planner:
         return self.probability()
 
     def probability(self) -> float:
-        """The probability on screen, unrounded (the page keeps what it shows in `state`)."""
+        """The probability on screen, unrounded (the page keeps what it shows in its state, which
+        it lets tests read as `scalepredict.state`)."""
         shown = float(self.page.locator("#probability").inner_text().rstrip("%")) / 100
-        exact = self.page.evaluate("state.shown.assessment.probability")
+        exact = self.page.evaluate("scalepredict.state.shown.assessment.probability")
         assert round(exact * 100) == round(shown * 100)
         return exact
 
@@ -64,7 +65,9 @@ class Planner:
         """Set a control, wait until the page shows another probability, return it."""
         control.select_option(value)
         self.page.wait_for_function(
-            "p => state.shown && state.shown.assessment.probability !== p", arg=previous
+            "p => { const s = scalepredict.state.shown;"
+            " return Boolean(s) && s.assessment.probability !== p; }",
+            arg=previous,
         )
         return self.probability()
 

@@ -68,9 +68,9 @@ def test_the_council_report_prints_with_and_without_a_what_if(planner, env, tmp_
     planner.sign_in(env["_scorer"])
     planner.assess_example(0)
     cat = load_catalogue(get_settings())
-    plan = page.evaluate("state.assessment.plan")
-    proposal = page.evaluate("state.scored")
-    model = page.evaluate("state.model")
+    plan = page.evaluate("scalepredict.state.assessment.plan")
+    proposal = page.evaluate("scalepredict.state.scored")
+    model = page.evaluate("scalepredict.state.model")
     assert plan["actions"], "the example needs a plan to print"
 
     pages = pdf_pages(planner, tmp_path, "council")
@@ -109,7 +109,7 @@ def test_the_council_report_prints_with_and_without_a_what_if(planner, env, tmp_
     first, text = pages[0], " ".join(pages)
     assert "What-if applied" in first and "(what-if applied)" in first
     assert chance_of(first) == tried and tried in first
-    assessed = f"{round(page.evaluate('state.assessment.probability') * 100)}%"
+    assessed = f"{round(page.evaluate('scalepredict.state.assessment.probability') * 100)}%"
     assert f"Assessed: {assessed}" in first
     assert "The plan below is for the assessed answers" in first
     changed = plan["actions"][0]["factor"]
@@ -164,7 +164,9 @@ def test_choosing_within_a_budget_and_printing_the_portfolio(planner, env, tmp_p
     page.get_by_role("button", name="Score the portfolio").click()
     table = page.locator("#portfolio-table tbody tr")
     expect(table).to_have_count(10)
-    shown = page.evaluate("state.portfolio.map(r => [r.initiative_id, r.probability, r.decision])")
+    shown = page.evaluate(
+        "scalepredict.state.portfolio.map(r => [r.initiative_id, r.probability, r.decision])"
+    )
     cost = dict(zip(rows["initiative_id"], rows["budget_eur"], strict=True))
     ids = [s[0] for s in shown]
     best = best_set([s[1] for s in shown], [cost[i] for i in ids], 2_500_000)
@@ -199,7 +201,7 @@ def test_choosing_within_a_budget_and_printing_the_portfolio(planner, env, tmp_p
     pages = pdf_pages(planner, tmp_path, "portfolio-report")
     text = " ".join(pages)
     assert "Portfolio report" in pages[0] and "Proposals by risk band" in text
-    funded_first = page.evaluate("state.portfolio.map(r => r.decision)")
+    funded_first = page.evaluate("scalepredict.state.portfolio.map(r => r.decision)")
     assert funded_first == sorted(funded_first, key=lambda d: d != "fund")
     top = ids[max(best, key=lambda i: shown[i][1])]  # the funded proposal of highest chance
     assert top in pages[0]

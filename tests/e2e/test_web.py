@@ -85,7 +85,9 @@ def test_sign_in_score_read_the_plan_and_try_changes(planner, env):
     after_step = [float(m.group(1)) / 100 for m in found if m]
     assert after_step == sorted(after_step) and after_step[-1] >= before  # each step helps
     # a what-if of the steps shows the model's own chance, at least the one to expect
-    models = page.evaluate("state.assessment.plan.actions.map((a) => a.model_probability)")
+    models = page.evaluate(
+        "scalepredict.state.assessment.plan.actions.map((a) => a.model_probability)"
+    )
     for m, model in zip(found, models, strict=True):
         assert m is None or model >= float(m.group(1)) / 100 - 0.0005
     themes = page.locator("#plan-steps .theme").all_inner_texts()
@@ -394,7 +396,8 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
         else:
             row.get_by_role("button").press("Enter")
         page.wait_for_function(
-            "id => state.assessment && state.assessment.initiative_id === id", arg=ident
+            "id => scalepredict.state.assessment?.initiative_id === id",
+            arg=ident,
         )
         expect(page.locator("#panel-assess")).to_be_visible()
         expect(page.get_by_label("Initiative ID")).to_have_value(ident)
@@ -458,7 +461,8 @@ def test_a_top_factor_at_one_gets_into_the_plan_and_blanks_are_capped(planner, e
         page.get_by_role("tab", name="Portfolio").click()
         page.locator(f"#portfolio-table tbody tr[data-id='{ident}'] td").nth(1).click()
         page.wait_for_function(
-            "id => state.assessment && state.assessment.initiative_id === id", arg=ident
+            "id => scalepredict.state.assessment?.initiative_id === id",
+            arg=ident,
         )
         if ident == "INI-HANDOVER":
             expect(page.locator("#drivers")).to_contain_text("Operational handover")

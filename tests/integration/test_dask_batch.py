@@ -19,6 +19,9 @@ from scalepredict.data.tables import write_table
 from scalepredict.inference.batch import ScoreOptions, score_frame
 from scalepredict.inference.cluster import SUCCESS, BatchError, InvalidBatch, score_file
 from scalepredict.inference.predictor import Predictor
+from scalepredict.model.bundle import ModelBundle
+from scalepredict.model.ebm import EbmModel
+from scalepredict.model.features import feature_matrix
 from scalepredict.settings import get_settings
 from tests.conftest import file_limits
 
@@ -137,6 +140,32 @@ def test_in_process_workers_score_plans_too(small_fit, proposals, tmp_path):
 
     want = score_frame(predictor, validate_file(few, limits=file_limits()).frame, options)
     assert "plan_actions" in want
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
+
+
+def test_an_ebm_scores_explains_and_plans_on_worker_processes_as_in_one(
+    small_fit, proposals, tmp_path
+):
+    """Another family through the same parts: the bundle loaded from its data files, sent to
+    worker processes (pickled by Dask), gives what one process gives."""
+    frame, trees = small_fit[0], small_fit[1].bundle
+    cat = trees.catalogue
+    ebm = EbmModel.fit(feature_matrix(frame, cat), frame[cat.outcome.name].astype(int), cat, 3)
+    saved = ModelBundle(cat, ebm, trees.calibrator, trees.conformal).save(tmp_path / "ebm")
+    predictor = Predictor(ModelBundle.load(saved))
+    few = write_table(pd.read_parquet(proposals).head(60), tmp_path / "few.parquet")
+    options = ScoreOptions(explain=True, plan=True, target=0.6)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster) as client,
+    ):
+        n = score_file(
+            client, predictor, few, tmp_path / "out", options, 30, _quiet, limits=file_limits()
+        )
+        assert n == 60
+    from scalepredict.data.validation import validate_file
+
+    want = score_frame(predictor, validate_file(few, limits=file_limits()).frame, options)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
 
 

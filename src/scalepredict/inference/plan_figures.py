@@ -54,8 +54,12 @@ def plan_interval(bundle: ModelBundle, m: np.ndarray) -> tuple[float, float]:
         return gain_interval(float(p0), float(expected - p0))
     if len(m) < 2 or m[-1] == m[0]:
         return float(p0), float(p0)
-    centre = m[0] + discount_of(bundle) * (m[-1] - m[0])
-    half = INTERVAL_Z * DISCOUNT * float(honesty["error"])
+    gain = m[-1] - m[0]
+    centre = m[0] + discount_of(bundle) * gain
+    # a true gain's spread around the expected one, and the shrinkage's own uncertainty,
+    # which scales with the gain (independent errors: added in quadrature)
+    spread = math.hypot(float(honesty["error"]), float(honesty.get("shrinkage_sd", 0.0)) * gain)
+    half = INTERVAL_Z * DISCOUNT * spread
     low, high = bundle.calibrator(expit(np.array([centre - half, centre + half])))
     return float(low), float(high)
 

@@ -5,9 +5,10 @@ of j's are 0), at most one per factor; the objective is the plan's effort (`cum[
 x[j, k]) within the budget. The model's learned log-odds for each way of reading the blanks
 (`plan_optimum.py` adds the ways) must reach the goal, written per family:
 
-- additive families (logistic, checklist): with the blanks fixed, each factor adds its own
-  term, so the log-odds are the assessed log-odds plus the gain of each x[j, k] (measured on
-  the model itself): a multiple-choice knapsack;
+- additive families (logistic, checklist, explainable boosting): with the blanks fixed, each
+  factor adds its own term, so the log-odds are the assessed log-odds plus the gain of each
+  x[j, k] (measured on the model itself): a multiple-choice knapsack over each factor's
+  reachable levels;
 - trees (one stage's booster: a proposal is scored by its stage's trees only), leaf by leaf
   as in Misic's and OCEAN's encodings: per tree a weight y >= 0 per reachable leaf summing to
   1, and per split that depends on the plan, the leaves left of it weighted at most the

@@ -38,7 +38,6 @@ from scalepredict.model.trees import TreeModel
 from scalepredict.model.unknowns import answer_masks, policy_levels
 
 SOLVER_SECONDS = 10.0  # per proposal, every solve together; past it: a timeout (a miss)
-ADDITIVE = ("logistic", "checklist")  # families whose log-odds add up factor by factor
 MAX_SOLVES = 200  # per proposal: ways added and plans cut off, at most
 
 
@@ -79,7 +78,7 @@ def optimum(problem: SearchProblem, r: int, seconds: float = SOLVER_SECONDS) -> 
         return Optimum("no_plan_needed", zero, 0.0, -np.inf, 0.0, 0)
     if goal == np.inf:  # no log-odds reach the target through the calibrator
         return Optimum("infeasible", zero, 0.0, np.inf, time.perf_counter() - t0, 0)
-    if bundle.kind not in ADDITIVE and bundle.forest is None:
+    if not bundle.family.additive and bundle.forest is None:
         return Optimum("unsupported", zero, 0.0, np.nan, 0.0, 0)
     row = problem.score.rows[r]
     ways = _ways(problem, r)
@@ -126,7 +125,7 @@ def _encode(milp: Milp, xs: StepVars, problem: SearchProblem, r: int, rows: np.n
     bundle = problem.score.bundle
     cat = bundle.catalogue
     goal = float(problem.goal[r])
-    if bundle.kind in ADDITIVE:
+    if bundle.family.additive:  # log-odds that add up factor by factor
         for x0 in rows:
             moves = [(j, k) for j, cs in xs.cols.items() for k in range(1, len(cs) + 1)]
             states = np.repeat(x0[None, -len(problem.step) :], len(moves) + 1, axis=0)

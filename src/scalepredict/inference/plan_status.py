@@ -159,6 +159,11 @@ def status_of(
             else f"The target of {_pct(target)} is out of reach within the effort budget "
             f"({_units(plan['max_effort'])}): {rise}."
         )
+        if plan["confidence"] == "low":  # said in words, not left to a label
+            plain += (
+                " The model is too uncertain to tell whether these steps help: the low end of"
+                " the interval is no gain."
+            )
     if blanks is not None and spread > plan["expected_gain"]:
         first = (
             f"Answer the {blanks['count']} unanswered question(s) first: together they could "

@@ -1,8 +1,8 @@
 """The model bundle: the catalogue it was trained with, the model of the family the data chose
-(`families.py`: per-stage XGBoost boosters, a monotone logistic regression or the checklist
-score), the probability calibrator and the conformal threshold, saved as plain JSON files (no
-pickles, no code: a bundle loads in any process, and a corrupt one fails loudly at load time
-rather than at the first request)."""
+(`families.py`: per-stage XGBoost boosters, a monotone logistic regression, the checklist
+score or an explainable boosting machine's shape functions), the probability calibrator and
+the conformal threshold, saved as plain JSON files (no pickles, no code: a bundle loads in any
+process, and a corrupt one fails loudly at load time rather than at the first request)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class ModelBundle:
 
     @property
     def kind(self) -> str:
-        """The model family serving: `xgboost`, `logistic` or `checklist`."""
+        """The model family serving: `xgboost`, `ebm`, `logistic` or `checklist`."""
         return self.family.kind
 
     @property

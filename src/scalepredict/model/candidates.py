@@ -1,6 +1,7 @@
 """The candidate families on one training frame: each tuned by grouped cross-validation on it
 (the trees by their search, the logistic regression's penalty from a short grid; the checklist
-has nothing to tune), then refit on any rows with what was tuned (a cross-validation fold's
+and the explainable boosting machine, with interpret's defaults and early stopping, have
+nothing to tune), then refit on any rows with what was tuned (a cross-validation fold's
 training part, or all of them)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scalepredict.catalogue import Catalogue
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.calibration import Calibrator, Conformal
 from scalepredict.model.config import TrainConfig
+from scalepredict.model.ebm import EbmModel
 from scalepredict.model.families import FAMILIES, Family
 from scalepredict.model.features import feature_matrix
 from scalepredict.model.linear import PENALTIES, ChecklistModel, LogisticModel
@@ -88,6 +90,8 @@ def fit_family(
     x, y = feature_matrix(train, cat), outcome_of(train, cat)
     if kind == "logistic":
         return LogisticModel.fit(x, y, cat, tuned.penalty)
+    if kind == "ebm":
+        return EbmModel.fit(x, y, cat, cfg.seed)
     return ChecklistModel.fit(x, y, cat)
 
 

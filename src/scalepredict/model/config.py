@@ -113,8 +113,8 @@ class TrainConfig(_Strict):
     conformal_alpha: float = Field(0.10, gt=0, lt=1, description="0.10: 90% prediction sets")
     gate: GateConfig = Field(default_factory=GateConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
-    families: tuple[Literal["checklist", "logistic", "xgboost"], ...] = Field(
-        ("checklist", "logistic", "xgboost"), min_length=1, description="candidate families"
+    families: tuple[Literal["checklist", "logistic", "ebm", "xgboost"], ...] = Field(
+        ("checklist", "logistic", "ebm", "xgboost"), min_length=1, description="candidate families"
     )
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
 

@@ -76,6 +76,7 @@ class LogisticModel:
     columns (the derived dimension columns are linear in the factors, so they add nothing)."""
 
     kind: ClassVar[str] = "logistic"
+    additive: ClassVar[bool] = True
     terms: list[_Term]
     intercept: float
     weights: list[list[float]]  # per term: one weight, or one per category
@@ -224,6 +225,7 @@ class ChecklistModel:
     b >= 0, where the score is the mean of the answered factor scores on a common 0..1 scale."""
 
     kind: ClassVar[str] = "checklist"
+    additive: ClassVar[bool] = True  # with the answered factors fixed: their mean is a sum
     intercept: float
     slope: float
     centre: float

@@ -47,6 +47,7 @@ def stage_codes(x: np.ndarray, cat: Catalogue) -> np.ndarray:
 @dataclass
 class TreeModel:
     kind: ClassVar[str] = "xgboost"
+    additive: ClassVar[bool] = False
     boosters: dict[str, xgb.Booster]  # one per stage (or one for all), in catalogue order
     # the boosters as one compiled evaluator, made at the first prediction; None where they
     # cannot be compiled faithfully

@@ -8,7 +8,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from scalepredict.api.app import asgi
+from scalepredict.api.app import STATIC, asgi
 from scalepredict.api.state import ServiceState
 from scalepredict.settings import Settings
 from scalepredict.store.audit import AuditLog
@@ -103,5 +103,12 @@ def test_planner_page_is_package_data(service):
     page = client.get("/")
     assert page.status_code == 200 and "<html" in page.text.lower()
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
-    assert client.get("/static/app.js").status_code == 200
     assert json.loads(client.get("/readyz").text)["ready"] is True
+    # the page's ES modules: a browser runs a module only when it comes as JavaScript
+    modules = sorted(STATIC.glob("*.js"))
+    assert {"app.js", "docs.js", "dom.js"} <= {m.name for m in modules}
+    for module in modules:
+        r = client.get(f"/static/{module.name}")
+        assert r.status_code == 200, module.name
+        assert r.headers["content-type"].startswith("text/javascript"), module.name
+        assert r.headers["content-security-policy"].startswith("default-src 'self'")

@@ -161,3 +161,21 @@ def test_plans_say_so_where_no_factor_can_be_acted_on(predictor, proposals):
             assert p["status"] == "nothing_to_do"
             assert p["summary"].startswith("No factor in this catalogue can be acted on")
     assert np.isfinite([p["expected_probability"] for p in nobody.plan(rows)]).all()
+
+
+def test_a_plan_the_model_cannot_vouch_for_says_so_in_words(predictor, proposals):
+    import copy
+
+    from scalepredict.inference.plan_figures import HONESTY_META
+
+    sure = predictor.plan(proposals)
+    vague = copy.copy(predictor.bundle)
+    # a true gain's spread of 3 log-odds: no interval's low end is a gain
+    vague.meta = {**vague.meta, HONESTY_META: {"shrinkage": 0.6, "error": 3.0}}
+    unsure = Predictor(vague).plan(proposals)
+    words = "too uncertain to tell whether these steps help"
+    assert any(p["actions"] for p in unsure)
+    for p in unsure + sure:
+        if p["actions"] and p["status"] != "answer_first":
+            assert (words in p["summary"]) == (p["confidence"] == "low"), p["summary"]
+    assert all(p["confidence"] == "low" for p in unsure if p["actions"])

@@ -1,7 +1,8 @@
 """The certified optimum of a plan: it equals brute force on small cases for any catalogue and
-every family (trees leaf by leaf, the linear families as a knapsack, blanks as the policy
-reads them), proves infeasibility, never uses a factor no team can act on, and never costs
-more than the served plan while reaching the target on the expected chance shown."""
+every family (trees leaf by leaf, the linear families and the explainable boosting machine as
+a knapsack, blanks as the policy reads them), proves infeasibility, never uses a factor no
+team can act on, and never costs more than the served plan while reaching the target on the
+expected chance shown."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from scalepredict.inference.predictor import Predictor
 from scalepredict.inference.search_score import SearchScore
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.calibration import Calibrator, Conformal
+from scalepredict.model.ebm import EbmModel
 from scalepredict.model.features import feature_matrix, make_features, with_scores
 from scalepredict.model.linear import ChecklistModel, LogisticModel
 from scalepredict.model.trees import TreeModel
@@ -98,7 +100,7 @@ def _trees(cat, frame) -> TreeModel:
 @given(
     raw=catalogues(),
     seed=st.integers(0, 2**16),
-    kind=st.sampled_from(["xgboost", "logistic", "checklist"]),
+    kind=st.sampled_from(["xgboost", "logistic", "checklist", "ebm"]),
     lift=st.floats(0.02, 0.4),
 )
 def test_the_optimum_equals_brute_force_for_any_catalogue_and_family(raw, seed, kind, lift):
@@ -111,6 +113,8 @@ def test_the_optimum_equals_brute_force_for_any_catalogue_and_family(raw, seed, 
     y = frame[cat.outcome.name].astype(int).to_numpy()
     if kind == "xgboost":
         model = _trees(cat, frame)
+    elif kind == "ebm":
+        model = EbmModel.fit(x, y, cat, seed)
     else:
         model = (LogisticModel if kind == "logistic" else ChecklistModel).fit(x, y, cat, 0.01)
     bundle = ModelBundle(cat, model, Calibrator(), Conformal())
@@ -126,8 +130,20 @@ def proposals():
     return generate(30, seed=4242).drop(columns=["scaled_up"])
 
 
-def test_the_optimum_is_never_dearer_than_the_served_plan_and_reaches(small_fit, proposals):
+@pytest.fixture(scope="module", params=["xgboost", "ebm"])
+def served(request, small_fit) -> ModelBundle:
+    """The small fit's trees, or an EBM on its rows with the same calibrator."""
     bundle = small_fit[1].bundle
+    if request.param == "xgboost":
+        return bundle
+    frame, cat = small_fit[0], bundle.catalogue
+    y = frame[cat.outcome.name].astype(int).to_numpy()
+    ebm = EbmModel.fit(feature_matrix(frame, cat), y, cat, seed=3)
+    return ModelBundle(cat, ebm, bundle.calibrator, bundle.conformal)
+
+
+def test_the_optimum_is_never_dearer_than_the_served_plan_and_reaches(served, proposals):
+    bundle = served
     plans = Predictor(bundle).plan(proposals)
     problem, m0, targets = _problem(bundle, proposals)
     solved = 0
@@ -143,8 +159,8 @@ def test_the_optimum_is_never_dearer_than_the_served_plan_and_reaches(small_fit,
     assert solved >= 5
 
 
-def test_the_optimum_equals_brute_force_on_trees_with_blanks(small_fit, proposals):
-    problem, _, _ = _problem(small_fit[1].bundle, proposals.head(12), budget=4.0)
+def test_the_optimum_equals_brute_force_with_blanks(served, proposals):
+    problem, _, _ = _problem(served, proposals.head(12), budget=4.0)
     assert np.isnan(problem.start).any()  # the policy's readings of blanks are exercised
     _check_against_brute_force(problem)
 

@@ -1,38 +1,42 @@
 // The council report: what the printout of one initiative carries besides the result cards.
 // It prints what the page shows: with a what-if applied, the what-if's chance and answers,
 // marked as such on top with the assessed chance beside them (the plan stays the assessed
-// answers' plan, and says so). Shares app.js's globals (state, $, el, pct, label, ...).
-"use strict";
+// answers' plan, and says so).
+import { renderWaterfall } from "./charts.js";
+import { $, el } from "./dom.js";
+import { BAND_TEXT, humanize, pct, today } from "./format.js";
+import { changedText } from "./state.js";
 
 // A factor's answer in words: its level with the rubric's meaning (or the level's label).
-function answerText(f, v) {
+export function answerText(f, v, fallbackScale) {
   if (v === null || v === undefined || v === "") return "unknown (not answered)";
-  const scale = f.scale || state.catalogue.scale;
+  const scale = f.scale || fallbackScale;
   const meaning = f.rubric[v] || (scale.labels || {})[v];
   const said = Array.isArray(meaning) ? meaning[0] : meaning;
   return `${v} of ${scale.max}${said ? ` \u2013 ${said}` : ""}`;
 }
 
-function contextText(f, v) {
+export function contextText(f, v) {
   if (v === null || v === undefined || v === "") return "not given";
   if (f.type === "boolean") return v ? "yes" : "no";
   return typeof v === "number" ? v.toLocaleString("en") : f.type === "category" ? humanize(String(v)) : String(v);
 }
 
-function renderReport() {
+export function renderReport(state) {
   const { assessment: shownAssessment, whatif } = state.shown;
   const a = state.assessment;
+  const cat = state.catalogue;
   const now = whatif ? { ...state.scored, ...whatif.changes } : state.scored;
   // the context on one line; each factor on its own, with its meaning
-  $("answers-context").textContent = state.catalogue.context
+  $("answers-context").textContent = cat.context
     .map((f) => `${f.label || humanize(f.name)}: ${contextText(f, now[f.name])}`)
     .join(" \u00b7 ");
   const rows = [];
-  for (const d of state.catalogue.dimensions)
+  for (const d of cat.dimensions)
     for (const f of d.factors) {
       const changed = whatif && f.name in whatif.changes;
-      const was = changed ? `what-if; assessed: ${answerText(f, state.scored[f.name]).split(" \u2013 ")[0]}` : null;
-      rows.push([`${f.label} (${d.label})`, answerText(f, now[f.name]), was]);
+      const was = changed ? `what-if; assessed: ${answerText(f, state.scored[f.name], cat.scale).split(" \u2013 ")[0]}` : null;
+      rows.push([`${f.label} (${d.label})`, answerText(f, now[f.name], cat.scale), was]);
     }
   $("answers-table").querySelector("tbody").replaceChildren(
     ...rows.map(([k, v, was]) =>
@@ -43,18 +47,18 @@ function renderReport() {
     ? "With the what-if applied: each changed answer is marked, its assessed level beside it."
     : "As assessed.";
 
-  const field = (name) => state.catalogue.context.find((f) => f.name === name);
+  const field = (name) => cat.context.find((f) => f.name === name);
   const named = (name) => (name && field(name) ? `${field(name).label || humanize(name)}: ${contextText(field(name), now[name])}` : null);
-  const dateField = state.catalogue.context.find((f) => f.type === "date");
+  const dateField = cat.context.find((f) => f.type === "date");
   const m = state.model || {};
   $("report-meta").textContent = [
     a.initiative_id,
-    named(state.catalogue.group),
-    named(state.catalogue.stage),
+    named(cat.group),
+    named(cat.stage),
     dateField ? named(dateField.name) : null,
     `chance shown: ${pct(shownAssessment.probability)}, ${BAND_TEXT[shownAssessment.risk_band].toLowerCase()}` +
       ` (${whatif ? "what-if applied" : "as assessed"})`,
-    `printed ${new Date().toISOString().slice(0, 10)}`,
+    `printed ${today()}`,
   ].filter(Boolean).join(" \u00b7 ");
   const card = m.card || {};
   $("report-model").textContent =
@@ -69,14 +73,12 @@ function renderReport() {
       `What-if applied: this report shows the chance for changed answers, not the assessment. ` +
       `Assessed: ${pct(a.probability)}, ${BAND_TEXT[a.risk_band].toLowerCase()}; with the what-if: ` +
       `${pct(shownAssessment.probability)}, ${BAND_TEXT[shownAssessment.risk_band].toLowerCase()}. ` +
-      `Changed: ${changedText(whatif.changes)}. The plan below is for the assessed answers.`;
+      `Changed: ${changedText(state, whatif.changes)}. The plan below is for the assessed answers.`;
   }
 }
 
 // The waterfall drawn for the page's width while printing (a phone's stacked one is taller).
-function redrawForPrint(printing) {
+export function redrawForPrint(state, printing) {
   state.printing = printing;
-  if (state.shown) renderWaterfall(state.shown.assessment.explanation, state.shown.assessment.probability);
+  if (state.shown) renderWaterfall(state, state.shown.assessment.explanation, state.shown.assessment.probability);
 }
-window.addEventListener("beforeprint", () => redrawForPrint(true));
-window.addEventListener("afterprint", () => redrawForPrint(false));
