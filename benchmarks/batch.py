@@ -40,19 +40,23 @@ def _peak_mib() -> float:
 
 def _predictor(uri: str | None):
     from scalepredict.catalogue import load_catalogue
+    from scalepredict.settings import get_settings
     from scalepredict.tracking.registry import CHAMPION, load_predictor, model_name, model_uri
 
-    return load_predictor(uri or model_uri(CHAMPION, model_name(load_catalogue())))
+    settings = get_settings()
+    name = model_name(settings, load_catalogue(settings))
+    return load_predictor(uri or model_uri(CHAMPION, name), settings)
 
 
 def run_local(args: argparse.Namespace) -> dict:
-    from scalepredict.data.tables import write_table
+    from scalepredict.data.tables import FileLimits, write_table
     from scalepredict.data.validation import validate_file
     from scalepredict.inference.batch import ScoreOptions, score_frame
+    from scalepredict.settings import get_settings
 
     predictor = _predictor(args.model_uri)
     start = time.perf_counter()
-    frame = validate_file(args.input).frame
+    frame = validate_file(args.input, limits=FileLimits.of(get_settings())).frame
     write_table(score_frame(predictor, frame, ScoreOptions(explain=True)), args.out)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "peak_mib": {"process": round(_peak_mib())}}
@@ -61,8 +65,10 @@ def run_local(args: argparse.Namespace) -> dict:
 def run_dask(args: argparse.Namespace) -> dict:
     from distributed import Client, LocalCluster, wait
 
+    from scalepredict.data.tables import FileLimits
     from scalepredict.inference.batch import ScoreOptions
     from scalepredict.inference.cluster import score_file
+    from scalepredict.settings import get_settings
 
     predictor = _predictor(args.model_uri)
     with (
@@ -84,6 +90,7 @@ def run_dask(args: argparse.Namespace) -> dict:
             ScoreOptions(explain=True),
             args.partition_rows,
             lambda futures, what: wait(futures),
+            limits=FileLimits.of(get_settings()),
         )
         seconds = time.perf_counter() - start
         peaks = client.run(_peak_mib)
@@ -141,12 +148,13 @@ def main() -> None:
 
     from scalepredict.catalogue import load_catalogue
     from scalepredict.data.synthetic import generate
+    from scalepredict.settings import get_settings
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="batch-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     inp = work / f"proposals_{args.rows}.parquet"
     t = time.perf_counter()
-    frame = generate(args.rows, seed=20).drop(columns=[load_catalogue().outcome.name])
+    frame = generate(args.rows, seed=20).drop(columns=[load_catalogue(get_settings()).outcome.name])
     table = pa.Table.from_pandas(frame, preserve_index=False)
     pq.write_table(table, inp, row_group_size=args.partition_rows)
     del frame, table

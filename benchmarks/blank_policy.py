@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from scalepredict.catalogue import load_catalogue
+from scalepredict.data.tables import FileLimits
 from scalepredict.data.validation import validate_file
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.features import feature_matrix
 from scalepredict.model.fit import calibrate, fit, outcome_of
 from scalepredict.model.metrics import probability_metrics
 from scalepredict.model.unknowns import POLICIES
+from scalepredict.settings import get_settings
 
 
 def blank_cells(bundle, test: pd.DataFrame, cells: int, seed: int) -> dict[str, float]:
@@ -52,10 +54,11 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=4)
     ap.add_argument("--cells", type=int, default=300)
     args = ap.parse_args()
-    cat = load_catalogue()
+    settings = get_settings()
+    cat = load_catalogue(settings)
     cfg = TrainConfig.from_yaml("training/default.yaml")
     cfg.search.trials = args.trials
-    frame = validate_file(cfg.data, True, cat).good()
+    frame = validate_file(cfg.data, True, cat, limits=FileLimits.of(settings)).good()
     t = time.perf_counter()
     result = fit(frame, cfg, cat=cat)
     test = result.split.test.reset_index(drop=True)

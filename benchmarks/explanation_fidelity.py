@@ -46,10 +46,11 @@ from scalepredict.model.calibration import Calibrator
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.features import feature_matrix, make_features, with_scores
 from scalepredict.model.fit import fit
+from scalepredict.settings import get_settings
 
 
 def true_dimension_importance(complete: pd.DataFrame) -> dict[str, dict[str, float]]:
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     coef = coefficients(cat)
     out = {}
     for stage in cat.stages:
@@ -61,7 +62,7 @@ def true_dimension_importance(complete: pd.DataFrame) -> dict[str, dict[str, flo
 
 
 def shapley_dimension_importance(complete: pd.DataFrame) -> dict[str, dict[str, float]]:
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     dims = cat.dimension_names
     n = len(dims)
     out = {}
@@ -199,7 +200,7 @@ def main() -> None:
 
 def fidelity(predictor: Predictor, seed: int, rows: int) -> None:
     """Section 1: the model's mean |SHAP| per dimension against the truth's, by stage."""
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     evaluation = generate(rows, seed, truth=True)
     complete = generate(rows, seed, truth=True, complete=True)  # same draws, no masking
     model_imp = predictor.importance(evaluation)
@@ -230,7 +231,7 @@ def fidelity(predictor: Predictor, seed: int, rows: int) -> None:
 def plans_against_truth(bundle, predictor: Predictor, args: argparse.Namespace) -> None:
     """Section 2: plans applied to the generator's truth (2b: against the exhaustive optimum
     on the model; 2c: expected-gain rules and the confidence words against the truth)."""
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     initiatives = generate(args.plans, args.plan_seed, truth=True, complete=True)
     plans = predictor.plan(initiatives)
     before = true_probability(initiatives)
@@ -412,7 +413,7 @@ def expected_gain_rules(
 
 def speed(bundle, predictor: Predictor, evaluation: pd.DataFrame) -> None:
     """Section 3: explain + plan, one initiative and in a batch; pred_contribs beside shap."""
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     one = evaluation.iloc[[0]]
     predictor.assess(one)  # warm up
     times = []

@@ -20,8 +20,9 @@ def _case(kind: str, rows: int, path: str) -> dict[str, float]:
     import pandas as pd
 
     from scalepredict.data.synthetic import generate
-    from scalepredict.data.tables import write_table
+    from scalepredict.data.tables import FileLimits, write_table
     from scalepredict.data.validation import validate_file
+    from scalepredict.settings import get_settings
 
     t = time.perf_counter()
     if kind == "generate":
@@ -31,7 +32,7 @@ def _case(kind: str, rows: int, path: str) -> dict[str, float]:
     elif kind == "read_csv (baseline)":
         pd.read_csv(path, dtype=str)
     elif kind == "validate":
-        assert validate_file(path).valid
+        assert validate_file(path, limits=FileLimits.of(get_settings())).valid
     seconds = time.perf_counter() - t
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "peak_mb": peak_mb}

@@ -19,6 +19,7 @@ from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.fast_records import fast_records
 from scalepredict.data.generic import generate_for
 from scalepredict.data.records import validate_records_fully
+from scalepredict.settings import get_settings
 
 
 def proposals(cat: Catalogue, n: int, seed: int = 77) -> list[dict[str, Any]]:
@@ -51,7 +52,7 @@ def main() -> None:
     ap.add_argument("--catalogue", default=None, help="a catalogue file (default: built-in)")
     ap.add_argument("--repeat", type=int, default=50)
     args = ap.parse_args()
-    cat = load_catalogue(args.catalogue)
+    cat = load_catalogue(get_settings(), args.catalogue)
     print(f"catalogue {cat.name}: {len(cat.assessment_fields())} fields per proposal")
     for n in (1, 100):
         records = proposals(cat, n)

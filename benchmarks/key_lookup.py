@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scalepredict.settings import Settings  # noqa: E402
 from scalepredict.store.keys import KeyStore, add_key  # noqa: E402
 from tests.postgres import binaries, running  # noqa: E402
 
@@ -33,9 +34,10 @@ def per_call_us(store: KeyStore, token: str, n: int) -> tuple[float, float]:
 
 
 def measure(url: str, n: int) -> None:
-    key = add_key("bench", "scorer", url)
+    settings = Settings(database_url=url)
+    key = add_key("bench", "scorer", settings)
     for ttl in (0.0, 1.0):
-        store = KeyStore(url, ttl=ttl)
+        store = KeyStore(settings, ttl=ttl)
         for label, token in (("known", key), ("unknown", "sp_nope")):
             store.identify(token)  # connect and warm the pool first
             med, p95 = per_call_us(store, token, n)

@@ -30,6 +30,7 @@ from scalepredict.model.fit import fit
 from scalepredict.model.profile import profile_values, reference_profile
 from scalepredict.monitoring.drift import DriftRules, window_drift
 from scalepredict.monitoring.monitor import Reference, monitor
+from scalepredict.settings import get_settings
 
 SMALL = {
     "seed": 3,
@@ -50,7 +51,7 @@ def scored(bundle, frame: pd.DataFrame, months: int) -> pd.DataFrame:
 
 
 def drift_rates(seeds: int) -> None:
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     profile = reference_profile(generate(5000, seed=8), cat)
     for scenario, shift in ((None, 0.0), ("covariate", 0.5), ("covariate", 0.75)):
         params = scenario_parameters(scenario, shift)
@@ -65,7 +66,7 @@ def drift_rates(seeds: int) -> None:
 
 
 def estimates(bundle, ref: dict, windows: int) -> None:
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     for scenario, shift in (("covariate", 0.75), ("concept", 1.0)):
         params = scenario_parameters(scenario, shift)
         gaps, covered = [], []
@@ -84,7 +85,7 @@ def estimates(bundle, ref: dict, windows: int) -> None:
 
 
 def speed(bundle, ref: dict, rows: int) -> None:
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     frame = scored(bundle, generate(rows, seed=99, truth=True), 12)
     t0 = time.perf_counter()
     report = monitor(frame, cat, ref)

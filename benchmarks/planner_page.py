@@ -35,8 +35,9 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=40)
     args = ap.parse_args()
     from scalepredict.catalogue import load_catalogue
+    from scalepredict.settings import get_settings
 
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     tmp, env, key = bench_env("sp-page-")
     port = free_port()
     url = f"http://127.0.0.1:{port}"

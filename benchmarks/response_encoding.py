@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from scalepredict.api.errors import SafeJSONResponse
 from scalepredict.api.schemas import ScoreResponse
 from scalepredict.data.synthetic import generate
+from scalepredict.settings import get_settings
 from scalepredict.tracking.registry import load_predictor
 
 
@@ -22,7 +23,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=200)
     args = ap.parse_args()
-    predictor = load_predictor("models:/scalepredict@champion")
+    predictor = load_predictor("models:/scalepredict@champion", get_settings())
     adapter = TypeAdapter(ScoreResponse)
     for n in (1, 100):
         rows = generate(n, seed=77).drop(columns="scaled_up")

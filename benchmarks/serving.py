@@ -149,8 +149,8 @@ def profile(url: str, body: bytes, headers: dict, server: subprocess.Popen, out:
 def bench_env(prefix: str) -> tuple[Path, dict[str, str], str]:
     """A scratch directory, the server environment (keys, audit and cache there; the champion
     from this checkout's registry) and a scorer key for it."""
+    from scalepredict.settings import Settings, get_settings
     from scalepredict.store.keys import add_key
-    from scalepredict.tracking.registry import tracking_uri
 
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     env = {
@@ -158,10 +158,11 @@ def bench_env(prefix: str) -> tuple[Path, dict[str, str], str]:
         "SCALEPREDICT_DATABASE_URL": f"sqlite:///{tmp}/scalepredict.db",
         "SCALEPREDICT_MODEL_CACHE": str(tmp / "cache"),
         "BENTOML_HOME": str(tmp / "bentoml"),
-        "MLFLOW_TRACKING_URI": tracking_uri(),
+        "MLFLOW_TRACKING_URI": get_settings().tracking_uri,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs uvicorn
     }
-    return tmp, env, add_key("bench", "scorer", env["SCALEPREDICT_DATABASE_URL"])
+    store = Settings(database_url=env["SCALEPREDICT_DATABASE_URL"])
+    return tmp, env, add_key("bench", "scorer", store)
 
 
 def proposals(n: int) -> list[dict]:
@@ -189,6 +190,7 @@ def main() -> None:
     if args.generator:
         generator(args.generator[0], int(args.generator[1]), float(args.generator[2]))
         return
+    from scalepredict.settings import Settings
     from scalepredict.store.audit import AuditLog
 
     tmp, env, key = bench_env("sp-bench-")
@@ -246,8 +248,9 @@ def main() -> None:
         )
         one, hundred = proposals(1), proposals(100)
         from scalepredict.catalogue import load_catalogue
+        from scalepredict.settings import get_settings
 
-        cols = load_catalogue().assessment_columns()
+        cols = load_catalogue(get_settings()).assessment_columns()
 
         def split(ps: list[dict]) -> bytes:  # MLflow's dataframe_split request body
             data = [[p[c] for c in cols] for p in ps]
@@ -327,7 +330,7 @@ def main() -> None:
         print(f"proposals/s in 100-proposal requests: {best_100:,.0f} (target >= 1,000)")
 
         if args.load_seconds > 0:
-            audit = AuditLog(env["SCALEPREDICT_DATABASE_URL"])
+            audit = AuditLog(Settings(database_url=env["SCALEPREDICT_DATABASE_URL"]))
             before = audit.count()
             body = json.dumps({"proposals": proposals(args.load_proposals)}).encode()
             r = measure(

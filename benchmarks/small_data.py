@@ -31,6 +31,7 @@ import xgboost as xgb
 
 from scalepredict.catalogue import Catalogue, builtin_catalogue, load_catalogue
 from scalepredict.data.synthetic import generate
+from scalepredict.data.tables import FileLimits
 from scalepredict.data.validation import groups_of, validate_file
 from scalepredict.model.baselines import checklist_baseline, logistic_baseline
 from scalepredict.model.bundle import ModelBundle
@@ -41,6 +42,7 @@ from scalepredict.model.evaluation import row_log_loss, with_intervals
 from scalepredict.model.features import feature_matrix, make_features, monotone_constraints
 from scalepredict.model.fit import fit, outcome_of
 from scalepredict.model.intervals import interval
+from scalepredict.settings import get_settings
 from scalepredict.tracking.gate import against_champion
 
 EVAL_SEED = 9009
@@ -183,11 +185,12 @@ def synthetic(sizes: list[int]) -> None:
 
 
 def ieg(sizes: list[int]) -> None:
-    cat = load_catalogue(IEG / "catalogue.yaml")
+    settings = get_settings()
+    cat = load_catalogue(settings, IEG / "catalogue.yaml")
     cfg = TrainConfig.from_yaml(IEG / "train.yaml")
     cfg.search.trials = 4
     data = next((IEG / "data").glob("ieg_*.csv"))
-    frame = validate_file(data, True, cat).good()
+    frame = validate_file(data, True, cat, limits=FileLimits.of(settings)).good()
     countries = groups_of(frame, cat).astype(str)
     names = np.unique(countries)
     rng = np.random.default_rng(4242)

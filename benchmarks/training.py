@@ -50,9 +50,11 @@ def train(name: str, config: str, data: Path) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"{name}: {out.stderr[-2000:]}")
     os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
+    from scalepredict.settings import get_settings
     from scalepredict.tracking.registry import connect, load_bundle
 
-    client = connect()
+    settings = get_settings()
+    client = connect(settings)
     version = client.get_model_version_by_alias("scalepredict", "champion")
     metrics = client.get_run(version.run_id).data.metrics
     return {
@@ -61,7 +63,7 @@ def train(name: str, config: str, data: Path) -> dict:
         "test_auc": metrics["test_roc_auc"],
         "test_log_loss": metrics["test_log_loss"],
         "bayes_test_auc": metrics.get("test_bayes_roc_auc", float("nan")),
-        "bundle": load_bundle("models:/scalepredict@champion"),
+        "bundle": load_bundle("models:/scalepredict@champion", settings),
         "load": load,
         "machine_busy": (busy1 - busy0) / max(total1 - total0, 1e-9),
     }

@@ -20,6 +20,7 @@ from benchmarks.serving import BIN, bench_env, free_port, measure, proposals, st
 
 
 def run(workers: int, body: bytes, seconds: float, concurrency: int) -> str:
+    from scalepredict.settings import Settings
     from scalepredict.store.audit import AuditLog
 
     tmp, env, key = bench_env(f"sp-workers{workers}-")
@@ -31,7 +32,7 @@ def run(workers: int, body: bytes, seconds: float, concurrency: int) -> str:
         auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
         url = f"http://127.0.0.1:{port}/score"
         measure(url, body, auth, workers, 3)  # every worker past its first request
-        audit = AuditLog(env["SCALEPREDICT_DATABASE_URL"])
+        audit = AuditLog(Settings(database_url=env["SCALEPREDICT_DATABASE_URL"]))
         before = audit.count()
         r = measure(url, body, auth, concurrency, seconds)
         stored, scored = audit.count() - before, (r["requests"] - r["errors"]) * 100

@@ -105,9 +105,10 @@ def _unless_done() -> Iterator[None]:
 def registry_names(env: dict[str, str]) -> tuple[str, str]:
     """The experiment and the registered model the stack's settings name."""
     code = (
+        "from scalepredict.catalogue import load_catalogue; "
         "from scalepredict.settings import get_settings; "
         "from scalepredict.tracking.registry import model_name; "
-        "print(get_settings().experiment); print(model_name())"
+        "s = get_settings(); print(s.experiment); print(model_name(s, load_catalogue(s)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

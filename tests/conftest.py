@@ -19,9 +19,15 @@ from typer.testing import CliRunner
 
 from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.synthetic import generate
-from scalepredict.data.tables import write_table
+from scalepredict.data.tables import FileLimits, write_table
+from scalepredict.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def file_limits() -> FileLimits:
+    """The settings' bounds on a file, read now (as a command does): a test may have set them."""
+    return FileLimits.of(get_settings())
 
 
 # Small, fast training settings shared by the tests that need a model.
@@ -47,7 +53,7 @@ def small_fit():
 
 @pytest.fixture(scope="session")
 def cat() -> Catalogue:
-    return load_catalogue()
+    return load_catalogue(get_settings())
 
 
 @pytest.fixture(scope="session")

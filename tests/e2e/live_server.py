@@ -19,6 +19,7 @@ import yaml
 
 from scalepredict.cli.serve import stop_tree
 from scalepredict.data.synthetic import generate
+from scalepredict.settings import Settings, get_settings
 from scalepredict.store.keys import add_key
 from tests.conftest import ROOT, SMALL_CONFIG
 
@@ -59,9 +60,9 @@ def trained_service_env(
         capture_output=True,
     )
     database = env["SCALEPREDICT_DATABASE_URL"]
-    env["_scorer"] = add_key("funder", "scorer", database)
-    env["_admin"] = add_key("ops", "admin", database)
-    env["_recorder"] = add_key("desk", "recorder", database)
+    env["_scorer"] = add_key("funder", "scorer", Settings(database_url=database))
+    env["_admin"] = add_key("ops", "admin", Settings(database_url=database))
+    env["_recorder"] = add_key("desk", "recorder", Settings(database_url=database))
     env["_root"], env["_data"], env["_config"] = str(root), str(data), str(config)
     return env
 
@@ -134,7 +135,7 @@ def template_with_blanks(out_dir: Path, n: int, seed: int = 5) -> Path:
     from scalepredict.catalogue import load_catalogue
     from scalepredict.catalogue.template import write_template
 
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     path = write_template(out_dir, cat, labelled=False)[0]
     rows = generate(n, seed).drop(columns="scaled_up")
     blank = np.random.default_rng(seed).random((n, len(cat.factor_names))) < 0.2

@@ -20,6 +20,7 @@ from pypdf import PdfReader
 
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import generate
+from scalepredict.settings import get_settings
 from tests.e2e.planner_page import SHOTS, VIEWPORTS, Planner
 
 pytestmark = [pytest.mark.browser, pytest.mark.service]
@@ -66,7 +67,7 @@ def test_the_council_report_prints_with_and_without_a_what_if(planner, env, tmp_
     page = planner.page
     planner.sign_in(env["_scorer"])
     planner.assess_example(0)
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     plan = page.evaluate("scalepredict.state.assessment.plan")
     proposal = page.evaluate("scalepredict.state.scored")
     model = page.evaluate("scalepredict.state.model")

@@ -23,6 +23,7 @@ import httpx
 import psutil
 import pytest
 
+from scalepredict.settings import Settings
 from tests.e2e.live_server import BIN, Server, free_port, proposals_json, trained_service_env
 
 pytestmark = pytest.mark.service
@@ -116,7 +117,7 @@ def test_sigterm_to_serve_stops_every_process_and_frees_the_port(env, tmp_path):
 def _audit_rows(env) -> int:
     from scalepredict.store.audit import AuditLog
 
-    return AuditLog(env["SCALEPREDICT_DATABASE_URL"]).count()
+    return AuditLog(Settings(database_url=env["SCALEPREDICT_DATABASE_URL"])).count()
 
 
 def test_overload_is_shed_with_503_and_only_answers_are_audited(server, env):

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from scalepredict.client import ScoringError
+from scalepredict.settings import Settings
 from tests.e2e.live_server import Server, proposals_json, template_with_blanks, trained_service_env
 
 pytestmark = pytest.mark.service
@@ -188,7 +189,7 @@ def test_limits_and_duplicates(server, env):
 def _count_audit(env) -> int:
     from scalepredict.store.audit import AuditLog
 
-    return AuditLog(env["SCALEPREDICT_DATABASE_URL"]).count()
+    return AuditLog(Settings(database_url=env["SCALEPREDICT_DATABASE_URL"])).count()
 
 
 def test_audit_rows_equal_proposals_scored_under_concurrency(server, env, tmp_path):

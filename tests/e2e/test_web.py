@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.synthetic import generate
+from scalepredict.settings import Settings, get_settings
 from tests.e2e.planner_page import VIEWPORTS
 from tests.e2e.planner_page import open_page as _open
 
@@ -245,11 +246,11 @@ def test_a_key_revoked_mid_session_signs_the_page_out(planner, env):
     from scalepredict.store.keys import add_key, revoke_key
 
     database = env["SCALEPREDICT_DATABASE_URL"]
-    key = add_key(f"temp-{planner.viewport}", "scorer", database)
+    key = add_key(f"temp-{planner.viewport}", "scorer", Settings(database_url=database))
     env["_temp"] = key  # for the teardown's authentication check
     planner.sign_in(key)
     before = planner.assess_example(0)
-    revoke_key(f"temp-{planner.viewport}", database)
+    revoke_key(f"temp-{planner.viewport}", Settings(database_url=database))
     time.sleep(1.2)  # the server trusts a key lookup for key_cache_seconds (1 s by default)
     planner.refusals.add(401)
     page = planner.page
@@ -402,7 +403,7 @@ def test_a_semicolon_portfolio_and_its_overview(planner, env, tmp_path):
         expect(page.get_by_label("Initiative ID")).to_have_value(ident)
         # every answer the file gives is in the form (2.0 is the answer 2, not a blank)
         given = frame.set_index("initiative_id").loc[ident]
-        for name in load_catalogue().factor_names:
+        for name in load_catalogue(get_settings()).factor_names:
             value = given[name]
             shown = page.locator(f"[name='{name}']").input_value()
             assert shown == ("" if pd.isna(value) else str(int(value))), name
@@ -494,7 +495,7 @@ def test_a_saved_file_opens_first_and_the_page_speaks_in_units(
     )
     order = shown.replace("2001", "yyyy").replace("11", "mm").replace("22", "dd")
     expect(page.locator("#hint-assessed_on")).to_contain_text(f"type it as {order}")
-    proposal = load_catalogue().examples[0].proposal
+    proposal = load_catalogue(get_settings()).examples[0].proposal
     saved = tmp_path / "saved.json"
     saved.write_text(
         json.dumps({"format": "scalepredict-assessment", "version": 1, "proposal": proposal})

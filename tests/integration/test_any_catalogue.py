@@ -26,7 +26,9 @@ from scalepredict.inference.predictor import Predictor
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.config import TrainConfig
 from scalepredict.model.fit import FitResult, fit
+from scalepredict.settings import get_settings
 from scalepredict.store.keys import add_key
+from tests.conftest import file_limits
 
 pytestmark = pytest.mark.slow
 
@@ -190,7 +192,7 @@ def _trained(
     raw.loc[unrated, outcome] = cat.outcome_map.not_rated[0] if cat.outcome_map.not_rated else ""
     path = directory / "history.csv"
     raw.to_csv(path, index=False)
-    result = validate_file(path, True, cat)
+    result = validate_file(path, True, cat, limits=file_limits())
     if cat.outcome_map.not_rated:  # counted and left out of training
         assert result.valid, result.problems.head(10).to_string()
         assert result.not_rated.sum() == UNRATED
@@ -268,8 +270,8 @@ def _check_api(
         mp.setenv("SCALEPREDICT_AUDIT_URL", f"sqlite:///{tmp}/audit.db")
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp}/mlflow.db")
         mp.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp / "cache"))
-        headers = {"Authorization": f"Bearer {add_key('tester', 'scorer')}"}
-        recorder = {"Authorization": f"Bearer {add_key('desk', 'recorder')}"}
+        headers = {"Authorization": f"Bearer {add_key('tester', 'scorer', get_settings())}"}
+        recorder = {"Authorization": f"Bearer {add_key('desk', 'recorder', get_settings())}"}
         state = ServiceState(cat)
         state.predictor = predictor
         with TestClient(asgi(state)) as client:

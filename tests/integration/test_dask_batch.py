@@ -22,6 +22,8 @@ from scalepredict.inference.predictor import Predictor
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.ebm import EbmModel
 from scalepredict.model.features import feature_matrix
+from scalepredict.settings import get_settings
+from tests.conftest import file_limits
 
 pytestmark = pytest.mark.slow
 
@@ -130,11 +132,13 @@ def test_in_process_workers_score_plans_too(small_fit, proposals, tmp_path):
         LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster,
         Client(cluster) as client,
     ):
-        n = score_file(client, predictor, few, tmp_path / "out", options, 30, _quiet)
+        n = score_file(
+            client, predictor, few, tmp_path / "out", options, 30, _quiet, limits=file_limits()
+        )
     assert n == 90
     from scalepredict.data.validation import validate_file
 
-    want = score_frame(predictor, validate_file(few).frame, options)
+    want = score_frame(predictor, validate_file(few, limits=file_limits()).frame, options)
     assert "plan_actions" in want
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
 
@@ -155,10 +159,13 @@ def test_an_ebm_scores_explains_and_plans_on_worker_processes_as_in_one(
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
         Client(cluster) as client,
     ):
-        assert score_file(client, predictor, few, tmp_path / "out", options, 30, _quiet) == 60
+        n = score_file(
+            client, predictor, few, tmp_path / "out", options, 30, _quiet, limits=file_limits()
+        )
+        assert n == 60
     from scalepredict.data.validation import validate_file
 
-    want = score_frame(predictor, validate_file(few).frame, options)
+    want = score_frame(predictor, validate_file(few, limits=file_limits()).frame, options)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
 
 
@@ -194,14 +201,32 @@ def test_a_worker_killed_mid_run_is_retried_or_the_run_fails_cleanly(
     ):
         if retries == 0:
             with pytest.raises(BatchError, match=r"died running rows \d+\.\.\d+"):
-                score_file(client, predictor, proposals, out, options, 150, kill_a_busy_worker)
+                score_file(
+                    client,
+                    predictor,
+                    proposals,
+                    out,
+                    options,
+                    150,
+                    kill_a_busy_worker,
+                    limits=file_limits(),
+                )
             assert killed and not out.exists() and _leftovers(tmp_path) == []
             return
-        n = score_file(client, predictor, proposals, out, options, 150, kill_a_busy_worker)
+        n = score_file(
+            client,
+            predictor,
+            proposals,
+            out,
+            options,
+            150,
+            kill_a_busy_worker,
+            limits=file_limits(),
+        )
     assert killed and n == 1200
     from scalepredict.data.validation import validate_file
 
-    want = score_frame(predictor, validate_file(proposals).frame, options)
+    want = score_frame(predictor, validate_file(proposals, limits=file_limits()).frame, options)
     pd.testing.assert_frame_equal(pd.read_parquet(out), want)
 
 
@@ -216,7 +241,7 @@ def test_another_catalogue_in_its_own_column_names(tmp_path):
     from scalepredict.model.fit import fit
     from tests.conftest import ROOT
 
-    cat = load_catalogue(ROOT / "examples" / "world-bank-ieg" / "catalogue.yaml")
+    cat = load_catalogue(get_settings(), ROOT / "examples" / "world-bank-ieg" / "catalogue.yaml")
     raw = generate_for(cat, 700, seed=4).astype("string")
     history = write_table(raw, tmp_path / "history.parquet")
     config = TrainConfig(
@@ -224,7 +249,9 @@ def test_another_catalogue_in_its_own_column_names(tmp_path):
         split={"test": 0.2, "calibration": 0.2},
         search={"trials": 1, "cv_folds": 2, "max_rounds": 60, "early_stopping_rounds": 10},
     )
-    predictor = Predictor(fit(validate_file(history, True, cat).good(), config, cat=cat).bundle)
+    predictor = Predictor(
+        fit(validate_file(history, True, cat, limits=file_limits()).good(), config, cat=cat).bundle
+    )
     proposals = raw.drop(columns=[cat.outcome.column or cat.outcome.name]).head(300)
     path = write_table(proposals, tmp_path / "proposals.parquet")
     options = ScoreOptions(explain=True)
@@ -236,10 +263,16 @@ def test_another_catalogue_in_its_own_column_names(tmp_path):
         LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster,
         Client(cluster) as client,
     ):
-        score_file(client, predictor, path, tmp_path / "out", options, 100, _quiet)
+        score_file(
+            client, predictor, path, tmp_path / "out", options, 100, _quiet, limits=file_limits()
+        )
         with pytest.raises(InvalidBatch) as e:
-            score_file(client, predictor, bad, tmp_path / "bad", options, 100, _quiet)
-    want = score_frame(predictor, validate_file(path, False, cat).frame, options)
+            score_file(
+                client, predictor, bad, tmp_path / "bad", options, 100, _quiet, limits=file_limits()
+            )
+    want = score_frame(
+        predictor, validate_file(path, False, cat, limits=file_limits()).frame, options
+    )
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
     problems = e.value.problems
     assert problems["row"].tolist() == [4, 251]

@@ -18,6 +18,7 @@ from scalepredict.data.synthetic import generate
 from scalepredict.data.synthetic_parameters import scenario_parameters
 from scalepredict.data.tables import write_table
 from scalepredict.model.bundle import ModelBundle
+from scalepredict.settings import get_settings
 from scalepredict.store.audit import AuditLog
 from tests.conftest import SMALL_CONFIG
 
@@ -46,12 +47,12 @@ def _audit_shifted(n: int) -> pd.DataFrame:
     """Score a covariate-shifted batch with the champion and audit it as /score does."""
     from scalepredict.tracking.registry import load_predictor
 
-    predictor = load_predictor("models:/scalepredict@champion")
+    predictor = load_predictor("models:/scalepredict@champion", get_settings())
     rows = generate(n, seed=5, params=scenario_parameters("covariate", 1.0))
     rows["assessed_on"] = rows["assessed_on"].dt.strftime("%Y-%m-%d")
     proposals = json.loads(rows.drop(columns="scaled_up").to_json(orient="records"))
     results = predictor.assess(rows.drop(columns="scaled_up"), explain=False, plan=False)
-    AuditLog().record(
+    AuditLog(get_settings()).record(
         "req",
         "score",
         "test",
@@ -86,12 +87,12 @@ def test_the_monitor_run_has_its_own_experiment_its_figures_and_the_version_it_w
     rows = _audit_shifted(400)
     today = datetime.now(UTC).date().isoformat()
     outcomes.record(
-        AuditLog().engine,
+        AuditLog(get_settings()).engine,
         [
             {"initiative_id": i, "scaled_up": int(y), "observed_on": today}
             for i, y in zip(rows["initiative_id"], rows["scaled_up"], strict=True)
         ],
-        catalogue(),
+        catalogue(get_settings()),
         "test",
     )
     res = CliRunner().invoke(app, ["monitor", "--json", "--out", str(tmp_path)])
@@ -154,5 +155,5 @@ def test_retrain_prints_what_it_added_and_excluded(env):
 def test_the_bundle_of_a_trained_version_carries_its_profile(env):
     from scalepredict.tracking.registry import load_bundle
 
-    bundle: ModelBundle = load_bundle("models:/scalepredict/1")
+    bundle: ModelBundle = load_bundle("models:/scalepredict/1", get_settings())
     assert bundle.meta["profile"]["rows"] == 2000

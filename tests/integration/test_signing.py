@@ -23,6 +23,7 @@ from scalepredict.data.synthetic import generate
 from scalepredict.data.tables import write_table
 from scalepredict.model.bundle import META_FILE, BundleError
 from scalepredict.model.signing import MANIFEST, sign
+from scalepredict.settings import get_settings
 from scalepredict.tracking import registry
 from tests.conftest import SMALL_CONFIG
 
@@ -57,10 +58,12 @@ def store(tmp_path_factory) -> dict:
     config.write_text(yaml.safe_dump(SMALL_CONFIG))
     res = CliRunner().invoke(app, ["train", "--data", str(data), "--config", str(config)])
     assert res.exit_code == 0, res.output
-    client = registry.connect()
+    client = registry.connect(get_settings())
     genuine = client.get_model_version_by_alias(NAME, registry.CHAMPION)
     (root / "g").mkdir()
-    bundle = registry.download_bundle(f"models:/{NAME}/{genuine.version}", str(root / "g"))
+    bundle = registry.download_bundle(
+        f"models:/{NAME}/{genuine.version}", str(root / "g"), get_settings()
+    )
     yield {"root": root, "data": data, "genuine": str(genuine.version), "bundle": bundle}
     mp.undo()
 
@@ -69,7 +72,11 @@ def _register(root: Path, bundle: Path, tag: str) -> tuple[str, Path]:
     """A version logged the way an attacker can: a pyfunc whose code writes a marker file when
     loaded, carrying `bundle` as its data. Returns (version, marker path)."""
     marker = root / f"marker-{tag}"
-    with mlflow.start_run(experiment_id=registry.experiment_id(registry.connect())):
+    with mlflow.start_run(
+        experiment_id=registry.experiment_id(
+            registry.connect(get_settings()), get_settings().experiment
+        )
+    ):
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=Hostile(str(marker)),
@@ -85,12 +92,12 @@ def _copy(src: Path, root: Path, tag: str) -> Path:
 
 
 def test_the_trained_model_is_signed_and_loads_end_to_end(store, tmp_path):
-    client = registry.connect()
+    client = registry.connect(get_settings())
     version = client.get_model_version(NAME, store["genuine"])
     manifest = json.loads((store["bundle"] / MANIFEST).read_text())
     assert version.tags["bundle_sha256"] == manifest["digest"]  # for people, not trusted
     assert client.get_run(version.run_id).data.tags["bundle_sha256"] == manifest["digest"]
-    assert registry.load_bundle(f"models:/{NAME}@champion").catalogue.fingerprint
+    assert registry.load_bundle(f"models:/{NAME}@champion", get_settings()).catalogue.fingerprint
     rows = generate(20, seed=9).drop(columns=["scaled_up"])
     out = tmp_path / "scores.json"
     res = CliRunner().invoke(
@@ -103,8 +110,8 @@ def test_the_trained_model_is_signed_and_loads_end_to_end(store, tmp_path):
 def test_code_stored_with_a_model_never_runs_when_we_load_it(store):
     # genuine signed files inside a hostile pyfunc: our path reads the data, never the code
     version, marker = _register(store["root"], _copy(store["bundle"], store["root"], "ok"), "ok")
-    bundle = registry.load_bundle(f"models:/{NAME}/{version}")
-    assert bundle.catalogue.fingerprint == load_catalogue().fingerprint
+    bundle = registry.load_bundle(f"models:/{NAME}/{version}", get_settings())
+    assert bundle.catalogue.fingerprint == load_catalogue(get_settings()).fingerprint
     assert not marker.exists()
     mlflow.pyfunc.load_model(f"models:/{NAME}/{version}")  # what loading through MLflow does
     assert marker.exists()
@@ -123,14 +130,14 @@ def test_a_version_registered_without_the_key_is_refused_everywhere(store, how, 
         meta["calibrator"]["method"] = "none"
         (bundle / META_FILE).write_text(json.dumps(meta))
     version, marker = _register(root, bundle, how.replace(" ", "-"))
-    client = registry.connect()
+    client = registry.connect(get_settings())
     client.set_registered_model_alias(NAME, registry.CHAMPION, store["genuine"])
-    state = ServiceState(load_catalogue())
+    state = ServiceState(load_catalogue(get_settings()))
     state.start()
     assert state.predictor is not None and state.predictor.info["version"] == store["genuine"]
     try:
         with pytest.raises(BundleError, match="refused"):
-            registry.load_bundle(f"models:/{NAME}/{version}")
+            registry.load_bundle(f"models:/{NAME}/{version}", get_settings())
         # the CLI: a readable refusal, non-zero exit
         rows = write_table(generate(5, seed=1).drop(columns=["scaled_up"]), tmp_path / "in.csv")
         uri = f"models:/{NAME}/{version}"
@@ -156,7 +163,7 @@ def test_training_creates_a_private_key_file_when_no_key_is_set(monkeypatch, tmp
     monkeypatch.delenv("SCALEPREDICT_SIGNING_KEY")
     monkeypatch.setenv("SCALEPREDICT_SIGNING_KEY_FILE", str(tmp_path / "var" / "signing.key"))
     with pytest.raises(BundleError, match="no signing key"):
-        registry.signing_key()  # a reader never creates one
-    key = registry.signing_key(create=True)
-    assert len(key) == 64 and registry.signing_key() == key
+        registry.signing_key(get_settings())  # a reader never creates one
+    key = registry.signing_key(get_settings(), create=True)
+    assert len(key) == 64 and registry.signing_key(get_settings()) == key
     assert (tmp_path / "var" / "signing.key").stat().st_mode & 0o777 == 0o600

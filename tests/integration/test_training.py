@@ -21,6 +21,7 @@ from scalepredict.data.tables import write_table
 from scalepredict.model.config import SplitConfig, TrainConfig
 from scalepredict.model.fit import fit
 from scalepredict.model.split import split_by_city
+from scalepredict.settings import get_settings
 from tests.conftest import SMALL_CONFIG
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,7 @@ def store(tmp_path_factory) -> dict:
 def _client() -> MlflowClient:
     from scalepredict.tracking.registry import connect
 
-    return connect()
+    return connect(get_settings())
 
 
 def test_first_model_becomes_champion_with_full_tracking(store):
@@ -94,7 +95,7 @@ def test_pyfunc_round_trip_on_a_raw_csv_frame(store, tmp_path):
     assert ((p > 0) & (p < 1)).all()
     from scalepredict.tracking.registry import load_bundle
 
-    direct = load_bundle("models:/scalepredict@champion")
+    direct = load_bundle("models:/scalepredict@champion", get_settings())
     from scalepredict.data.validation import parse_assessments
 
     np.testing.assert_allclose(p, direct.probability(parse_assessments(raw, direct.catalogue)))
@@ -104,7 +105,7 @@ def test_loading_a_registered_model_leaves_the_import_path_as_it_was(store):
     from scalepredict.tracking.registry import load_bundle
 
     before = list(sys.path)
-    load_bundle("models:/scalepredict@champion")
+    load_bundle("models:/scalepredict@champion", get_settings())
     # MLflow prepends the model's copy of the package source; processes started from here on
     # (Dask workers inherit sys.path) must import the installed package, not that copy
     assert sys.path == before
@@ -307,20 +308,20 @@ def test_a_service_start_reuses_the_cached_champion_only_for_that_version(
     from scalepredict.tracking import champion
 
     monkeypatch.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp_path / "cache"))
-    first = champion.from_registry()  # downloads, writes the cache
+    first = champion.from_registry(get_settings())  # downloads, writes the cache
 
     def no_download(**_: object) -> str:
         raise RuntimeError("downloaded")
 
     monkeypatch.setattr(mlflow.artifacts, "download_artifacts", no_download)
-    again = champion.from_registry()  # same version: from the cache, no download
+    again = champion.from_registry(get_settings())  # same version: from the cache, no download
     assert again.info["version"] == first.info["version"]
     assert again.info["source"] == "registry"
     # the cache of another store (or version) is not taken for the champion
     cache_info = tmp_path / "cache" / champion.INFO_FILE
     cache_info.write_text(cache_info.read_text().replace('"store": "', '"store": "x'))
     with pytest.raises(RuntimeError, match="downloaded"):
-        champion.from_registry()
+        champion.from_registry(get_settings())
 
 
 # --- fast checks without MLflow ----------------------------------------------------------------

@@ -73,6 +73,43 @@ def test_imports_point_down_only():
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
 
 
+# Below the edges (api, cli) the settings arrive as arguments, read by the command or the
+# service that runs: a lower module that read the environment itself would hide what it
+# depends on, and its callers (a test, a Dask worker, another catalogue) could not choose.
+BELOW_THE_EDGES = ("catalogue", "data", "model", "inference", "tracking", "store", "monitoring")
+# Modules below the edges allowed to read the settings themselves, each with the reason: none.
+MAY_READ_SETTINGS: dict[str, str] = {}
+
+
+def _settings_reads(path: Path) -> list[str]:
+    """Each place a module reads the environment's settings: `get_settings` imported, called or
+    referenced (any spelling: `settings.get_settings()` too), or a `Settings()` made."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "get_settings" for a in node.names):
+            out.append(f"line {node.lineno}: imports get_settings")
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name == "get_settings":
+                out.append(f"line {node.lineno}: uses get_settings")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+            made = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            if made == "Settings":
+                out.append(f"line {node.lineno}: makes Settings()")
+    return out
+
+
+def test_settings_are_passed_in_from_the_edges_not_read_below_them():
+    reads = [
+        f"{path.relative_to(PACKAGE)} {where}"
+        for layer in BELOW_THE_EDGES
+        for path in sorted((PACKAGE / layer).rglob("*.py"))
+        if str(path.relative_to(PACKAGE)) not in MAY_READ_SETTINGS
+        for where in _settings_reads(path)
+    ]
+    assert not reads, "settings read below api/ and cli/ (pass them in):\n" + "\n".join(reads)
+
+
 def test_no_source_file_over_350_lines():
     long = {
         str(p.relative_to(ROOT)): n

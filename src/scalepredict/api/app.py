@@ -225,7 +225,8 @@ def _portfolio(
     parts: dict[str, bool],
     choose: tuple[float | None, str | None] = (None, None),
 ) -> dict[str, Any]:
-    result = from_csv(body, filename, state.catalogue, state.settings.max_proposals)
+    settings = state.settings
+    result = from_csv(body, filename, state.catalogue, settings.max_proposals, settings.max_columns)
     predictor, model = state.model()
     with state.admitted(len(result.frame)):
         results = predictor.assess(result.frame, **parts)

@@ -22,7 +22,6 @@ from scalepredict.api.metrics import Metrics, route_of
 from scalepredict.api.routes import BODY_TYPES, OPEN_PATHS, ROLE_PATHS, ROUTES
 from scalepredict.api.state import ServiceState
 from scalepredict.api.throttle import FailedKeys
-from scalepredict.settings import get_settings
 from scalepredict.store.keys import KeyFileError, KeyStore, KeysUnavailable
 
 log = logging.getLogger("scalepredict.api")
@@ -66,8 +65,8 @@ class GuardMiddleware:
     def __init__(self, app: Any, state: ServiceState) -> None:
         self.app = app
         self.state = state
-        self.keys = KeyStore()
-        settings = get_settings()
+        settings = state.settings  # read once, by the state
+        self.keys = KeyStore(settings)
         self.max_body = settings.max_body_bytes
         self.failures = FailedKeys(
             settings.key_failures_allowed, settings.key_failure_window_seconds

@@ -18,8 +18,8 @@ def _utc(d: date | None) -> datetime | None:
 
 
 def monitor_summary(state: ServiceState, since: date | None, until: date | None) -> MonitorSummary:
-    cat = state.catalogue
-    horizon = state.settings.outcome_horizon_months
+    cat, settings = state.catalogue, state.settings
+    horizon = settings.outcome_horizon_months
     frame = scorings(state.audit.engine, cat, horizon, _utc(since), _utc(until))
     predictor, served = state.model()
     references: dict[str, Reference | None] = {}
@@ -28,9 +28,9 @@ def monitor_summary(state: ServiceState, since: date | None, until: date | None)
             references[version] = Reference.of(predictor.bundle)
             continue
         try:  # an older version: from the registry, if it is still there
-            references[version] = Reference.of(load_bundle(f"models:/{model_name(cat)}/{version}"))
+            uri = f"models:/{model_name(settings, cat)}/{version}"
+            references[version] = Reference.of(load_bundle(uri, settings))
         except Exception:
             references[version] = None
-    settings = state.settings
     rules = MonitorRules(window=settings.monitor_window, min_window=settings.monitor_min_proposals)
     return summary(monitor(frame, cat, references, rules))

@@ -65,10 +65,12 @@ def _refuse_unknown(records: list[Any], cat: Catalogue, where: str, limit: int) 
         )
 
 
-def from_csv(body: bytes, filename: str, cat: Catalogue, limit: int) -> ValidationResult:
+def from_csv(
+    body: bytes, filename: str, cat: Catalogue, limit: int, max_columns: int
+) -> ValidationResult:
     """A CSV upload: counted, then checked whole (columns, every cell); rows are proposals."""
     try:
-        raw = read_csv_bytes(body, filename)
+        raw = read_csv_bytes(body, max_columns, filename)
         TooManyProposals.check(len(raw.frame), limit, " rows")
         result = validate_proposals(raw, cat)
     except DataFileError as e:

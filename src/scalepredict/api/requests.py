@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, PlainValidator, StrictInt, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    create_model,
+)
 
 from scalepredict.catalogue import Catalogue, Factor
 from scalepredict.catalogue import Field as CatalogueField
@@ -64,11 +71,11 @@ def _factor_field(factor: Factor, tokens: Any) -> tuple[Any, Any]:
 class RequestModels:
     """The request bodies of one catalogue (the proposal's fields are the catalogue's)."""
 
-    Proposal: Any
-    ScoreRequest: Any
-    WhatIfRequest: Any
-    PlanRequest: Any
-    OutcomesRequest: Any
+    Proposal: type[BaseModel]
+    ScoreRequest: type[BaseModel]
+    WhatIfRequest: type[BaseModel]
+    PlanRequest: type[BaseModel]
+    OutcomesRequest: type[BaseModel]
 
 
 def _as_sent(value: Any) -> Any:
@@ -89,7 +96,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
         }
     )
     examples: Any = [e.proposal for e in cat.examples] or [example_proposal(cat)]
-    proposal: Any = create_model(
+    proposal = create_model(
         "Proposal",
         __config__=ConfigDict(
             extra="forbid",
@@ -104,7 +111,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     )
     sent = Annotated[dict[str, Any], PlainValidator(_as_sent, json_schema_input_type=proposal)]
     strict = ConfigDict(extra="forbid")
-    score: Any = create_model(
+    score = create_model(
         "ScoreRequest",
         __config__=ConfigDict(
             extra="forbid", json_schema_extra={"examples": [{"proposals": examples[:1]}]}
@@ -120,7 +127,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
             ),
         ),
     )
-    whatif: Any = create_model(
+    whatif = create_model(
         "WhatIfRequest",
         __config__=strict,
         proposal=(sent, ...),
@@ -133,7 +140,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
             ),
         ),
     )
-    plan: Any = create_model(
+    plan = create_model(
         "PlanRequest",
         __config__=strict,
         proposal=(sent, ...),
@@ -160,7 +167,7 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
         ),
     )
     o = cat.outcome_map
-    outcomes: Any = create_model(
+    outcomes = create_model(
         "OutcomesRequest",
         __config__=strict,
         __doc__="What happened to scored initiatives; all or nothing: one bad row stores none.",

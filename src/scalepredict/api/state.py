@@ -56,7 +56,7 @@ class ServiceState:
         """The audit log, opened (and its database upgraded) on first use in the serving
         process; a database that cannot be reached raises, and the next use tries again."""
         if self._audit is None:
-            self._audit = AuditLog()
+            self._audit = AuditLog(self.settings)
         return self._audit
 
     def start(self) -> None:
@@ -67,7 +67,7 @@ class ServiceState:
         except Exception as e:
             log.error("the database cannot be opened: %s", e)
         try:
-            predictor = champion.load_at_start()
+            predictor = champion.load_at_start(self.settings)
             self._check_catalogue(predictor)
         except Exception as e:
             self.refused = f"{type(e).__name__}: {str(e)[:300]}"
@@ -95,7 +95,7 @@ class ServiceState:
         failed: str | None = None  # a version that failed to load is not retried every period
         while not self._stopping.wait(period):
             try:
-                version = champion.registry_version()
+                version = champion.registry_version(self.settings)
             except Exception as e:  # registry down: keep serving, try again next period
                 log.debug("champion poll: %s", e)
                 continue
@@ -194,7 +194,7 @@ class ServiceState:
         with self._reload_lock:
             previous = self.predictor.info["version"] if self.predictor else None
             try:
-                candidate = champion.from_registry()
+                candidate = champion.from_registry(self.settings)
                 self._check_catalogue(candidate)
             except Exception as e:
                 log.error(

@@ -21,9 +21,10 @@ def worker_state() -> ServiceState:
     """The worker's one state, of the catalogue setting's catalogue (default: the built-in)."""
     from scalepredict.api.state import ServiceState
     from scalepredict.catalogue import load_catalogue
+    from scalepredict.settings import get_settings
 
     logging.getLogger("scalepredict").setLevel(logging.INFO)  # model source, reloads, refusals
-    return ServiceState(load_catalogue())
+    return ServiceState(load_catalogue(get_settings()))
 
 
 class WorkerRoutes:

@@ -4,6 +4,7 @@ planner page read."""
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -34,7 +35,7 @@ from scalepredict.catalogue.types import (
     fold,
     spellings,
 )
-from scalepredict.settings import get_settings
+from scalepredict.settings import Settings
 
 BUILT_IN = "catalogue.yaml"
 ADDED_KEYS: dict[str, Any] = {  # top-level keys added to format 2, with their defaults
@@ -50,15 +51,21 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(top)"
 
 
-def parse_spec(raw: Any, source: str = "catalogue") -> CatalogueSpec:
-    """The file's mapping -> a spec with no contradiction, or CatalogueError naming them all."""
+def parse_spec(
+    raw: Any, source: str = "catalogue", limits: Settings | None = None
+) -> CatalogueSpec:
+    """The file's mapping -> a spec with no contradiction, or CatalogueError naming them all.
+    `limits`: the settings whose max_factors, max_columns and max_levels bound a catalogue
+    from a file; None for one already checked or written in code (a bundle's, the built-in)."""
     if not isinstance(raw, dict):
         raise CatalogueError(
             "a catalogue is a YAML mapping (keys: dimensions, factors, ...)", source
         )
-    settings = get_settings()
     # counted before the fields are checked: each costs work, and 10^5 of them took minutes
-    for key, limit in (("factors", settings.max_factors), ("context", settings.max_columns)):
+    counted = (
+        {} if limits is None else {"factors": limits.max_factors, "context": limits.max_columns}
+    )
+    for key, limit in counted.items():
         n = len(raw.get(key) or ()) if isinstance(raw.get(key), list) else 0
         if n > limit:
             raise CatalogueError([(key, f"at most {limit} {key} entries ({n} given)")], source)
@@ -68,7 +75,7 @@ def parse_spec(raw: Any, source: str = "catalogue") -> CatalogueSpec:
         raise CatalogueError(
             [(_path(err["loc"]), err["msg"]) for err in e.errors()], source
         ) from None
-    problems = check_spec(spec, settings.max_levels)
+    problems = check_spec(spec, sys.maxsize if limits is None else limits.max_levels)
     if problems:
         raise CatalogueError(problems, source)
     return spec
@@ -93,9 +100,11 @@ def _field(f: FieldSpec, role: str) -> Field:
     )
 
 
-def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
-    """Build and check a Catalogue from its YAML mapping."""
-    spec = parse_spec(raw, source)
+def parse_catalogue(
+    raw: Any, source: str = "catalogue", limits: Settings | None = None
+) -> Catalogue:
+    """Build and check a Catalogue from its YAML mapping (`limits`: as `parse_spec`)."""
+    spec = parse_spec(raw, source, limits)
     factors = []
     for f in spec.factors:
         scale = f.scale or spec.scale
@@ -190,10 +199,11 @@ def _source(spec: CatalogueSpec) -> dict[str, Any]:
     return source
 
 
-def read_catalogue(path: str | Path) -> Catalogue:
-    """A catalogue file; CatalogueError (with every problem) if it cannot be used."""
+def read_catalogue(path: str | Path, settings: Settings) -> Catalogue:
+    """A catalogue file, bounded by the settings' limits; CatalogueError (with every problem)
+    if it cannot be used."""
     path = Path(path)
-    limit = get_settings().max_catalogue_bytes
+    limit = settings.max_catalogue_bytes
     try:
         size = path.stat().st_size
         if size > limit:
@@ -203,7 +213,7 @@ def read_catalogue(path: str | Path) -> Catalogue:
         raise CatalogueError(f"cannot read the file ({e.strerror or e})", str(path)) from None
     except yaml.YAMLError as e:
         raise CatalogueError(f"not valid YAML ({str(e).splitlines()[0]})", str(path)) from None
-    return parse_catalogue(raw, str(path))
+    return parse_catalogue(raw, str(path), settings)
 
 
 @cache
@@ -216,15 +226,15 @@ def builtin_catalogue() -> Catalogue:
 _read: dict[tuple[str, int], Catalogue] = {}
 
 
-def load_catalogue(path: str | Path | None = None) -> Catalogue:
+def load_catalogue(settings: Settings, path: str | Path | None = None) -> Catalogue:
     """The catalogue at `path`, else the `catalogue` setting's, else the built-in one."""
-    path = path or get_settings().catalogue
+    path = path or settings.catalogue
     if path is None:
         return builtin_catalogue()
     resolved = Path(path).resolve()
     key = (str(resolved), resolved.stat().st_mtime_ns if resolved.exists() else 0)
     if key not in _read:
-        _read[key] = read_catalogue(resolved)
+        _read[key] = read_catalogue(resolved, settings)
     return _read[key]
 
 

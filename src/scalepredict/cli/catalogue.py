@@ -23,9 +23,10 @@ def check(file: Annotated[Path, typer.Argument(help="Catalogue YAML file.")]) ->
     from rich.table import Table
 
     from scalepredict.catalogue import CatalogueError, read_catalogue
+    from scalepredict.settings import get_settings
 
     try:
-        cat = read_catalogue(file)
+        cat = read_catalogue(file, get_settings())
     except CatalogueError as e:
         t = Table(title=f"{len(e.problems)} problem(s) in {file}")
         t.add_column("where in the file", overflow="fold")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from scalepredict.cli.render import err, print_left_out, print_problems
-from scalepredict.data.tables import DataFileError
+from scalepredict.data.tables import DataFileError, FileLimits
+from scalepredict.settings import get_settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,15 +72,15 @@ def catalogue_or_fail(path: Path | None) -> Catalogue:
     from scalepredict.catalogue import CatalogueError, load_catalogue
 
     try:
-        return load_catalogue(path)
+        return load_catalogue(get_settings(), path)
     except CatalogueError as e:
         raise fail(str(e)) from None
 
 
-def model_uri_or_champion(uri: str | None, cat: Catalogue | None = None) -> str:
+def model_uri_or_champion(uri: str | None, cat: Catalogue) -> str:
     from scalepredict.tracking.registry import CHAMPION, model_name, model_uri
 
-    return uri or model_uri(CHAMPION, model_name(cat))
+    return uri or model_uri(CHAMPION, model_name(get_settings(), cat))
 
 
 def load_valid(path: Path, cat: Catalogue, labelled: bool | None = None) -> pd.DataFrame:
@@ -105,7 +106,7 @@ def _validated(
     from scalepredict.data.validation import validate_file
 
     try:
-        result = validate_file(path, labelled, cat)
+        result = validate_file(path, labelled, cat, limits=FileLimits.of(get_settings()))
     except DataFileError as e:
         raise fail(str(e)) from None
     if not result.valid:
@@ -121,7 +122,7 @@ def load_predictor(uri: str | None, catalogue: Path | None) -> Predictor:
 
     asked = catalogue_or_fail(catalogue)
     try:
-        predictor = load_predictor(model_uri_or_champion(uri, asked))
+        predictor = load_predictor(model_uri_or_champion(uri, asked), get_settings())
     except BundleError as e:
         raise fail(str(e)) from None
     own = predictor.bundle.catalogue

@@ -14,7 +14,7 @@ import typer
 
 from scalepredict.cli.common import EXIT_PROBLEMS, fail
 from scalepredict.cli.render import err, print_problems
-from scalepredict.data.tables import DataFileError
+from scalepredict.data.tables import DataFileError, FileLimits
 from scalepredict.settings import get_settings
 
 if TYPE_CHECKING:
@@ -112,3 +112,8 @@ def parquet_input(path: Path) -> Path:
 
 def part_rows(given: int | None) -> int:
     return given or get_settings().batch_partition_rows
+
+
+def file_limits() -> FileLimits:
+    """The settings' bounds on a file, read here and sent with each part's task."""
+    return FileLimits.of(get_settings())

@@ -11,7 +11,8 @@ import typer
 from scalepredict.cli.common import EXIT_PROBLEMS, CatalogueFile, catalogue_or_fail, fail
 from scalepredict.cli.render import console, err, print_left_out, print_problems, print_summary
 from scalepredict.data.synthetic import DEFAULT_ROWS, DEFAULT_SEED
-from scalepredict.data.tables import DataFileError, write_table
+from scalepredict.data.tables import DataFileError, FileLimits, write_table
+from scalepredict.settings import get_settings
 
 
 def validate(
@@ -40,7 +41,7 @@ def validate(
     if out is not None and quarantine is not None and out.resolve() == quarantine.resolve():
         raise fail("--out and --quarantine must be different files")
     try:
-        result = validate_file(file, None, cat)
+        result = validate_file(file, None, cat, limits=FileLimits.of(get_settings()))
     except DataFileError as e:
         raise fail(str(e)) from None
     if out is not None or quarantine is not None:

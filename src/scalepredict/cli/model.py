@@ -62,7 +62,8 @@ def train(
 
     # Before XGBoost loads OpenMP (below), which reads it once: idle threads that spin made a
     # training on a busy 2-core machine several times slower (benchmarks/training.py).
-    os.environ["OMP_WAIT_POLICY"] = get_settings().omp_wait_policy
+    settings = get_settings()
+    os.environ["OMP_WAIT_POLICY"] = settings.omp_wait_policy
     from scalepredict.data.quarantine import QuarantineError
     from scalepredict.model.config import TrainConfig
     from scalepredict.model.split import InsufficientDataError
@@ -70,7 +71,7 @@ def train(
     from scalepredict.tracking.run import TrainingDataError, train_and_register
 
     cat = catalogue_or_fail(catalogue)
-    config = config or get_settings().training_config
+    config = config or settings.training_config
     try:
         cfg = TrainConfig.from_yaml(config)
     except (OSError, ValueError, TypeError) as e:
@@ -78,7 +79,7 @@ def train(
     if data is None:  # the config's data path is relative to the project
         data = Path(cfg.data) if Path(cfg.data).is_absolute() else project_root() / cfg.data
     if if_missing:
-        version, problem = usable_champion(cat)
+        version, problem = usable_champion(settings, cat)
         if version is not None and problem is None:
             console.print(f"champion is version {version}; nothing to train (--if-missing)")
             return
@@ -86,7 +87,7 @@ def train(
             err.print(f"champion v{version} cannot be used ({problem}); training a new one")
     with progress(err) as report:
         try:
-            record = train_and_register(data, cfg, config, report, cat)
+            record = train_and_register(settings, data, cfg, config, report, cat)
         except QuarantineError as e:  # row problems, too many of them: exit 1 as for problems
             raise fail(str(e), EXIT_PROBLEMS) from None
         except (DataFileError, InsufficientDataError) as e:
@@ -114,6 +115,7 @@ def evaluate(
     from scalepredict.cli.common import load_predictor
     from scalepredict.data.row_hashes import overlap
     from scalepredict.model.fit import evaluate as evaluate_model
+    from scalepredict.settings import get_settings
     from scalepredict.tracking.registry import file_sha256, resolve_version
     from scalepredict.tracking.run import TRAINING_ROWS
 
@@ -122,7 +124,7 @@ def evaluate(
     frame, left = load_rated(data, bundle.catalogue)
     if frame.empty:
         raise fail(f"{data}: no row with a rated outcome to evaluate on")
-    version = resolve_version(uri)
+    version = resolve_version(uri, get_settings())
     named = f"{uri} (version {version})" if version else uri
     metrics = evaluate_model(bundle, frame)
     metrics["model"] = {"uri": uri, "version": version, "run_id": bundle.meta.get("run_id")}
@@ -164,14 +166,16 @@ def promote(
     tag becomes true and the previous champion's false."""
     from mlflow.exceptions import MlflowException
 
+    from scalepredict.settings import get_settings
+    from scalepredict.tracking.champion import promote as promote_version
     from scalepredict.tracking.champion import settle_promotion
     from scalepredict.tracking.registry import model_name
-    from scalepredict.tracking.run import promote as promote_version
 
-    name = model_name(catalogue_or_fail(catalogue))
+    settings = get_settings()
+    name = model_name(settings, catalogue_or_fail(catalogue))
     try:
-        previous = promote_version(version, reason, name)
-        settle_promotion(version, previous, name)
+        previous = promote_version(settings, version, reason, name)
+        settle_promotion(settings, version, previous, name)
     except MlflowException as e:
         raise fail(f"cannot promote version {version}: {e.message}") from None
     console.print(

@@ -19,23 +19,27 @@ if TYPE_CHECKING:
 
     from scalepredict.catalogue import Catalogue
     from scalepredict.monitoring.monitor import Reference
+    from scalepredict.settings import Settings
 
 When = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])]
 
 
-def _scorings(cat: Catalogue, since: datetime | None, until: datetime | None) -> pd.DataFrame:
-    from scalepredict.settings import get_settings
+def _scorings(
+    settings: Settings, cat: Catalogue, since: datetime | None, until: datetime | None
+) -> pd.DataFrame:
     from scalepredict.store.database import engine
     from scalepredict.store.scorings import scorings
 
     utc = [d.replace(tzinfo=UTC) if d and d.tzinfo is None else d for d in (since, until)]
     try:
-        return scorings(engine(), cat, get_settings().outcome_horizon_months, utc[0], utc[1])
+        return scorings(engine(settings), cat, settings.outcome_horizon_months, utc[0], utc[1])
     except Exception as e:  # an unreachable store: one line, exit 2
         raise fail(f"cannot read the scorings: {type(e).__name__}: {e}") from None
 
 
-def _references(versions: list[str], cat: Catalogue) -> dict[str, Reference | None]:
+def _references(
+    settings: Settings, versions: list[str], cat: Catalogue
+) -> dict[str, Reference | None]:
     """Each scored version's reference (None when its bundle cannot be loaded)."""
     from scalepredict.monitoring.monitor import Reference
     from scalepredict.tracking.registry import load_bundle, model_name
@@ -43,7 +47,8 @@ def _references(versions: list[str], cat: Catalogue) -> dict[str, Reference | No
     out: dict[str, Reference | None] = {}
     for v in versions:
         try:
-            out[v] = Reference.of(load_bundle(f"models:/{model_name(cat)}/{v}"))
+            uri = f"models:/{model_name(settings, cat)}/{v}"
+            out[v] = Reference.of(load_bundle(uri, settings))
         except Exception as e:  # an old or deleted version: reported, not fatal
             err.print(f"model version {v} cannot be loaded ({type(e).__name__}); no reference")
             out[v] = None
@@ -80,10 +85,10 @@ def monitor(
         raise fail(f"--window must be month or quarter, not {window!r}")
     if since and until and since >= until:
         raise fail("--since must be before --until")
-    frame = _scorings(cat, since, until)
+    frame = _scorings(settings, cat, since, until)
     versions = sorted(frame["model_version"].astype(str).unique())
     rules = MonitorRules(window=window, min_window=settings.monitor_min_proposals)  # type: ignore[arg-type]
-    report = run_monitor(frame, cat, _references(versions, cat), rules)
+    report = run_monitor(frame, cat, _references(settings, versions, cat), rules)
     report.range = Range(since=str(since) if since else None, until=str(until) if until else None)
     paths = write_report(report, out or settings.monitor_dir)
     if mlflow_run:
@@ -91,10 +96,10 @@ def monitor(
         from scalepredict.tracking.registry import model_name
 
         watched, metrics, tags = headline(report)
-        model = None if watched is None else (model_name(cat), watched)
+        model = None if watched is None else (model_name(settings, cat), watched)
         try:
             report.mlflow_run_id = log_monitor_run(
-                paths, metrics, tags, settings.monitor_experiment, model
+                settings, paths, metrics, tags, settings.monitor_experiment, model
             )
         except Exception as e:  # the report is written; a tracking outage must not hide it
             err.print(f"MLflow run not logged ({type(e).__name__}: {e})")

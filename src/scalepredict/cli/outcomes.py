@@ -37,13 +37,15 @@ def outcomes_import(
     nothing is stored unless all rows are good (exit 1); the same outcome again is a no-op."""
     import pandas as pd
 
-    from scalepredict.data.tables import DataFileError, read_table
+    from scalepredict.data.tables import DataFileError, FileLimits, read_table
     from scalepredict.data.validation import in_catalogue_names
+    from scalepredict.settings import get_settings
     from scalepredict.store import database, outcome_rows, outcomes
 
+    settings = get_settings()
     cat = catalogue_or_fail(catalogue)
     try:
-        raw = in_catalogue_names(read_table(file), cat)
+        raw = in_catalogue_names(read_table(file, FileLimits.of(settings)), cat)
     except DataFileError as e:
         raise fail(str(e)) from None
     frame = raw.frame.astype(object).where(raw.frame.notna(), None)
@@ -55,7 +57,7 @@ def outcomes_import(
     try:
         with store_errors():
             done = outcomes.record(
-                database.engine(),
+                database.engine(settings),
                 frame.to_dict("records"),
                 cat,
                 f"cli:{getpass.getuser()}",

@@ -115,7 +115,7 @@ def retrain(
             raise fail(f"{config}: {e}") from None
         data = cfg_data if cfg_data.is_absolute() else project_root() / cfg_data
     history = load_valid(data, cat, labelled=True)
-    rows, counts = matured_rows(_scorings(cat, None, None), cat, funded_only)
+    rows, counts = matured_rows(_scorings(settings, cat, None, None), cat, funded_only)
     try:  # typed as the history is, so that equal answers compare equal
         new = parse_assessments(rows, cat, "the recorded outcomes") if len(rows) else rows
     except InvalidAssessmentError as e:

@@ -100,7 +100,12 @@ def _explain_in_parts(
     predictor = load_predictor(model_uri, catalogue)
     with dask_engine.cluster(scheduler, workers) as client:
         importance = importance_file(
-            client, predictor, data, dask_engine.part_rows(partition_rows), dask_engine.watch
+            client,
+            predictor,
+            data,
+            dask_engine.part_rows(partition_rows),
+            dask_engine.watch,
+            limits=dask_engine.file_limits(),
         )
     if out is not None:
         from scalepredict.inference.plots import dimension_bars
@@ -162,7 +167,16 @@ def score(
         predictor = load_predictor(model_uri, catalogue)
         rows = dask_engine.part_rows(partition_rows)
         with dask_engine.cluster(scheduler, workers) as client:
-            n = score_file(client, predictor, file, out, options, rows, dask_engine.watch)
+            n = score_file(
+                client,
+                predictor,
+                file,
+                out,
+                options,
+                rows,
+                dask_engine.watch,
+                limits=dask_engine.file_limits(),
+            )
         err.print(f"scored {n} initiative(s) -> {out}/ (Parquet parts, then {SUCCESS})")
         return
     predictor = load_predictor(model_uri, catalogue)

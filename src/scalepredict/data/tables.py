@@ -11,10 +11,24 @@ from typing import Any
 
 import pandas as pd
 
-from scalepredict.settings import get_settings
+from scalepredict.settings import Settings
 
 MAX_HEADER_BYTES = 16 * 2**20  # a header longer than this is counted by its first 16 MiB
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What a table file may hold, checked before it is parsed (the settings' max_columns,
+    max_row_groups and max_parquet_bytes): small enough to travel with each Dask task."""
+
+    columns: int
+    row_groups: int
+    parquet_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> FileLimits:
+        return cls(settings.max_columns, settings.max_row_groups, settings.max_parquet_bytes)
 
 
 class DataFileError(ValueError):
@@ -47,7 +61,7 @@ def _looks_binary(head: bytes) -> bool:
     return False
 
 
-def read_table(path: str | Path) -> RawTable:
+def read_table(path: str | Path, limits: FileLimits) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"{path}: no such file")
@@ -56,7 +70,7 @@ def read_table(path: str | Path) -> RawTable:
     if path.stat().st_size == 0:
         raise DataFileError(f"{path}: the file is empty (0 bytes)")
     if is_parquet(path):
-        pf = _parquet_file(path)
+        pf = _parquet_file(path, limits)
         try:
             frame = pf.read().to_pandas()
         except Exception as e:  # pyarrow raises many types for a corrupt file
@@ -65,7 +79,7 @@ def read_table(path: str | Path) -> RawTable:
     else:
         with path.open("rb") as fh:
             head, first = fh.read(65536), (fh.seek(0), fh.readline(MAX_HEADER_BYTES))[1]
-        _check_width(first, path)
+        _check_width(first, path, limits.columns)
         frame = _read_csv(path, head, path)
         first_row = 2
     return _finish(frame, path, first_row)
@@ -86,7 +100,7 @@ def parquet_rows(path: str | Path) -> int:
         raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
 
 
-def read_parquet_rows(path: str | Path, start: int, stop: int) -> RawTable:
+def read_parquet_rows(path: str | Path, start: int, stop: int, limits: FileLimits) -> RawTable:
     """Rows [start, stop) of a Parquet file (0-based), numbered as in the whole file: a
     partition's problems name the row a person finds. Only the row groups holding them are
     decoded, in batches, so a part of a file written as one large row group costs no more
@@ -94,7 +108,7 @@ def read_parquet_rows(path: str | Path, start: int, stop: int) -> RawTable:
     import pyarrow as pa
 
     path = Path(path)
-    pf = _parquet_file(path, part=(start, stop))
+    pf = _parquet_file(path, limits, part=(start, stop))
     groups, first = [], None
     offset = 0
     for g in range(pf.num_row_groups):
@@ -115,7 +129,7 @@ def read_parquet_rows(path: str | Path, start: int, stop: int) -> RawTable:
     return _finish(table.to_pandas(), path, first_row=start + 1)
 
 
-def _parquet_file(path: Path, part: tuple[int, int] | None = None) -> Any:
+def _parquet_file(path: Path, limits: FileLimits, part: tuple[int, int] | None = None) -> Any:
     """The file opened from its footer and checked before anything is decoded: its columns
     (how many, and flat types only: no struct, list or map), its row groups, and the decoded
     size of what will be read (the whole file, or the row groups holding rows [start, stop))
@@ -123,16 +137,14 @@ def _parquet_file(path: Path, part: tuple[int, int] | None = None) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    limits = get_settings()
     try:
         pf = pq.ParquetFile(path)
         meta = pf.metadata
     except Exception as e:  # pyarrow raises many types for a corrupt file
         raise DataFileError(f"{path}: not a readable Parquet file ({type(e).__name__})") from e
-    if meta.num_columns > limits.max_columns:
+    if meta.num_columns > limits.columns:
         raise DataFileError(
-            f"{path}: the file has {meta.num_columns} columns; at most {limits.max_columns} "
-            "are read"
+            f"{path}: the file has {meta.num_columns} columns; at most {limits.columns} are read"
         )
     nested = [f.name for f in pf.schema_arrow if pa.types.is_nested(f.type)]
     if nested:
@@ -140,10 +152,10 @@ def _parquet_file(path: Path, part: tuple[int, int] | None = None) -> Any:
             f"{path}: column {nested[0]!r} is nested (struct, list or map); an assessment "
             "table has one value per cell"
         )
-    if meta.num_row_groups > limits.max_row_groups:
+    if meta.num_row_groups > limits.row_groups:
         raise DataFileError(
             f"{path}: the file has {meta.num_row_groups} row groups; at most "
-            f"{limits.max_row_groups} are read"
+            f"{limits.row_groups} are read"
         )
     size, offset = 0, 0
     for g in range(meta.num_row_groups):
@@ -153,18 +165,17 @@ def _parquet_file(path: Path, part: tuple[int, int] | None = None) -> Any:
             # value stands for millions of cells), whichever is larger
             size += max(group.total_byte_size, 8 * group.num_rows * group.num_columns)
         offset += group.num_rows
-    if size > limits.max_parquet_bytes:
+    if size > limits.parquet_bytes:
         raise DataFileError(
             f"{path}: the data read would decode to {size} bytes; at most "
-            f"{limits.max_parquet_bytes} are read at once"
+            f"{limits.parquet_bytes} are read at once"
         )
     return pf
 
 
-def _check_width(first_line: bytes, label: Path) -> None:
-    """Refuse a header wider than any catalogue before parsing it: the cost of reading and
+def _check_width(first_line: bytes, label: Path, limit: int) -> None:
+    """Refuse a header wider than `limit` columns before parsing it: the cost of reading and
     checking a file grows with its columns, so a 100,000-column header must not get that far."""
-    limit = get_settings().max_columns
     try:
         n = len(next(csv.reader([first_line.decode("utf-8", errors="replace")]), []))
     except csv.Error:  # NUL bytes and the like: the binary check names the problem
@@ -219,12 +230,12 @@ def _finish(frame: pd.DataFrame, label: Path, first_row: int) -> RawTable:
     return RawTable(frame=frame.reset_index(drop=True), path=label, first_row=first_row)
 
 
-def read_csv_bytes(data: bytes, name: str = "upload.csv") -> RawTable:
+def read_csv_bytes(data: bytes, max_columns: int, name: str = "upload.csv") -> RawTable:
     """An uploaded CSV (the planner page's portfolio), with the same checks as a file."""
     label = Path(name)
     if not data:
         raise DataFileError(f"{label}: the file is empty (0 bytes)")
-    _check_width(data.split(b"\n", 1)[0][:MAX_HEADER_BYTES], label)
+    _check_width(data.split(b"\n", 1)[0][:MAX_HEADER_BYTES], label, max_columns)
     return _finish(_read_csv(io.BytesIO(data), data[:65536], label), label, first_row=2)
 
 

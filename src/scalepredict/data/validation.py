@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from scalepredict.catalogue import Catalogue, load_catalogue, spellings
+from scalepredict.catalogue import Catalogue, builtin_catalogue, spellings
 from scalepredict.data.cells import check_columns, outcome_cells, parse_cells, type_rule
 from scalepredict.data.identifiers import duplicated_key, key_text
 from scalepredict.data.schema import fields_by_name, schema_for
-from scalepredict.data.tables import RawTable, read_table
+from scalepredict.data.tables import FileLimits, RawTable, read_table
 
 PROBLEM_COLUMNS = ["row", "initiative_id", "column", "rule", "value"]
 _PANDERA_RULES = {
@@ -59,10 +59,10 @@ def validate_table(
     cat: Catalogue | None = None,
     refused: pd.DataFrame | None = None,
 ) -> ValidationResult:
-    """Validate a raw table against `cat` (default: the configured catalogue). `labelled=None`
+    """Validate a raw table against `cat` (default: the built-in catalogue). `labelled=None`
     decides from the presence of the outcome column. `refused` marks cells already known to be
     of the wrong type (JSON's `true` for a score): reported under the field's type rule."""
-    cat = cat or load_catalogue()
+    cat = cat or builtin_catalogue()
     given, raw = raw, in_catalogue_names(raw, cat)
     if labelled is None:
         labelled = cat.outcome.name in raw.frame.columns
@@ -175,9 +175,13 @@ def _problem_table(
 
 
 def validate_file(
-    path: str | Path, labelled: bool | None = None, cat: Catalogue | None = None
+    path: str | Path,
+    labelled: bool | None = None,
+    cat: Catalogue | None = None,
+    *,
+    limits: FileLimits,
 ) -> ValidationResult:
-    return validate_table(read_table(path), labelled, cat)
+    return validate_table(read_table(path, limits), labelled, cat)
 
 
 def stage_of(frame: pd.DataFrame, cat: Catalogue) -> pd.Series:

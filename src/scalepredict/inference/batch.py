@@ -17,7 +17,7 @@ import pandas as pd
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.data.schema import fields_by_name
-from scalepredict.data.tables import read_parquet_rows
+from scalepredict.data.tables import FileLimits, read_parquet_rows
 from scalepredict.data.validation import (
     PROBLEM_COLUMNS,
     ValidationResult,
@@ -65,12 +65,16 @@ def split_rows(rows: int, per_part: int) -> list[Part]:
     ]
 
 
-def _validated(path: Path, part: Part, cat: Catalogue, labelled: bool) -> ValidationResult:
-    return validate_table(read_parquet_rows(path, part.start, part.stop), labelled, cat)
+def _validated(
+    path: Path, part: Part, cat: Catalogue, labelled: bool, limits: FileLimits
+) -> ValidationResult:
+    return validate_table(read_parquet_rows(path, part.start, part.stop, limits), labelled, cat)
 
 
-def check_part(path: Path, part: Part, cat: Catalogue, labelled: bool) -> PartCheck:
-    result = _validated(path, part, cat, labelled)
+def check_part(
+    path: Path, part: Part, cat: Catalogue, labelled: bool, limits: FileLimits
+) -> PartCheck:
+    result = _validated(path, part, cat, labelled, limits)
     raw = in_catalogue_names(result.raw, cat).frame
     uniques = {
         name: pd.Series(raw[name].to_numpy(), index=raw.index + result.raw.first_row)
@@ -141,9 +145,10 @@ def score_part(
     labelled: bool,
     options: ScoreOptions,
     dest: Path,
+    limits: FileLimits,
 ) -> int:
     """Score one part into `dest/part-NNNNN.parquet`; the rows written."""
-    result = _validated(path, part, predictor.bundle.catalogue, labelled)
+    result = _validated(path, part, predictor.bundle.catalogue, labelled, limits)
     if not result.valid:  # the file changed since it was checked
         raise ValueError(f"{path}: rows {part.start + 1}..{part.stop} no longer validate")
     table = score_frame(predictor, result.frame, options)
@@ -153,9 +158,11 @@ def score_part(
     return len(table)
 
 
-def importance_part(predictor: Predictor, path: Path, part: Part, labelled: bool) -> dict:
+def importance_part(
+    predictor: Predictor, path: Path, part: Part, labelled: bool, limits: FileLimits
+) -> dict:
     """One part's |SHAP| sums per stage (see `explain.importance_sums`)."""
-    result = _validated(path, part, predictor.bundle.catalogue, labelled)
+    result = _validated(path, part, predictor.bundle.catalogue, labelled, limits)
     if not result.valid:
         raise ValueError(f"{path}: rows {part.start + 1}..{part.stop} no longer validate")
     return importance_sums(predictor.bundle, result.frame)

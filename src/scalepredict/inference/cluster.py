@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from scalepredict.catalogue import Catalogue
-from scalepredict.data.tables import parquet_rows, read_parquet_rows
+from scalepredict.data.tables import FileLimits, parquet_rows, read_parquet_rows
 from scalepredict.data.validation import validate_table
 from scalepredict.inference.batch import (
     Part,
@@ -127,19 +127,22 @@ def _gather(
     return client.gather(futures)
 
 
-def _prepare(path: Path, cat: Catalogue, per_part: int) -> tuple[bool, list[Part]]:
+def _prepare(
+    path: Path, cat: Catalogue, per_part: int, limits: FileLimits
+) -> tuple[bool, list[Part]]:
     """The parts of the file, and whether it holds outcomes; a file whose columns do not fit
     the catalogue is refused here, in one line, before any task runs."""
-    labelled = validate_table(read_parquet_rows(path, 0, 1), None, cat).labelled
+    labelled = validate_table(read_parquet_rows(path, 0, 1, limits), None, cat).labelled
     return labelled, split_rows(parquet_rows(path), per_part)
 
 
 def validate_parts(
-    client: Client, path: Path, cat: Catalogue, per_part: int, watch: Watch
+    client: Client, path: Path, cat: Catalogue, per_part: int, watch: Watch, limits: FileLimits
 ) -> tuple[bool, list[Part]]:
-    """Validate every part on the cluster; `InvalidBatch` with every problem if any."""
-    labelled, parts = _prepare(path, cat, per_part)
-    futures = [client.submit(check_part, path, p, cat, labelled, pure=False) for p in parts]
+    """Validate every part on the cluster; `InvalidBatch` with every problem if any. The
+    tasks read with the caller's `limits`, whatever the workers' environment says."""
+    labelled, parts = _prepare(path, cat, per_part, limits)
+    futures = [client.submit(check_part, path, p, cat, labelled, limits, pure=False) for p in parts]
     checks: list[PartCheck] = _gather(client, futures, parts, watch, "validating")
     problems = merge_problems(checks, cat)
     if not problems.empty:
@@ -164,16 +167,20 @@ def score_file(
     options: ScoreOptions,
     per_part: int,
     watch: Watch,
+    *,
+    limits: FileLimits,
 ) -> int:
     """Score `path` into the directory `out` (Parquet parts + `_SUCCESS`); the rows written."""
     path, out = path.resolve(), out.resolve()
     staging = _staging(out)
     try:
         cat = predictor.bundle.catalogue
-        labelled, parts = validate_parts(client, path, cat, per_part, watch)
+        labelled, parts = validate_parts(client, path, cat, per_part, watch, limits)
         model = client.scatter(predictor, broadcast=True, hash=False)
         futures = [
-            client.submit(score_part, model, path, p, labelled, options, staging, pure=False)
+            client.submit(
+                score_part, model, path, p, labelled, options, staging, limits, pure=False
+            )
             for p in parts
         ]
         rows = sum(_gather(client, futures, parts, watch, "scoring"))
@@ -194,14 +201,23 @@ def _model(predictor: Predictor) -> dict[str, Any]:
 
 
 def importance_file(
-    client: Client, predictor: Predictor, path: Path, per_part: int, watch: Watch
+    client: Client,
+    predictor: Predictor,
+    path: Path,
+    per_part: int,
+    watch: Watch,
+    *,
+    limits: FileLimits,
 ) -> dict[str, dict]:
     """Mean |SHAP| per dimension and factor by stage over the whole file, as
     `Predictor.importance` gives for it in one process."""
     path = path.resolve()
-    labelled, parts = validate_parts(client, path, predictor.bundle.catalogue, per_part, watch)
+    cat = predictor.bundle.catalogue
+    labelled, parts = validate_parts(client, path, cat, per_part, watch, limits)
     model = client.scatter(predictor, broadcast=True, hash=False)
-    futures = [client.submit(importance_part, model, path, p, labelled, pure=False) for p in parts]
+    futures = [
+        client.submit(importance_part, model, path, p, labelled, limits, pure=False) for p in parts
+    ]
     sums: dict[str, dict] = {}
     for part_sums in _gather(client, futures, parts, watch, "explaining"):
         sums = add_importance_sums(sums, part_sums)

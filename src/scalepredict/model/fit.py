@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.catalogue import Catalogue, builtin_catalogue
 from scalepredict.data.validation import groups_of
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.calibration import Conformal, choose_calibration
@@ -99,9 +99,9 @@ def fit(
     test: pd.DataFrame | None = None,
 ) -> FitResult:
     """Train, choose, calibrate and evaluate a bundle on a validated labelled frame of
-    catalogue `cat` (default: the configured catalogue). `test`: a fixed test set (the
+    catalogue `cat` (default: the built-in catalogue). `test`: a fixed test set (the
     evaluation set, kept out of `frame`), for a holdout whatever `frame`'s size."""
-    cat = cat or load_catalogue()
+    cat = cat or builtin_catalogue()
     t0 = time.perf_counter()
     check_size(frame, cfg, cat)
     if test is not None or uses_holdout(frame, cfg, cat):

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import func, select
 
 from scalepredict.data.tables import safe_cell
+from scalepredict.settings import Settings
 from scalepredict.store import database
 from scalepredict.store.schema import scored_proposals as records
 
@@ -39,8 +40,8 @@ def as_json(value: Any) -> str:
 
 
 class AuditLog:
-    def __init__(self, url: str | None = None) -> None:
-        self.engine = database.engine(url)
+    def __init__(self, settings: Settings) -> None:
+        self.engine = database.engine(settings)
         # SQLite has one writer at a time. Under load, a thread holding its write lock can wait
         # for the GIL longer than SQLite's busy timeout while the scoring threads compute, and
         # the others' writes then fail ("database is locked": a 503). The service's own

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from scalepredict.settings import get_settings, project_root
+from scalepredict.settings import Settings, project_root
 
 log = logging.getLogger("scalepredict.store")
 
@@ -33,10 +33,6 @@ class StoreUnavailable(RuntimeError):
     """The database cannot be reached or upgraded now; the message says why in one line."""
 
 
-def database_url() -> str:
-    return get_settings().database_url
-
-
 def describe(url: str) -> str:
     """The URL for people: a password inside it masked."""
     from sqlalchemy.engine import make_url
@@ -44,15 +40,15 @@ def describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def engine(url: str | None = None) -> Engine:
-    """The process's engine for `url` (default: the setting), upgraded to the newest schema on
+def engine(settings: Settings) -> Engine:
+    """The process's engine for the settings' `database_url`, upgraded to the newest schema on
     first use. Failing to reach the database raises StoreUnavailable and caches nothing, so
     the next call tries again: a service started before its database becomes ready by itself."""
-    url = url or database_url()
+    url = settings.database_url
     with _lock:
         eng = _engines.get(url)
         if eng is None:
-            eng = _create(url)
+            eng = _create(url, settings.audit_wait_ms)
             try:
                 upgrade(eng)
             except SQLAlchemyError as e:
@@ -66,8 +62,7 @@ def one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}"
 
 
-def _create(url: str) -> Engine:
-    settings = get_settings()
+def _create(url: str, wait_ms: int) -> Engine:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         _adopt_legacy_file(path)
@@ -76,10 +71,9 @@ def _create(url: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
         # an unreachable server fails the request (503) rather than hang it
-        connect_args["connect_timeout"] = max(1, settings.audit_wait_ms // 1000)
+        connect_args["connect_timeout"] = max(1, wait_ms // 1000)
     eng = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if url.startswith("sqlite"):
-        wait_ms = settings.audit_wait_ms
 
         @event.listens_for(eng, "connect")
         def _sqlite_pragmas(conn: Any, _: Any) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from scalepredict.settings import get_settings
+from scalepredict.settings import Settings
 from scalepredict.store import database
 from scalepredict.store.schema import api_keys, key_imports
 
@@ -60,14 +60,14 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def engine(url: str | None = None) -> Engine:
+def engine(settings: Settings) -> Engine:
     """The database, with the former key file imported into it (once per database)."""
-    eng = database.engine(url)
+    eng = database.engine(settings)
     key = str(eng.url)
     if key not in _imported:
         with _import_lock:
             if key not in _imported:
-                import_key_file(eng, get_settings().keys_file)
+                import_key_file(eng, settings.keys_file)
                 _imported.add(key)
     return eng
 
@@ -132,7 +132,7 @@ def _created(value: object) -> datetime:
         return _now()
 
 
-def add_key(name: str, role: str, url: str | None = None) -> str:
+def add_key(name: str, role: str, settings: Settings) -> str:
     """Create a key for `name` with `role`; returns the key (the only time it is seen)."""
     if role not in ROLES:
         raise ApiKeyError(f"role must be one of {', '.join(ROLES)}")
@@ -141,22 +141,22 @@ def add_key(name: str, role: str, url: str | None = None) -> str:
     key = f"sp_{secrets.token_urlsafe(32)}"
     row = {"name": name, "sha256": _digest(key), "role": role, "created": _now()}
     try:
-        with engine(url).begin() as conn:
+        with engine(settings).begin() as conn:
             conn.execute(insert(api_keys), row)
     except IntegrityError:
         raise ApiKeyError(f"a key named {name!r} exists; revoke it first") from None
     return key
 
 
-def revoke_key(name: str, url: str | None = None) -> bool:
+def revoke_key(name: str, settings: Settings) -> bool:
     """Delete the key; every replica refuses it within `key_cache_seconds`."""
-    with engine(url).begin() as conn:
+    with engine(settings).begin() as conn:
         return conn.execute(delete(api_keys).where(api_keys.c.name == name)).rowcount > 0
 
 
-def list_keys(url: str | None = None) -> dict[str, dict]:
+def list_keys(settings: Settings) -> dict[str, dict]:
     query = select(api_keys.c.name, api_keys.c.role, api_keys.c.created).order_by(api_keys.c.name)
-    with engine(url).connect() as conn:
+    with engine(settings).connect() as conn:
         return {
             r.name: {"role": r.role, "created": r.created.isoformat(timespec="seconds")}
             for r in conn.execute(query)
@@ -168,9 +168,9 @@ class KeyStore:
     `ttl` seconds, so most requests touch no database while a revoked key still stops working
     everywhere within the bound. Thread-safe: the API looks keys up in worker threads."""
 
-    def __init__(self, url: str | None = None, ttl: float | None = None) -> None:
-        self.url = url
-        self.ttl = get_settings().key_cache_seconds if ttl is None else ttl
+    def __init__(self, settings: Settings, ttl: float | None = None) -> None:
+        self.settings = settings
+        self.ttl = settings.key_cache_seconds if ttl is None else ttl
         ttl = self.ttl or 1.0  # with a ttl of 0 the caches are never used
         self._valid: TTLCache[str, Identity] = TTLCache(CACHE_ENTRIES, ttl)
         self._unknown: TTLCache[str, bool] = TTLCache(CACHE_ENTRIES, ttl)
@@ -198,7 +198,7 @@ class KeyStore:
         # By the digest's index: the hash of a secret leaks nothing through timing.
         query = select(api_keys.c.name, api_keys.c.role).where(api_keys.c.sha256 == digest)
         try:
-            with engine(self.url).connect() as conn:
+            with engine(self.settings).connect() as conn:
                 row = conn.execute(query).first()
         except (SQLAlchemyError, database.StoreUnavailable) as e:
             raise KeysUnavailable(database.one_line(e)) from e
@@ -221,7 +221,7 @@ class KeyStore:
     def refresh(self) -> None:
         """Read every key's digest (a few rows: keys are made by people, not by clients)."""
         try:
-            with engine(self.url).connect() as conn:
+            with engine(self.settings).connect() as conn:
                 digests = frozenset(conn.execute(select(api_keys.c.sha256)).scalars())
         except (SQLAlchemyError, database.StoreUnavailable) as e:
             raise KeysUnavailable(database.one_line(e)) from e

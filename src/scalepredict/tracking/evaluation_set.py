@@ -26,7 +26,7 @@ from mlflow.exceptions import MlflowException
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.data.row_hashes import row_hashes
-from scalepredict.data.tables import DataFileError, write_table
+from scalepredict.data.tables import DataFileError, FileLimits, write_table
 from scalepredict.data.validation import groups_of, validate_file
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.candidates import outcome_of
@@ -51,17 +51,19 @@ def _file(version: int) -> str:
     return f"v{version}.csv"
 
 
-def _read(path: Path, cat: Catalogue) -> pd.DataFrame | None:
+def _read(path: Path, cat: Catalogue, limits: FileLimits) -> pd.DataFrame | None:
     """The set as training reads data (the same types, hence the same digest each run); None
     when this catalogue cannot read it (another catalogue's set under the same model name)."""
     try:
-        result = validate_file(path, True, cat)
+        result = validate_file(path, True, cat, limits=limits)
     except DataFileError:
         return None
     return result.good() if result.valid else None
 
 
-def load(client: MlflowClient, model: str, cat: Catalogue) -> tuple[EvaluationSet | None, int]:
+def load(
+    client: MlflowClient, model: str, cat: Catalogue, limits: FileLimits
+) -> tuple[EvaluationSet | None, int]:
     """(the registered model's evaluation set, None when it has none the catalogue reads;
     its latest version number, 0 when none was ever kept)."""
     try:
@@ -76,7 +78,7 @@ def load(client: MlflowClient, model: str, cat: Catalogue) -> tuple[EvaluationSe
             path = client.download_artifacts(tags[RUN_TAG], f"{ARTIFACTS}/{_file(version)}", tmp)
         except (MlflowException, OSError):
             return None, version
-        frame = _read(Path(path), cat)
+        frame = _read(Path(path), cat, limits)
     return (None if frame is None else EvaluationSet(version, frame)), version
 
 
@@ -91,12 +93,12 @@ def keep_out(frame: pd.DataFrame, kept: EvaluationSet, cat: Catalogue) -> pd.Dat
     return frame[~np.asarray(out)].reset_index(drop=True)
 
 
-def create(test: pd.DataFrame, version: int, cat: Catalogue) -> EvaluationSet:
+def create(test: pd.DataFrame, version: int, cat: Catalogue, limits: FileLimits) -> EvaluationSet:
     """A new version from this run's test split, stored as an artifact of the active run."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_table(test, Path(tmp) / _file(version))
         mlflow.log_artifact(str(path), ARTIFACTS)
-        frame = _read(path, cat)
+        frame = _read(path, cat, limits)
     assert frame is not None, "a test split of valid rows reads back valid"
     return EvaluationSet(version, frame)
 

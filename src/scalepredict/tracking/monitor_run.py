@@ -12,19 +12,20 @@ from pathlib import Path
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from scalepredict.settings import Settings
 from scalepredict.tracking import registry
 
 
-def version_link(name: str, version: str) -> str:
-    """Where the model version opens: its page in the MLflow UI when the tracking store is a
-    server, else its `models:/` URI (a local store has no pages)."""
-    uri = registry.tracking_uri()
+def version_link(name: str, version: str, uri: str) -> str:
+    """Where the model version opens: its page in the MLflow UI when the tracking store `uri` is
+    a server, else its `models:/` URI (a local store has no pages)."""
     if uri.startswith(("http://", "https://")):
         return f"{uri.rstrip('/')}/#/models/{name}/versions/{version}"
     return f"models:/{name}/{version}"
 
 
 def log_monitor_run(
+    settings: Settings,
     reports: tuple[Path, Path],
     metrics: dict[str, float],
     tags: dict[str, str],
@@ -32,7 +33,7 @@ def log_monitor_run(
     model: tuple[str, str] | None,
 ) -> str:
     """Log one monitor run in `experiment`; `model`: (registered name, version) it watched."""
-    client = registry.connect()
+    client = registry.connect(settings)
     exp_id = registry.experiment_id(client, experiment)
     linked = dict(tags)
     if model is not None:
@@ -40,7 +41,7 @@ def log_monitor_run(
         linked |= {
             "model_name": name,
             "model_version": version,
-            "model_version_link": version_link(name, version),
+            "model_version_link": version_link(name, version, settings.tracking_uri),
         }
     with mlflow.start_run(
         experiment_id=exp_id, run_name=f"monitor-{datetime.now(UTC):%Y%m%d-%H%M%S}"

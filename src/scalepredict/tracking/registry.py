@@ -17,12 +17,12 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from scalepredict.catalogue import Catalogue, load_catalogue
+from scalepredict.catalogue import Catalogue
 from scalepredict.data.validation import groups_of, stage_of
 from scalepredict.inference.predictor import Predictor
 from scalepredict.model import signing
 from scalepredict.model.bundle import BundleError, ModelBundle
-from scalepredict.settings import get_settings
+from scalepredict.settings import Settings
 from scalepredict.tracking.pyfunc import BUNDLE_ARTIFACT
 
 log = logging.getLogger("scalepredict.tracking.registry")
@@ -31,14 +31,9 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
 
 
-def tracking_uri() -> str:
-    return get_settings().tracking_uri
-
-
-def model_name(cat: Catalogue | None = None) -> str:
+def model_name(settings: Settings, cat: Catalogue) -> str:
     """The setting's model name, else the catalogue's own, else `scalepredict`."""
-    cat = cat or load_catalogue()
-    return get_settings().model_name or cat.model_name or "scalepredict"
+    return settings.model_name or cat.model_name or "scalepredict"
 
 
 def _sqlite_path(uri: str) -> Path | None:
@@ -49,10 +44,9 @@ class MissingStore(BundleError):
     """The tracking URI names an embedded store that does not exist."""
 
 
-def connect(create: bool = True) -> MlflowClient:
+def connect(settings: Settings, create: bool = True) -> MlflowClient:
     """Point MLflow at the tracking store. Training creates the embedded SQLite store; a reader
     (the service, scoring) is told that it is missing, not handed a new empty one."""
-    settings = get_settings()
     uri = settings.tracking_uri
     # MLflow reads these from the environment at each request / download: bounded HTTP
     # retries, and no download bars (they would flood the server and CI logs).
@@ -74,41 +68,37 @@ def connect(create: bool = True) -> MlflowClient:
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
 
-def experiment_id(client: MlflowClient, name: str | None = None) -> str:
+def experiment_id(client: MlflowClient, name: str) -> str:
     """The experiment's id, created if missing; tagged a model-training experiment (also when
     an older version created it)."""
-    name = name or get_settings().experiment
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         for key, value in EXPERIMENT_KIND.items():
             if exp.tags.get(key) != value:
                 client.set_experiment_tag(exp.experiment_id, key, value)
         return exp.experiment_id
-    db = _sqlite_path(tracking_uri())
+    db = _sqlite_path(client.tracking_uri)
     # Artifacts live beside the SQLite file (mlruns/artifacts), not in the working directory.
     location = (db.parent / "artifacts").resolve().as_uri() if db is not None else None
     return client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_KIND)
 
 
-def model_uri(alias: str = CHAMPION, name: str | None = None) -> str:
-    return f"models:/{name or model_name()}@{alias}"
+def model_uri(alias: str, name: str) -> str:
+    return f"models:/{name}@{alias}"
 
 
-def version_by_alias(
-    client: MlflowClient, alias: str, name: str | None = None
-) -> ModelVersion | None:
+def version_by_alias(client: MlflowClient, alias: str, name: str) -> ModelVersion | None:
     try:
-        return client.get_model_version_by_alias(name or model_name(), alias)
+        return client.get_model_version_by_alias(name, alias)
     except MlflowException as e:
         if e.error_code in NOT_FOUND:
             return None  # no such model or alias yet
         raise  # an unreachable or failing registry is not "no champion"
 
 
-def signing_key(create: bool = False) -> bytes:
+def signing_key(settings: Settings, create: bool = False) -> bytes:
     """The bundle signing key: SCALEPREDICT_SIGNING_KEY, else the key file. Training creates
     the file (0600) when missing; a reader without a key refuses every registered model."""
-    settings = get_settings()
     if settings.signing_key is not None and settings.signing_key.get_secret_value():
         return settings.signing_key.get_secret_value().encode()
     path = settings.signing_key_file
@@ -130,11 +120,11 @@ def signing_key(create: bool = False) -> bytes:
     return key
 
 
-def download_bundle(uri: str, dst: str) -> Path:
+def download_bundle(uri: str, dst: str, settings: Settings) -> Path:
     """The bundle directory of a registered version or a run's model: its data files only
     (the model's code is neither downloaded nor run)."""
     if uri.startswith("models:/"):
-        version = resolve_version(uri)
+        version = resolve_version(uri, settings)
         if version is None:
             raise BundleError(f"{uri}: no such registered model, version or alias")
         ref = uri.removeprefix("models:/")
@@ -158,16 +148,16 @@ def verified_bundle(directory: str | Path, key: bytes, source: str) -> ModelBund
     return ModelBundle.load(directory)
 
 
-def load_bundle(uri: str) -> ModelBundle:
+def load_bundle(uri: str, settings: Settings) -> ModelBundle:
     """A bundle from an MLflow URI (`models:/...`, `runs:/...`), downloaded as data and
     verified against the signing key, or a local bundle directory (the user's own files)."""
     if "://" not in uri and "models:/" not in uri and "runs:/" not in uri:
         return ModelBundle.load(uri)
-    connect(create=False)
-    key = signing_key()
+    connect(settings, create=False)
+    key = signing_key(settings)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            local = download_bundle(uri, tmp)
+            local = download_bundle(uri, tmp, settings)
         except MlflowException as e:
             raise BundleError(f"cannot load {uri}: {e.message}") from e
         except OSError as e:
@@ -175,13 +165,13 @@ def load_bundle(uri: str) -> ModelBundle:
         return verified_bundle(local, key, uri)
 
 
-def resolve_version(uri: str) -> str | None:
+def resolve_version(uri: str, settings: Settings) -> str | None:
     """The registered version a `models:/NAME@alias` or `models:/NAME/VERSION` URI names now,
     else None (a run URI or a local bundle directory)."""
     if not uri.startswith("models:/"):
         return None
     ref = uri.removeprefix("models:/")
-    client = connect(create=False)
+    client = connect(settings, create=False)
     if "@" in ref:
         name, alias = ref.split("@", 1)
         found = version_by_alias(client, alias, name)
@@ -190,9 +180,9 @@ def resolve_version(uri: str) -> str | None:
     return version if name and version.isdigit() else None
 
 
-def load_predictor(uri: str) -> Predictor:
+def load_predictor(uri: str, settings: Settings) -> Predictor:
     """A predictor from an MLflow URI (`models:/NAME@champion`) or a local bundle directory."""
-    return Predictor(load_bundle(uri), {"uri": uri})
+    return Predictor(load_bundle(uri, settings), {"uri": uri})
 
 
 def file_sha256(path: str | Path) -> str:
@@ -224,15 +214,15 @@ def data_fingerprint(
     }
 
 
-def usable_champion(cat: Catalogue) -> tuple[str | None, str | None]:
+def usable_champion(settings: Settings, cat: Catalogue) -> tuple[str | None, str | None]:
     """(the champion's version, why it cannot be used): a champion this version cannot load
     (an older bundle layout) or of another catalogue is no champion for `train --if-missing`."""
-    name = model_name(cat)
-    current = version_by_alias(connect(), CHAMPION, name)
+    name = model_name(settings, cat)
+    current = version_by_alias(connect(settings), CHAMPION, name)
     if current is None:
         return None, None
     try:
-        bundle = load_bundle(model_uri(CHAMPION, name))
+        bundle = load_bundle(model_uri(CHAMPION, name), settings)
     except BundleError as e:
         return str(current.version), str(e)
     if bundle.catalogue.fingerprint != cat.fingerprint:

@@ -21,6 +21,7 @@ import scalepredict
 from scalepredict.catalogue import Catalogue, load_catalogue
 from scalepredict.data.quarantine import left_out, refuse_above
 from scalepredict.data.row_hashes import pack, row_hashes
+from scalepredict.data.tables import FileLimits
 from scalepredict.data.validation import ValidationResult, validate_file
 from scalepredict.inference.noise import NOISE_META, noise_points
 from scalepredict.inference.plan_honesty import HONESTY_META, plan_honesty
@@ -32,7 +33,7 @@ from scalepredict.model.fit import FitResult, fit, truth_of
 from scalepredict.model.metrics import breakdown
 from scalepredict.model.reports import calibration_plot, model_report, roc_plot
 from scalepredict.model.split import group_label
-from scalepredict.settings import get_settings
+from scalepredict.settings import Settings
 from scalepredict.tracking import evaluation_set, registry
 from scalepredict.tracking.evaluation_set import log_dataset
 from scalepredict.tracking.gate import TRAINING_ROWS, GateDecision, against_champion, first_model
@@ -66,12 +67,12 @@ class TrainingRecord:
 
 
 def load_training_data(
-    path: str | Path, cfg: TrainConfig, cat: Catalogue
+    path: str | Path, cfg: TrainConfig, cat: Catalogue, settings: Settings
 ) -> tuple[pd.DataFrame, ValidationResult]:
-    result = validate_file(path, True, cat)
+    result = validate_file(path, True, cat, limits=FileLimits.of(settings))
     if not result.valid and cfg.on_bad_rows != "quarantine":
         raise TrainingDataError(result)
-    refuse_above(left_out(result, cat), get_settings().max_quarantine_share, path)
+    refuse_above(left_out(result, cat), settings.max_quarantine_share, path)
     return result.good(), result
 
 
@@ -113,6 +114,7 @@ def _plots(result: FitResult, out_dir: Path, curves: dict[str, np.ndarray]) -> P
 
 
 def _compare_with_champion(
+    settings: Settings,
     client: MlflowClient,
     name: str,
     fitted: FitResult,
@@ -129,7 +131,7 @@ def _compare_with_champion(
     if current is None:
         return None, None, first_model(ev.chosen), None, None
     try:
-        champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name))
+        champion = registry.load_bundle(registry.model_uri(registry.CHAMPION, name), settings)
         metrics, decision = against_champion(ev, champion, learned_from, cfg)
     except Exception as e:
         if progress:
@@ -139,20 +141,22 @@ def _compare_with_champion(
 
 
 def train_and_register(
+    settings: Settings,
     data_path: str | Path,
     cfg: TrainConfig,
     config_path: str | Path | None = None,
     progress: Progress | None = None,
     cat: Catalogue | None = None,
 ) -> TrainingRecord:
-    """Train on `data_path` in catalogue `cat` (default: the configured one) and register the
+    """Train on `data_path` in catalogue `cat` (default: the settings' one) and register the
     model under the catalogue's model name (the config or the settings may override it). The
     MLflow run is open for the whole of it, so its start and end times are the real ones."""
-    cat = cat or load_catalogue()
-    frame, validation = load_training_data(data_path, cfg, cat)
-    client = registry.connect()
-    exp_id = registry.experiment_id(client, cfg.registry.experiment)
-    name = cfg.registry.model_name or registry.model_name(cat)
+    cat = cat or load_catalogue(settings)
+    frame, validation = load_training_data(data_path, cfg, cat, settings)
+    limits = FileLimits.of(settings)
+    client = registry.connect(settings)
+    exp_id = registry.experiment_id(client, cfg.registry.experiment or settings.experiment)
+    name = cfg.registry.model_name or registry.model_name(settings, cat)
     data_info = registry.data_fingerprint(data_path, frame, cat)
     data_info["not_rated"] = int(validation.not_rated.sum())
     left = left_out(validation, cat)  # said before the training, and kept in its record
@@ -161,7 +165,8 @@ def train_and_register(
         if progress:
             progress(line, 0, 0)
     source = str(Path(data_path).resolve())
-    kept, latest = (None, 0) if cfg.split.by == "time" else evaluation_set.load(client, name, cat)
+    by_time = cfg.split.by == "time"
+    kept, latest = (None, 0) if by_time else evaluation_set.load(client, name, cat, limits)
     train_rows, fixed = frame, None
     if kept is not None:  # no version learns from the evaluation set or its cities
         train_rows = evaluation_set.keep_out(frame, kept, cat)
@@ -188,7 +193,7 @@ def train_and_register(
         test = ev.frame
         new_set = kept is None and ev.method == "holdout" and cfg.split.by != "time"
         if new_set:  # the first holdout: its test split is kept for every later version
-            kept = evaluation_set.create(test, latest + 1, cat)
+            kept = evaluation_set.create(test, latest + 1, cat, limits)
         if kept is not None:
             evaluation_set.log_input(kept, name, cat)
         elif ev.method == "holdout":
@@ -209,7 +214,7 @@ def train_and_register(
         if progress:
             progress("comparing with the champion on rows it never learned from", 0, 0)
         champion_version, champion_metrics, decision, champion, champion_run = (
-            _compare_with_champion(client, name, fitted, learned_from, cfg, progress)
+            _compare_with_champion(settings, client, name, fitted, learned_from, cfg, progress)
         )
         if progress:
             progress("logging plots, the report and the model to MLflow", 0, 0)
@@ -277,7 +282,7 @@ def train_and_register(
         )
         bundle_dir = fitted.bundle.save(tmpdir / "bundle")
         # Signed with a key the registry never holds: loading checks it before parsing.
-        bundle_sha256 = signing.sign(bundle_dir, registry.signing_key(create=True))
+        bundle_sha256 = signing.sign(bundle_dir, registry.signing_key(settings, create=True))
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(__file__).with_name("mlflow_model.py")),
@@ -327,24 +332,3 @@ def train_and_register(
         data_info,
         held_out,
     )
-
-
-def promote(version: str, reason: str, name: str | None = None) -> str | None:
-    """Deliberately make `version` the champion, bypassing the gate; logged as its own run."""
-    name = name or registry.model_name()
-    client = registry.connect()
-    client.get_model_version(name, version)  # raises if it does not exist
-    previous = registry.version_by_alias(client, registry.CHAMPION, name)
-    exp_id = registry.experiment_id(client)
-    with mlflow.start_run(experiment_id=exp_id, run_name=f"promote-v{version}"):
-        mlflow.set_tags(
-            {
-                "action": "manual_promotion",
-                "model_version": version,
-                "reason": reason,
-                "previous_champion": previous.version if previous else "none",
-            }
-        )
-    client.set_registered_model_alias(name, registry.CHAMPION, version)
-    client.set_model_version_tag(name, version, "manual_promotion", reason)
-    return previous.version if previous else None

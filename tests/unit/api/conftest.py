@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from scalepredict.api.app import asgi
 from scalepredict.api.state import ServiceState
 from scalepredict.inference.predictor import Predictor
+from scalepredict.settings import get_settings
 from scalepredict.store.keys import add_key
 
 
@@ -23,9 +24,9 @@ def service(small_fit, tmp_path: Path, monkeypatch) -> Iterator[tuple[TestClient
     monkeypatch.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("SCALEPREDICT_MAX_BODY_BYTES", "200000")
     keys = {
-        "scorer": {"Authorization": f"Bearer {add_key('funder', 'scorer')}"},
-        "admin": {"Authorization": f"Bearer {add_key('ops', 'admin')}"},
-        "recorder": {"Authorization": f"Bearer {add_key('desk', 'recorder')}"},
+        "scorer": {"Authorization": f"Bearer {add_key('funder', 'scorer', get_settings())}"},
+        "admin": {"Authorization": f"Bearer {add_key('ops', 'admin', get_settings())}"},
+        "recorder": {"Authorization": f"Bearer {add_key('desk', 'recorder', get_settings())}"},
     }
     state = ServiceState(small_fit[1].bundle.catalogue)
     state.predictor = Predictor(

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from scalepredict.api.app import STATIC, asgi
 from scalepredict.api.state import ServiceState
+from scalepredict.settings import Settings
 from scalepredict.store.audit import AuditLog
 from tests.e2e.live_server import proposals_json
 
@@ -24,7 +25,7 @@ def test_score_answers_and_audits_every_proposal(service):
         p["initiative_id"] for p in proposals_json(3)
     ]
     assert all("plan" in x and "explanation" in x for x in body["results"])
-    assert AuditLog(f"sqlite:///{tmp}/audit.db").count() == 3
+    assert AuditLog(Settings(database_url=f"sqlite:///{tmp}/audit.db")).count() == 3
 
 
 @pytest.mark.parametrize(

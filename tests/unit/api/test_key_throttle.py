@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from scalepredict.api.throttle import FailedKeys
+from scalepredict.settings import get_settings
 from scalepredict.store import database
 from tests.e2e.live_server import proposals_json
 
@@ -60,7 +61,7 @@ def test_a_valid_key_still_scores_during_a_flood_and_guesses_cost_no_query(long_
     def seen(*args) -> None:
         queries.append(args[2])
 
-    eng = database.engine()
+    eng = database.engine(get_settings())
     event.listen(eng, "before_cursor_execute", seen)
     start = time.monotonic()
     try:

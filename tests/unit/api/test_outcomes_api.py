@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from scalepredict.api.app import asgi
 from scalepredict.api.state import ServiceState
 from scalepredict.inference.predictor import Predictor
+from scalepredict.settings import Settings, get_settings
 from scalepredict.store import outcomes
 from scalepredict.store.audit import AuditLog
 from scalepredict.store.keys import add_key
@@ -26,7 +27,7 @@ def _client(small_fit, database_url, tmp_path, monkeypatch) -> tuple[ServiceStat
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.setenv("SCALEPREDICT_MODEL_CACHE", str(tmp_path / "cache"))
     keys = {
-        role: {"Authorization": f"Bearer {add_key(role + '-key', role)}"}
+        role: {"Authorization": f"Bearer {add_key(role + '-key', role, get_settings())}"}
         for role in ("scorer", "recorder", "admin")
     }
     state = ServiceState(small_fit[1].bundle.catalogue)
@@ -93,7 +94,7 @@ def test_outcomes_are_recorded_once_and_replaced_only_on_request(service):
     assert problem["path"] == "outcomes.0.scaled_up" and "replace" in problem["rule"]
     r = client.post("/outcomes", json={"outcomes": changed, "replace": True}, headers=h)
     assert r.json() == {"recorded": 0, "replaced": 1, "unchanged": 0}
-    eng = AuditLog(url).engine
+    eng = AuditLog(Settings(database_url=url)).engine
     rows = outcomes.scorings_with_outcomes(eng).set_index("initiative_id")
     assert rows.loc[b, "outcome"] == 1 and rows.loc[a, "funded"] is True
     assert rows.loc[a, "model_version"] == "7" and 0 < rows.loc[a, "probability"] < 1
@@ -119,7 +120,10 @@ def test_a_bad_row_refuses_the_whole_request_naming_row_field_and_rule(service):
     assert "latest scoring" in paths["outcomes.3.observed_on"]
     assert "date" in paths["outcomes.4.observed_on"]
     assert not any(p.startswith("outcomes.0") for p in paths)
-    assert (outcomes.scorings_with_outcomes(AuditLog(url).engine)["status"] == "pending").all()
+    assert (
+        outcomes.scorings_with_outcomes(AuditLog(Settings(database_url=url)).engine)["status"]
+        == "pending"
+    ).all()
     for body in ({"outcomes": []}, {"outcomes": [{}], "replace": "yes"}, {"rows": []}):
         r = client.post("/outcomes", json=body, headers=keys["recorder"])
         assert r.status_code == 422
@@ -169,7 +173,7 @@ def test_postgresql_lost_while_serving_answers_503_then_recovers_without_audit_l
         time.sleep(1.1)
         assert client.get("/readyz").status_code == 200
         assert late.ready  # and it becomes ready by itself
-    assert AuditLog(url).count() == answered
+    assert AuditLog(Settings(database_url=url)).count() == answered
 
 
 def test_a_nul_in_an_id_is_refused_or_stored_never_a_503(service):

@@ -1,6 +1,7 @@
 from scalepredict.cli import app
 from scalepredict.data.tables import DataFileError
 from scalepredict.data.validation import validate_file
+from tests.conftest import file_limits
 
 
 def test_template_has_header_and_full_rubric(tmp_path, runner, cat):
@@ -20,13 +21,13 @@ def test_filled_template_row_validates(tmp_path, runner, small_frame):
     path = tmp_path / "assessments.csv"
     row = small_frame.drop(columns="true_probability").head(1)
     row.to_csv(path, mode="a", header=False, index=False, date_format="%Y-%m-%d")
-    assert validate_file(path).valid
+    assert validate_file(path, limits=file_limits()).valid
 
 
 def test_empty_template_is_not_data(tmp_path, runner):
     runner.invoke(app, ["template", "--out", str(tmp_path)])
     try:
-        validate_file(tmp_path / "assessments.csv")
+        validate_file(tmp_path / "assessments.csv", limits=file_limits())
     except DataFileError as e:
         assert "no data rows" in str(e)
     else:

@@ -16,7 +16,8 @@ from scalepredict.cli import app
 from scalepredict.data.generic import generate_for
 from scalepredict.data.tables import write_table
 from scalepredict.data.validation import validate_file
-from tests.conftest import ROOT
+from scalepredict.settings import get_settings
+from tests.conftest import ROOT, file_limits
 
 pytestmark = pytest.mark.slow  # a small model is fitted, and one trained and registered
 
@@ -43,7 +44,7 @@ def bundle(tmp_path_factory) -> Path:
     from scalepredict.model.config import TrainConfig
     from scalepredict.model.fit import fit
 
-    cat = load_catalogue(CATALOGUE)
+    cat = load_catalogue(get_settings(), CATALOGUE)
     root = tmp_path_factory.mktemp("ieg-model")
     history = write_table(generate_for(cat, 400, seed=5).astype("string"), root / "h.csv")
     config = TrainConfig(
@@ -52,7 +53,9 @@ def bundle(tmp_path_factory) -> Path:
         evaluation={"repeats": 1, "folds": 3},
         split={"test": 0.2, "calibration": 0.2},
     )
-    return fit(validate_file(history, True, cat).good(), config, cat=cat).bundle.save(root / "b")
+    return fit(
+        validate_file(history, True, cat, limits=file_limits()).good(), config, cat=cat
+    ).bundle.save(root / "b")
 
 
 def test_evaluate_skips_and_counts_not_rated_outcomes_of_a_real_export(runner, export, bundle):
@@ -135,7 +138,7 @@ def test_quarantine_is_said_at_the_console_and_refused_above_the_share(
     runner, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    cat = load_catalogue(CATALOGUE)
+    cat = load_catalogue(get_settings(), CATALOGUE)
     raw = generate_for(cat, 240, seed=7).astype("string")
     raw.loc[raw.index[:60], "Approval FY"] = "next year"  # a quarter of the rows
     data = write_table(raw, tmp_path / "h.csv")

@@ -15,6 +15,7 @@ from scalepredict.data.synthetic import generate
 from scalepredict.data.tables import write_table
 from scalepredict.data.training_set import merge_outcomes
 from scalepredict.data.validation import parse_assessments
+from scalepredict.settings import get_settings
 from scalepredict.store import outcomes
 from scalepredict.store.audit import AuditLog
 
@@ -71,7 +72,7 @@ def recorded(tmp_path, monkeypatch, cat):
     pending = _history().iloc[[7]][cat.labelled_columns()]  # scored, outcome not known yet
     scored = pd.concat([rows, pending], ignore_index=True)
     proposals = json.loads(scored.drop(columns="scaled_up").to_json(orient="records"))
-    audit = AuditLog()
+    audit = AuditLog(get_settings())
     for p in proposals:
         p["assessed_on"] = pd.Timestamp(p["assessed_on"], unit="ms").strftime("%Y-%m-%d")
     audit.record(

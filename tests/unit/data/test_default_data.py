@@ -4,13 +4,13 @@ import pandas as pd
 
 from scalepredict.data.synthetic import DEFAULT_ROWS, DEFAULT_SEED, generate
 from scalepredict.data.validation import validate_file
-from tests.conftest import ROOT
+from tests.conftest import ROOT, file_limits
 
 DATA = ROOT / "data" / "initiatives.csv"
 
 
 def test_committed_file_equals_generator_output():
-    committed = validate_file(DATA)
+    committed = validate_file(DATA, limits=file_limits())
     assert committed.valid
     expected = generate(DEFAULT_ROWS, DEFAULT_SEED, truth=True)
     got = committed.frame

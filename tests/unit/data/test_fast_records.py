@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 from scalepredict.catalogue import Catalogue, Field, load_catalogue, parse_catalogue, read_catalogue
 from scalepredict.data.fast_records import fast_records
 from scalepredict.data.records import validate_records, validate_records_fully
+from scalepredict.settings import get_settings
 from tests.e2e.live_server import proposals_json
 
 ROOT = Path(__file__).resolve().parents[3]
-BUILT_IN = load_catalogue()
-IEG = read_catalogue(ROOT / "examples" / "world-bank-ieg" / "catalogue.yaml")
+BUILT_IN = load_catalogue(get_settings())
+IEG = read_catalogue(ROOT / "examples" / "world-bank-ieg" / "catalogue.yaml", get_settings())
 MISSING = object()  # the key left out of the proposal
 WORDS = ["None", "Very Low", "Low", "Fair", "Medium", "Good", "High", "Very High", "Top", "Best"]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

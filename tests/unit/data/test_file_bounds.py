@@ -23,7 +23,8 @@ from scalepredict.data.tables import (
     safe_cell,
     write_table,
 )
-from tests.conftest import ROOT
+from scalepredict.settings import get_settings
+from tests.conftest import ROOT, file_limits
 
 BUILT_IN = ROOT / "src" / "scalepredict" / "catalogue" / "catalogue.yaml"
 
@@ -35,16 +36,16 @@ def test_a_small_parquet_file_that_decodes_huge_is_refused_from_its_footer(tmp_p
     assert path.stat().st_size < 200_000
     monkeypatch.setenv("SCALEPREDICT_MAX_PARQUET_BYTES", str(4 * 2**20))
     with pytest.raises(DataFileError, match=r"would decode to .* at most 4194304"):
-        read_table(path)
+        read_table(path, file_limits())
     with pytest.raises(DataFileError, match="would decode"):
-        read_parquet_rows(path, 0, 10)  # its row group alone decodes past the bound
+        read_parquet_rows(path, 0, 10, file_limits())  # its row group alone decodes past the bound
 
 
 def test_a_struct_column_is_refused_before_reading(tmp_path):
     path = tmp_path / "nested.parquet"
     pq.write_table(pa.table({"initiative_id": ["a"], "meta": [{"k": 1}]}), path)
     with pytest.raises(DataFileError, match="'meta' is nested"):
-        read_table(path)
+        read_table(path, file_limits())
 
 
 def test_a_parquet_file_with_20000_columns_is_refused_at_once(tmp_path):
@@ -52,7 +53,7 @@ def test_a_parquet_file_with_20000_columns_is_refused_at_once(tmp_path):
     pq.write_table(pa.table({f"c{k}": [1] for k in range(20_000)}), path)
     started = time.perf_counter()
     with pytest.raises(DataFileError, match="20000 columns; at most 1000"):
-        read_table(path)
+        read_table(path, file_limits())
     assert time.perf_counter() - started < 5  # 36 s and 600 MB before the bound
 
 
@@ -61,7 +62,7 @@ def test_too_many_row_groups_are_refused(tmp_path, monkeypatch):
     pq.write_table(pa.table({"a": list(range(50))}), path, row_group_size=5)
     monkeypatch.setenv("SCALEPREDICT_MAX_ROW_GROUPS", "9")
     with pytest.raises(DataFileError, match="10 row groups; at most 9"):
-        read_table(path)
+        read_table(path, file_limits())
 
 
 def _catalogue(tmp_path: Path, change) -> Path:
@@ -75,7 +76,7 @@ def _catalogue(tmp_path: Path, change) -> Path:
 def test_a_scale_of_a_billion_levels_is_refused_before_listing_them(tmp_path):
     path = _catalogue(tmp_path, lambda raw: raw["scale"].update({"min": 1, "max": 10**9}))
     with pytest.raises(CatalogueError, match="at most 101 levels"):
-        read_catalogue(path)
+        read_catalogue(path, get_settings())
 
 
 def test_a_hundred_thousand_factors_are_refused_quickly(tmp_path, monkeypatch):
@@ -87,12 +88,12 @@ def test_a_hundred_thousand_factors_are_refused_quickly(tmp_path, monkeypatch):
     monkeypatch.setenv("SCALEPREDICT_MAX_CATALOGUE_BYTES", str(2**30))  # the count refuses it
     started = time.perf_counter()
     with pytest.raises(CatalogueError, match="at most 500 factors"):
-        read_catalogue(path)
+        read_catalogue(path, get_settings())
     assert time.perf_counter() - started < 120  # most of it is YAML parsing the file
     monkeypatch.delenv("SCALEPREDICT_MAX_CATALOGUE_BYTES")
     started = time.perf_counter()
     with pytest.raises(CatalogueError, match="bytes; at most 1048576"):
-        read_catalogue(path)  # by default refused by its size, before it is read
+        read_catalogue(path, get_settings())  # by default refused by its size, before it is read
     assert time.perf_counter() - started < 1
 
 
@@ -103,7 +104,7 @@ def test_a_hundred_thousand_factors_are_refused_quickly(tmp_path, monkeypatch):
 def test_any_scale_is_accepted_or_refused_with_a_named_problem(tmp_path, lo, span):
     path = _catalogue(tmp_path, lambda raw: raw["scale"].update({"min": lo, "max": lo + span}))
     try:
-        cat = read_catalogue(path)
+        cat = read_catalogue(path, get_settings())
     except CatalogueError as e:
         assert "scale" in str(e)
     else:
@@ -141,7 +142,7 @@ def test_any_parquet_shape_is_read_or_refused_with_one_line(tmp_path, n_cols, ne
     path = tmp_path / "any.parquet"
     pq.write_table(pa.table(columns), path)
     try:
-        read_table(path)
+        read_table(path, file_limits())
     except DataFileError as e:
         assert "\n" not in str(e) and (n_cols > 1000 or nested)
     else:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from scalepredict.catalogue import Catalogue, builtin_catalogue, parse_catalogue
 from scalepredict.data.generic import describe_for, generate_for, true_probability_for
+from tests.conftest import file_limits
 
 SATISFACTION = [
     "Highly Unsatisfactory",
@@ -205,7 +206,7 @@ def test_generated_file_validates(which, tmp_path):
     cat = _catalogue(which)
     path = tmp_path / "generated.csv"
     generate_for(cat, 300, seed=12, truth=True).to_csv(path, index=False)
-    result = validate_file(path, labelled=True, cat=cat)
+    result = validate_file(path, labelled=True, cat=cat, limits=file_limits())
     assert result.valid, result.problems
     assert len(result.good()) == 300
 
@@ -261,5 +262,5 @@ def test_any_catalogue_gets_valid_data(raw, seed, tmp_path_factory):
     df = generate_for(cat, 60, seed)
     assert set(df["result"]) <= {"ok", "failed"}
     df.to_csv(path, index=False)
-    result = validate_file(path, labelled=True, cat=cat)
+    result = validate_file(path, labelled=True, cat=cat, limits=file_limits())
     assert result.valid, result.problems

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scalepredict.data.tables import DataFileError, parquet_rows, read_parquet_rows, read_table
 from scalepredict.data.validation import validate_table
 from scalepredict.inference.batch import split_rows
+from tests.conftest import file_limits
 
 
 @settings(
@@ -24,9 +25,10 @@ def test_parts_put_together_are_the_file(small_frame, tmp_path, group, per_part)
     pq.write_table(
         pa.Table.from_pandas(small_frame, preserve_index=False), path, row_group_size=group
     )
-    whole = read_table(path)
+    whole = read_table(path, file_limits())
     parts = [
-        read_parquet_rows(path, p.start, p.stop) for p in split_rows(parquet_rows(path), per_part)
+        read_parquet_rows(path, p.start, p.stop, file_limits())
+        for p in split_rows(parquet_rows(path), per_part)
     ]
     assert [p.first_row for p in parts] == list(range(1, len(small_frame) + 1, per_part))
     pd.testing.assert_frame_equal(
@@ -39,8 +41,8 @@ def test_a_part_names_its_bad_row_as_the_whole_file_does(small_frame, tmp_path):
     bad.loc[250, "security"] = 9
     path = tmp_path / "bad.parquet"
     bad.to_parquet(path, index=False)
-    part = validate_table(read_parquet_rows(path, 200, 300))
-    whole = validate_table(read_table(path))
+    part = validate_table(read_parquet_rows(path, 200, 300, file_limits()))
+    whole = validate_table(read_table(path, file_limits()))
     pd.testing.assert_frame_equal(part.problems, whole.problems)
     assert part.problems["row"].tolist() == [251]
 

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from scalepredict.catalogue import load_catalogue
 from scalepredict.data.records import validate_proposals, validate_records
 from scalepredict.data.tables import read_csv_bytes
+from scalepredict.settings import get_settings
 from tests.e2e.live_server import proposals_json
 
-CAT = load_catalogue()
+CAT = load_catalogue(get_settings())
 BASE = proposals_json(3, seed=2)
 # cells a JSON body and a CSV can both carry; JSON's own kinds (true, NaN) written as JSON
 CELLS = st.one_of(
@@ -55,7 +56,7 @@ def test_json_and_csv_accept_and_refuse_alike(edits, history):
         for row in rows:
             row["scaled_up"] = "yes"  # history: ignored on both paths
     by_json = validate_records(rows, CAT)
-    by_csv = validate_proposals(read_csv_bytes(_as_csv(rows)), CAT)
+    by_csv = validate_proposals(read_csv_bytes(_as_csv(rows), get_settings().max_columns), CAT)
     shifted = by_csv.problems.assign(row=by_csv.problems["row"] - 1)  # CSV: header is row 1
     pd.testing.assert_frame_equal(by_json.problems, shifted, check_dtype=False)
     if by_json.valid:

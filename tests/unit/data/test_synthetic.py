@@ -17,6 +17,7 @@ from scalepredict.data.synthetic import (
     generate,
     true_probability,
 )
+from scalepredict.settings import get_settings
 
 BANDS = {"proof_of_concept": (0.35, 0.45), "pilot": (0.25, 0.30), "rollout": (0.45, 0.55)}
 
@@ -104,7 +105,7 @@ def test_stage_shift_read_from_describe(runner):
     coef = pd.DataFrame(d["coefficients"]).T  # stages x factors
     from scalepredict.catalogue import load_catalogue
 
-    cat = load_catalogue()
+    cat = load_catalogue(get_settings())
     by_dim = {dim: coef[cat.factors_of(dim)].sum(axis=1) for dim in cat.dimension_names}
     assert by_dim["strategy"].idxmax() == "proof_of_concept"
     assert by_dim["strategy"].idxmin() == "rollout"

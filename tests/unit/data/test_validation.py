@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scalepredict.cli import app
 from scalepredict.data.tables import DataFileError, read_table, write_table
 from scalepredict.data.validation import validate_file, validate_table
+from tests.conftest import file_limits
 
 
 def _corrupt(path: Path, edits: dict[tuple[int, str], str], out: Path) -> Path:
@@ -24,7 +25,7 @@ def _corrupt(path: Path, edits: dict[tuple[int, str], str], out: Path) -> Path:
 
 
 def test_generated_data_is_valid(small_csv):
-    result = validate_file(small_csv)
+    result = validate_file(small_csv, limits=file_limits())
     assert result.valid, result.problems
     assert result.labelled
     assert result.frame["value_case"].dtype == "Int64"
@@ -49,7 +50,7 @@ def test_generated_data_is_valid(small_csv):
 )
 def test_each_bad_cell_is_named(small_csv, tmp_path, column, value, rule):
     bad = _corrupt(small_csv, {(7, column): value}, tmp_path / "bad.csv")
-    result = validate_file(bad)
+    result = validate_file(bad, limits=file_limits())
     assert not result.valid
     assert len(result.problems) == 1, result.problems
     p = result.problems.iloc[0]
@@ -63,7 +64,7 @@ def test_each_bad_cell_is_named(small_csv, tmp_path, column, value, rule):
 def test_duplicate_id_names_both_rows(small_csv, tmp_path):
     ids = pd.read_csv(small_csv)["initiative_id"]
     bad = _corrupt(small_csv, {(5, "initiative_id"): ids[2]}, tmp_path / "dup.csv")
-    problems = validate_file(bad).problems
+    problems = validate_file(bad, limits=file_limits()).problems
     assert list(problems["row"]) == [4, 7]
     assert set(problems["rule"]) == {"unique (duplicate value)"}
 
@@ -74,7 +75,7 @@ def test_all_problems_are_collected_at_once(small_csv, tmp_path):
         {(1, "stage"): "x", (2, "security"): "7", (3, "budget_eur"): "-1", (3, "partners"): "lots"},
         tmp_path / "many.csv",
     )
-    problems = validate_file(bad).problems
+    problems = validate_file(bad, limits=file_limits()).problems
     assert list(zip(problems["row"], problems["column"], strict=True)) == [
         (3, "stage"),
         (4, "security"),
@@ -85,7 +86,7 @@ def test_all_problems_are_collected_at_once(small_csv, tmp_path):
 
 def test_unknown_answers_are_allowed(small_csv, tmp_path):
     bad = _corrupt(small_csv, {(0, "value_case"): "", (1, "security"): "NA"}, tmp_path / "u.csv")
-    result = validate_file(bad)
+    result = validate_file(bad, limits=file_limits())
     assert result.valid
     assert result.frame["value_case"].isna()[0]
 
@@ -94,7 +95,7 @@ def test_proposals_without_outcome_validate_as_assessments(small_frame, tmp_path
     path = write_table(
         small_frame.drop(columns=["scaled_up", "true_probability"]), tmp_path / "p.csv"
     )
-    result = validate_file(path)
+    result = validate_file(path, limits=file_limits())
     assert result.valid and not result.labelled
 
 
@@ -111,7 +112,7 @@ def test_unusable_files_get_one_line(tmp_path, content, message):
     path = tmp_path / "f.csv"
     path.write_bytes(content)
     with pytest.raises(DataFileError, match=message) as e:
-        read_table(path)
+        read_table(path, file_limits())
     assert "\n" not in str(e.value)
 
 
@@ -121,16 +122,16 @@ def test_semicolon_and_tab_files_read_like_comma_ones(small_csv, tmp_path, delim
     frame = pd.read_csv(small_csv, dtype=str, keep_default_na=False)
     path = tmp_path / "other.csv"
     frame.to_csv(path, sep=delimiter, index=False)
-    read = read_table(path).frame
+    read = read_table(path, file_limits()).frame
     assert list(read.columns) == list(frame.columns) and len(read) == len(frame)
-    assert validate_file(path).valid
+    assert validate_file(path, limits=file_limits()).valid
 
 
 def test_header_only_file(small_csv, tmp_path):
     path = tmp_path / "h.csv"
     path.write_text(small_csv.read_text().splitlines()[0] + "\n")
     with pytest.raises(DataFileError, match="no data rows"):
-        read_table(path)
+        read_table(path, file_limits())
 
 
 def test_missing_and_unknown_columns_are_named(small_frame, tmp_path):
@@ -139,7 +140,7 @@ def test_missing_and_unknown_columns_are_named(small_frame, tmp_path):
         tmp_path / "cols.csv",
     )
     with pytest.raises(DataFileError) as e:
-        validate_file(path)
+        validate_file(path, limits=file_limits())
     msg = str(e.value)
     assert "missing required column(s): city, value_case" in msg
     assert "unknown column(s): valeu_case (did you mean value_case?)" in msg
@@ -148,7 +149,7 @@ def test_missing_and_unknown_columns_are_named(small_frame, tmp_path):
 def test_parquet_is_read_and_checked(small_frame, tmp_path):
     frame = small_frame.copy()
     frame.loc[3, "stage"] = "scaled"
-    result = validate_file(write_table(frame, tmp_path / "d.parquet"))
+    result = validate_file(write_table(frame, tmp_path / "d.parquet"), limits=file_limits())
     assert list(result.problems["row"]) == [4]  # Parquet rows count from 1
     assert result.problems["column"].tolist() == ["stage"]
 
@@ -169,7 +170,7 @@ def test_quarantine_splits_exactly_and_leaves_input_alone(small_csv, tmp_path, r
     good, quarantined, original = (pd.read_csv(p, dtype=str) for p in (good_path, bad_path, bad))
     assert len(good) + len(quarantined) == len(original)
     assert sorted(quarantined["initiative_id"]) == sorted(original["initiative_id"][[4, 9]])
-    assert validate_file(good_path).valid
+    assert validate_file(good_path, limits=file_limits()).valid
     merged = pd.concat([good, quarantined]).set_index("initiative_id").sort_index()
     pd.testing.assert_frame_equal(merged, original.set_index("initiative_id").sort_index())
 
@@ -232,7 +233,7 @@ def test_huge_whole_numbers_are_named_not_a_crash(small_csv, tmp_path):
     bad = _corrupt(
         small_csv, {(2, "security"): "1e20", (3, "partners"): "1e300"}, tmp_path / "h.csv"
     )
-    problems = validate_file(bad).problems
+    problems = validate_file(bad, limits=file_limits()).problems
     assert problems[["row", "column"]].values.tolist() == [[4, "security"], [5, "partners"]]
 
 
@@ -257,7 +258,7 @@ def test_a_level_labelled_like_an_unknown_token_is_that_level(tmp_path):
     )
     path = tmp_path / "labels.csv"
     path.write_text("ref,share,other\na,None,None\nb, some ,2\nc,NA,3\nd,,1\n")
-    result = validate_file(path, labelled=False, cat=cat)
+    result = validate_file(path, labelled=False, cat=cat, limits=file_limits())
     assert result.valid, result.problems
     assert result.frame["share"].tolist() == [1, 2, pd.NA, pd.NA]
     assert result.frame["other"].tolist() == [pd.NA, 2, 3, 1]  # no labels: None is unknown

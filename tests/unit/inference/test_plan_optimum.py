@@ -32,6 +32,7 @@ from scalepredict.model.ebm import EbmModel
 from scalepredict.model.features import feature_matrix, make_features, with_scores
 from scalepredict.model.linear import ChecklistModel, LogisticModel
 from scalepredict.model.trees import TreeModel
+from tests.conftest import file_limits
 from tests.integration.test_any_catalogue import catalogues
 
 
@@ -107,7 +108,7 @@ def test_the_optimum_equals_brute_force_for_any_catalogue_and_family(raw, seed, 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "history.csv"
         generate_for(cat, 150, seed).to_csv(path, index=False)
-        frame = validate_file(path, True, cat).good()
+        frame = validate_file(path, True, cat, limits=file_limits()).good()
     x = feature_matrix(frame, cat)
     y = frame[cat.outcome.name].astype(int).to_numpy()
     if kind == "xgboost":

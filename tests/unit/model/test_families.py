@@ -33,8 +33,9 @@ from scalepredict.model.fit import fit
 from scalepredict.model.linear import ChecklistModel, LogisticModel
 from scalepredict.model.signing import sign, verify
 from scalepredict.model.split import InsufficientDataError
+from scalepredict.settings import get_settings
 from scalepredict.store.keys import add_key
-from tests.conftest import SMALL_CONFIG
+from tests.conftest import SMALL_CONFIG, file_limits
 from tests.e2e.live_server import proposals_json
 from tests.integration.test_any_catalogue import _check_monotone, catalogues
 
@@ -96,7 +97,7 @@ def test_each_family_answers_score_and_says_which_serves(fitted, tmp_path, monke
     }.items():
         monkeypatch.setenv(f"SCALEPREDICT_{name}", str(value))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    headers = {"Authorization": f"Bearer {add_key('funder', 'scorer')}"}
+    headers = {"Authorization": f"Bearer {add_key('funder', 'scorer', get_settings())}"}
     bundle = result.bundle
     state = ServiceState(bundle.catalogue)
     info = {"name": "fund", "version": "1", "source": "test", "family": kind}
@@ -183,7 +184,7 @@ def _check_monotone_and_exact(raw: dict, seed: int, kind: str):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "history.csv"
         generate_for(cat, 200, seed).to_csv(path, index=False)
-        frame = validate_file(path, True, cat).good()
+        frame = validate_file(path, True, cat, limits=file_limits()).good()
     x = feature_matrix(frame, cat)
     y = frame[cat.outcome.name].astype(int).to_numpy()
     model = _additive(kind, x, y, cat, seed)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from scalepredict.cli import app
+from scalepredict.settings import Settings, get_settings
 from scalepredict.store import outcomes
 from scalepredict.store.audit import AuditLog
 from scalepredict.store.keys import KeyStore
@@ -26,17 +27,17 @@ def test_keys_commands_work_on_the_database(runner, database_url):
     added = runner.invoke(app, ["keys", "add", "desk", "--role", "recorder"])
     assert added.exit_code == 0, added.output
     key = added.stdout.strip().splitlines()[-1]
-    assert KeyStore(ttl=0).identify(key).role == "recorder"
+    assert KeyStore(get_settings(), ttl=0).identify(key).role == "recorder"
     listed = runner.invoke(app, ["keys", "list"]).output
     assert listed.split()[:2] == ["desk", "recorder"] and key not in listed
     assert runner.invoke(app, ["keys", "add", "x", "--role", "root"]).exit_code == 2
     assert runner.invoke(app, ["keys", "revoke", "desk"]).exit_code == 0
-    assert KeyStore(ttl=0).identify(key) is None
+    assert KeyStore(get_settings(), ttl=0).identify(key) is None
     assert runner.invoke(app, ["keys", "revoke", "desk"]).exit_code == 2
 
 
 def test_outcomes_import_reports_every_bad_row_and_stores_nothing(runner, database_url, tmp_path):
-    audit = AuditLog(database_url)
+    audit = AuditLog(Settings(database_url=database_url))
     audit.record("r", "score", "funder", "2", [(i, {}, {"probability": 0.5}) for i in "ABC"])
     good = pd.DataFrame(
         {
@@ -89,7 +90,7 @@ def test_outcomes_import_names_missing_and_unknown_columns(runner, database_url,
 
 
 def test_outcomes_import_reads_a_users_catalogue_columns(runner, database_url, tmp_path):
-    audit = AuditLog(database_url)
+    audit = AuditLog(Settings(database_url=database_url))
     audit.record("r", "score", "desk", "1", [("P0001", {}, {"probability": 0.7})])
     pd.DataFrame(
         {"Project ID": ["P0001"], "Outcome": ["Satisfactory"], "observed_on": [TODAY]}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from scalepredict.settings import Settings
 from scalepredict.store import outcomes
 from scalepredict.store.audit import AuditLog
 
@@ -37,7 +38,7 @@ def _at_once(n: int, work) -> list:
 
 @pytest.fixture()
 def audit(database_url) -> AuditLog:
-    audit = AuditLog(database_url)
+    audit = AuditLog(Settings(database_url=database_url))
     ids = [f"R{k}" for k in range(5)]
     audit.record("r", "score", "funder", "1", [(i, {"initiative_id": i}, {}) for i in ids])
     return audit

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from scalepredict.catalogue import load_catalogue
+from scalepredict.settings import Settings, get_settings
 from scalepredict.store import database, outcomes
 from scalepredict.store.audit import AuditLog
 from tests.conftest import ROOT
@@ -33,7 +34,7 @@ def _score(audit: AuditLog, ids, endpoint="score", version="3", p=0.25):
 
 @pytest.fixture()
 def audit(database_url) -> AuditLog:
-    audit = AuditLog(database_url)
+    audit = AuditLog(Settings(database_url=database_url))
     _score(audit, ["A", "B", "C"])
     return audit
 
@@ -131,8 +132,8 @@ def test_the_same_outcome_again_is_a_no_op_and_a_different_one_needs_replace(aud
 
 
 def test_a_users_catalogue_uses_its_own_outcome_field_and_values(database_url):
-    ieg = load_catalogue(IEG)
-    audit = AuditLog(database_url)
+    ieg = load_catalogue(get_settings(), IEG)
+    audit = AuditLog(Settings(database_url=database_url))
     _score(audit, ["P1", "P2", "P3"])
     name = ieg.outcome.name
     rec = [
@@ -155,10 +156,10 @@ def test_a_users_catalogue_uses_its_own_outcome_field_and_values(database_url):
 
 
 def test_a_large_batch_is_matched_in_chunks(database_url, cat):
-    audit = AuditLog(database_url)
+    audit = AuditLog(Settings(database_url=database_url))
     ids = [f"S-{k}" for k in range(1200)]
     _score(audit, ids)
     done = outcomes.record(audit.engine, [_ok(i, k % 2) for k, i in enumerate(ids)], cat, "desk")
     assert done.recorded == 1200
     assert (_rows(audit)["status"] == "recorded").all()
-    assert database.engine(database_url) is audit.engine
+    assert database.engine(Settings(database_url=database_url)) is audit.engine

@@ -10,6 +10,7 @@ import pytest
 from mlflow import MlflowClient
 
 from scalepredict.cli import app
+from scalepredict.settings import get_settings
 from scalepredict.tracking.registry import CHALLENGER, CHAMPION, connect, experiment_id
 
 NAME = "scalepredict"
@@ -19,8 +20,8 @@ NAME = "scalepredict"
 def registry(tmp_path, monkeypatch) -> MlflowClient:
     """v1 champion (promoted by the gate), v2 challenger (kept out by it)."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    client = connect()
-    exp = experiment_id(client)
+    client = connect(get_settings())
+    exp = experiment_id(client, get_settings().experiment)
     client.create_registered_model(NAME)
     for version, alias in (("1", CHAMPION), ("2", CHALLENGER)):
         with mlflow.start_run(experiment_id=exp) as run:
