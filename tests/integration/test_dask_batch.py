@@ -124,23 +124,33 @@ def test_unusable_inputs_and_outputs_are_refused_in_one_line(runner, model, prop
     assert res.exit_code == 2 and "cannot reach the Dask scheduler" in res.output
 
 
-def test_in_process_workers_score_plans_too(small_fit, proposals, tmp_path):
-    predictor = Predictor(small_fit[1].bundle)
-    few = write_table(pd.read_parquet(proposals).head(90), tmp_path / "few.parquet")
+def _on_workers_and_in_one(
+    predictor: Predictor, proposals, tmp_path, rows: int, processes: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first `rows` proposals scored, explained and planned on two Dask workers (threads
+    or processes), and the same in this process."""
+    from scalepredict.data.validation import validate_file
+
+    few = write_table(pd.read_parquet(proposals).head(rows), tmp_path / "few.parquet")
     options = ScoreOptions(explain=True, plan=True, target=0.6)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=processes) as cluster,
         Client(cluster) as client,
     ):
         n = score_file(
             client, predictor, few, tmp_path / "out", options, 30, _quiet, limits=file_limits()
         )
-    assert n == 90
-    from scalepredict.data.validation import validate_file
-
+        assert n == rows
     want = score_frame(predictor, validate_file(few, limits=file_limits()).frame, options)
+    return pd.read_parquet(tmp_path / "out"), want
+
+
+def test_in_process_workers_score_plans_too(small_fit, proposals, tmp_path):
+    got, want = _on_workers_and_in_one(
+        Predictor(small_fit[1].bundle), proposals, tmp_path, 90, processes=False
+    )
     assert "plan_actions" in want
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_an_ebm_scores_explains_and_plans_on_worker_processes_as_in_one(
@@ -152,21 +162,10 @@ def test_an_ebm_scores_explains_and_plans_on_worker_processes_as_in_one(
     cat = trees.catalogue
     ebm = EbmModel.fit(feature_matrix(frame, cat), frame[cat.outcome.name].astype(int), cat, 3)
     saved = ModelBundle(cat, ebm, trees.calibrator, trees.conformal).save(tmp_path / "ebm")
-    predictor = Predictor(ModelBundle.load(saved))
-    few = write_table(pd.read_parquet(proposals).head(60), tmp_path / "few.parquet")
-    options = ScoreOptions(explain=True, plan=True, target=0.6)
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
-        Client(cluster) as client,
-    ):
-        n = score_file(
-            client, predictor, few, tmp_path / "out", options, 30, _quiet, limits=file_limits()
-        )
-        assert n == 60
-    from scalepredict.data.validation import validate_file
-
-    want = score_frame(predictor, validate_file(few, limits=file_limits()).frame, options)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), want)
+    got, want = _on_workers_and_in_one(
+        Predictor(ModelBundle.load(saved)), proposals, tmp_path, 60, processes=True
+    )
+    pd.testing.assert_frame_equal(got, want)
 
 
 def _quiet(futures, what) -> None:
