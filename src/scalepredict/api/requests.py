@@ -32,7 +32,9 @@ def _with_unknown(typ: Any, tokens: Any, nullable: bool) -> Any:
     return typ | None | tokens if nullable else typ
 
 
-def _context_field(f: CatalogueField, tokens: Any, text_max: int) -> tuple[Any, Any]:
+def _context_field(f: CatalogueField, tokens: Any, text_max: int, filled: bool) -> tuple[Any, Any]:
+    """A context field's type and default; `filled`: a file-row identifier, which a proposal
+    may leave out (its number in the request is its row)."""
     bounds: dict[str, Any] = {}
     if f.type == "category" and f.categories:
         typ: Any = Literal[tuple(f.categories)]
@@ -47,8 +49,9 @@ def _context_field(f: CatalogueField, tokens: Any, text_max: int) -> tuple[Any, 
         number = int if f.type == "integer" else float
         typ = Annotated[number, Field(ge=f.min, le=f.max)]
     doc: dict[str, Any] = {"title": f.label or None, "description": f.description}
-    typ = _with_unknown(Annotated[typ, Field(**bounds)] if bounds else typ, tokens, f.nullable)
-    return typ, Field(None if f.nullable else ..., **doc)
+    optional = f.nullable or filled
+    typ = _with_unknown(Annotated[typ, Field(**bounds)] if bounds else typ, tokens, optional)
+    return typ, Field(None if optional else ..., **doc)
 
 
 def _factor_field(factor: Factor, tokens: Any) -> tuple[Any, Any]:
@@ -87,7 +90,9 @@ def request_models(cat: Catalogue, max_proposals: int) -> RequestModels:
     proposal as sent, checked by the one validation the CSV upload uses too
     (`scalepredict.data.records`), so both paths accept and refuse the same cells."""
     tokens = _unknown_tokens(cat)
-    fields: dict[str, Any] = {f.name: _context_field(f, tokens, cat.text_max) for f in cat.context}
+    fields: dict[str, Any] = {
+        f.name: _context_field(f, tokens, cat.text_max, cat.filled_in(f.name)) for f in cat.context
+    }
     fields.update({factor.name: _factor_field(factor, tokens) for factor in cat.factors})
     fields.update(
         {

@@ -14,9 +14,11 @@ import yaml
 from pydantic import ValidationError
 
 from scalepredict.catalogue.spec import (
+    FILE_ROW,
     TEXT_MAX,
     CatalogueSpec,
     FieldSpec,
+    by_file_row,
     check_spec,
     identifier_fields,
     label_list,
@@ -42,6 +44,19 @@ ADDED_KEYS: dict[str, Any] = {  # top-level keys added to format 2, with their d
     "text_max": TEXT_MAX,
     "effort_unit": {"one": "person-month", "many": "person-months"},
 }
+
+
+# The identifier of an export without one: its row in the file, filled in by the reader
+# (`data.identifiers.with_file_rows`), never a model feature.
+FILE_ROW_FIELD = Field(
+    name=FILE_ROW,
+    role="identifier",
+    type="integer",
+    description="the project's row in its file (the header is row 1), or its number in a request",
+    label="File row",
+    unique=True,
+    min=1,
+)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -143,6 +158,8 @@ def parse_catalogue(
     # A field named as the identifier is unique only when it says so: repeats of a name that
     # is no key (a project evaluated twice) are kept and reported (`data.identifiers`).
     context = tuple(_field(c, c.role) for c in spec.context)
+    if by_file_row(spec):
+        context = (FILE_ROW_FIELD, *context)
     return Catalogue(
         version=spec.version,
         themes={n: Theme(n, t.label, t.description) for n, t in spec.themes.items()},
@@ -170,6 +187,7 @@ def parse_catalogue(
         unknown_policy=spec.unknown_policy,
         identifier=identifier,
         key=key,
+        file_row=by_file_row(spec),
         text_max=spec.text_max,
         group=spec.group,
         stage=spec.stage,
@@ -288,6 +306,7 @@ def catalogue_dict(cat: Catalogue) -> dict[str, Any]:
                 for k, v in c.__dict__.items()
                 if v not in (None, (), "", {}) and k not in ("column", "log", "direction")
             }
+            | ({"filled_in": True} if cat.filled_in(c.name) else {})  # no form control
             for c in cat.context
         ],
         "outcome": {"name": cat.outcome.name, "description": cat.outcome.description},

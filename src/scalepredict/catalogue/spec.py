@@ -23,6 +23,9 @@ DEFAULT_UNKNOWN = ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "unknow
 FieldType = Literal["string", "category", "integer", "number", "date", "boolean"]
 Direction = Literal[1, -1, 0]
 TEXT_MAX = 256  # characters in a text cell by default (a 3 MB id would be a 9 MB audit row)
+# `identifier: file_row` where no context field has that name: an export without any id names
+# each project by its row in the file (the header is row 1), a field the reader fills in.
+FILE_ROW = "file_row"
 
 
 class _Spec(BaseModel):
@@ -150,7 +153,7 @@ class CatalogueSpec(_Spec):
     identifier: str | list[str] | None = Field(
         None,
         description="the context field that identifies a row, or a list of them (a composite "
-        "key); default: the context field marked unique",
+        f"key), or {FILE_ROW} (the row in the file); default: the context field marked unique",
     )
     text_max: int = Field(TEXT_MAX, gt=0, description="most characters in a text cell")
     group: str | None = Field(None, description="context field the split is grouped by")
@@ -188,6 +191,11 @@ def identifier_fields(spec: CatalogueSpec) -> list[str]:
     """The identifier's context fields: one, several (a composite key), or none named."""
     ref = spec.identifier
     return [] if ref is None else [ref] if isinstance(ref, str) else list(ref)
+
+
+def by_file_row(spec: CatalogueSpec) -> bool:
+    """Whether each row is named by its row in the file (`identifier: file_row`, no such field)."""
+    return spec.identifier == FILE_ROW and all(c.name != FILE_ROW for c in spec.context)
 
 
 def _levels(spec: CatalogueSpec, f: FactorSpec) -> ScaleSpec | None:
@@ -296,8 +304,12 @@ def check_spec(spec: CatalogueSpec, max_levels: int = 101) -> list[tuple[str, st
     if len(set(ids)) != len(ids):
         out.append(("identifier", "a field is listed twice in the identifier"))
     for name in ids:
-        if name not in context:
+        if name == FILE_ROW and name not in context and isinstance(spec.identifier, list):
+            out.append(("identifier", f"{FILE_ROW} (the row in the file) is an identifier alone"))
+        elif name not in context and not by_file_row(spec):
             out.append(("identifier", f"{name!r} is not a context field"))
+    if by_file_row(spec) and FILE_ROW in names:
+        out.append(("identifier", f"{FILE_ROW} names the file row: {names[FILE_ROW]} takes it"))
     for key, need in (
         ("group", None),
         ("stage", "category"),

@@ -93,6 +93,7 @@ def write_template(out_dir: str | Path, cat: Catalogue, labelled: bool = True) -
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fields = cat.labelled_fields() if labelled else cat.assessment_fields()
+    fields = tuple(f for f in fields if not cat.filled_in(f.name))
     csv_path = out / "assessments.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh, lineterminator="\n").writerow([_column(f) for f in fields])

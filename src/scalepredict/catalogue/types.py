@@ -212,6 +212,7 @@ class Catalogue:
     ignore: tuple[str, ...] = ()
     subgroups: tuple[Subgroup, ...] = ()
     key: tuple[str, ...] = ()  # the identifier's fields: one, or a composite key
+    file_row: bool = False  # the identifier is the row in the file (`identifier: file_row`)
     text_max: int = 256  # most characters in a text cell
     source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _factor_index: dict[str, Factor] = field(default_factory=dict, repr=False, compare=False)
@@ -244,6 +245,11 @@ class Catalogue:
     def id_column(self) -> str:
         """The unique identifier of an assessment (`initiative_id` in the built-in one)."""
         return self.identifier
+
+    def filled_in(self, name: str) -> bool:
+        """Whether the reader fills field `name` in (a file-row identifier): a file, a request
+        and a pyfunc input may leave it out."""
+        return self.file_row and name == self.identifier
 
     @property
     def stages(self) -> tuple[str, ...]:

@@ -71,6 +71,8 @@ def fast_records(records: Any, cat: Catalogue) -> ValidationResult | None:
             zip(plan.columns, plan.parsers, plan.unique, strict=True)
         ):
             values = [rec.get(name) for rec in records]
+            if cat.filled_in(name):  # proposal k is row k, as on the full path
+                values = [k if v is None else v for k, v in enumerate(values, start=1)]
             column = parse(values)
             if unique and _duplicated(column):
                 return None

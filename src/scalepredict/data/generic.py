@@ -229,7 +229,8 @@ def generate_for(
     outcome = rng.random(rows) < p
     columns: dict[str, pd.Series] = {}
     for f in cat.context:
-        columns[f.column or f.name] = _context(cat, f, rows, group, stage, rng)
+        if not cat.filled_in(f.name):  # an export named by its rows has no column for them
+            columns[f.column or f.name] = _context(cat, f, rows, group, stage, rng)
     hidden = np.zeros(levels.shape, dtype=bool)
     if not complete:
         hidden = rng.random(levels.shape) < MISSING_RATE

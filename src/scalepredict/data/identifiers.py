@@ -1,7 +1,8 @@
 """The identifier of a row: one context field, or several (a composite key such as project and
-evaluation year). A field marked `unique` and a composite key refuse repeats (each repeat is a
-problem row); a field that is no key (a project's name, evaluated twice) keeps its repeats and
-they are reported, so no row is ever dropped without a word."""
+evaluation year), or the row in the file for an export without any id. A field marked `unique`
+and a composite key refuse repeats (each repeat is a problem row); a field that is no key (a
+project's name, evaluated twice) keeps its repeats and they are reported, so no row is ever
+dropped without a word."""
 
 from __future__ import annotations
 
@@ -11,6 +12,27 @@ from scalepredict.catalogue import Catalogue
 
 SEPARATOR = " / "  # between a composite key's values where one text names a row
 EXAMPLES = 3  # repeated values named in the report
+
+
+def with_file_rows(frame: pd.DataFrame, cat: Catalogue, first_row: int) -> pd.DataFrame:
+    """`frame` with the file-row identifier filled in where the catalogue names rows by their
+    row in the file: each cell left blank (or the whole column, absent) gets its row; a value
+    given is kept (and checked as any identifier is)."""
+    if not cat.file_row:
+        return frame
+    rows = pd.Series(frame.index + first_row, index=frame.index, dtype=object)
+    name = cat.id_column
+    if name not in frame:
+        return frame.assign(**{name: rows})[[name, *frame.columns]]
+    cells = frame[name].astype(object)
+    blank = cells.isna() | cells.isin(cat.unknown)
+    return frame.assign(**{name: cells.where(~blank, rows)}) if blank.any() else frame
+
+
+NO_LASTING_KEY = (
+    "this catalogue names each project by its row in a file (identifier: file_row), which "
+    "another file does not keep: outcomes need an identifier field that stays with the project"
+)
 
 
 def key_text(frame: pd.DataFrame, cat: Catalogue) -> pd.Series | None:

@@ -15,7 +15,9 @@ def _each_row(frame: pd.DataFrame, cat: Catalogue) -> np.ndarray:
     """One hash per row of its assessment columns (not the outcome: a row relabelled is still
     a row the model saw), hashed as text so that the same answers hash the same whatever the
     dtype a reader gave them."""
-    text = frame[[c for c in cat.assessment_columns() if c in frame]].astype(str)
+    # a file-row identifier is where a row stands, not what it holds
+    named = [c for c in cat.assessment_columns() if c in frame and not cat.filled_in(c)]
+    text = frame[named].astype(str)
     return pd.util.hash_pandas_object(text, index=False).to_numpy(np.uint64)
 
 

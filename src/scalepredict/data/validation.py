@@ -13,7 +13,7 @@ import pandera.pandas as pa
 
 from scalepredict.catalogue import Catalogue, builtin_catalogue, spellings
 from scalepredict.data.cells import check_columns, outcome_cells, parse_cells, type_rule
-from scalepredict.data.identifiers import duplicated_key, key_text
+from scalepredict.data.identifiers import duplicated_key, key_text, with_file_rows
 from scalepredict.data.schema import fields_by_name, schema_for
 from scalepredict.data.tables import FileLimits, RawTable, read_table
 
@@ -48,9 +48,11 @@ class ValidationResult:
 
 
 def in_catalogue_names(raw: RawTable, cat: Catalogue) -> RawTable:
-    """The file's columns under the catalogue's field names; the columns it ignores dropped."""
+    """The file's columns under the catalogue's field names, the columns it ignores dropped and
+    a file-row identifier filled in."""
     frame = raw.frame.drop(columns=[c for c in cat.ignore if c in raw.frame.columns])
-    return replace(raw, frame=frame.rename(columns=cat.renames))
+    frame = with_file_rows(frame.rename(columns=cat.renames), cat, raw.first_row)
+    return replace(raw, frame=frame)
 
 
 def validate_table(

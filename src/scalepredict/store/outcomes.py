@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from scalepredict.catalogue import Catalogue
+from scalepredict.data.identifiers import NO_LASTING_KEY
 from scalepredict.store.audit import SCORING_ENDPOINTS
 from scalepredict.store.outcome_rows import (
     FUNDED,
@@ -110,6 +111,8 @@ def record(
     stored) if any row is bad: an id never scored, a value outside the catalogue, a date that
     is not one or is before the scoring, or a different outcome for a recorded id without
     `replace`."""
+    if cat.file_row:  # row 17 of one file is not row 17 of the next
+        raise OutcomesRejected([Problem(0, "", ID, NO_LASTING_KEY, "")])
     parsed, problems = parse(records, cat)
     for attempt in range(_ATTEMPTS):
         try:

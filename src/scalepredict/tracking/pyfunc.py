@@ -48,7 +48,11 @@ class ScalePredictModel(PythonModel):
 def signature(cat: Catalogue) -> ModelSignature:
     inputs = Schema(
         [
-            ColSpec(_MLFLOW_TYPES[f.type], f.name, required=not f.nullable)
+            ColSpec(
+                _MLFLOW_TYPES[f.type],
+                f.name,
+                required=not (f.nullable or cat.filled_in(f.name)),
+            )
             for f in cat.assessment_fields()
         ]
     )

@@ -5,6 +5,7 @@ that would lose too many rows refused before it starts, a header that differs on
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -157,3 +158,43 @@ def test_quarantine_is_said_at_the_console_and_refused_above_the_share(
     assert "left out 60 of 240 row(s) (25%) for problems (quarantined)" in said
     assert "Approval FY: a whole number (60)" in said
     assert "trained on 180 of 240 row(s)" in " ".join(res.stdout.split())
+
+
+def _rows_catalogue(tmp_path: Path) -> Path:
+    """The IEG catalogue for an export without the project id: rows named by their file row."""
+    raw = yaml.safe_load(CATALOGUE.read_text())
+    raw["identifier"] = "file_row"
+    raw["context"] = [c for c in raw["context"] if c["name"] != "project_id"]
+    for example in raw.get("examples", []):
+        example["proposal"].pop("project_id", None)
+    path = tmp_path / "by-row.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_an_export_without_an_id_trains_and_scores_by_its_file_rows(
+    runner, export, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    raw = pd.read_csv(export[0], dtype=str, keep_default_na=False).drop(columns="Project ID")
+    path = tmp_path / "no-id.csv"
+    raw.to_csv(path, index=False)
+    catalogue = str(_rows_catalogue(tmp_path))
+    res = runner.invoke(app, ["validate", "--catalogue", catalogue, str(path)])
+    assert res.exit_code == 0, res.output
+    args = ["train", "--catalogue", catalogue, "--data", str(path)]
+    res = runner.invoke(app, [*args, "--config", str(_training_config(tmp_path))])
+    assert res.exit_code == 0, res.output
+    assert f"trained on {RATED} of {len(raw)} row(s)" in " ".join(res.stdout.split())
+    # a bad cell is named by the row a person finds; answers name each project by its row
+    raw.loc[3, "Outcome"] = "Splendid"
+    raw.to_csv(path, index=False)
+    res = runner.invoke(app, ["validate", "--catalogue", catalogue, str(path)])
+    said = " ".join(res.stderr.split())
+    assert res.exit_code == 1 and re.search(r"5 │ 5 │ Outcome .* Splendid", said), said
+    out = tmp_path / "scores.csv"
+    proposals = tmp_path / "proposals.csv"
+    raw.drop(columns="Outcome").head(5).to_csv(proposals, index=False)
+    res = runner.invoke(app, ["score", "--catalogue", catalogue, str(proposals), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out)["initiative_id"].tolist() == [2, 3, 4, 5, 6]

@@ -189,3 +189,84 @@ def test_a_catalogue_that_does_not_use_text_max_keeps_its_fingerprint():
     assert _cat(text_max=256).fingerprint == _cat().fingerprint
     assert _cat(text_max=300).fingerprint != _cat().fingerprint
     assert "text_max" not in _cat().source
+
+
+def test_an_export_without_any_id_is_named_by_its_file_row(tmp_path):
+    cat = _cat(identifier="file_row")  # `project` repeats: it is no key, and there is no other
+    assert cat.key == ("file_row",) and cat.file_row and "file_row" not in cat.feature_context
+    rows = [_row("P1"), _row("P1"), _row("P2", lending="IDB"), _row("P3", ok="N/R")]
+    result = validate_table(_table(rows), True, cat)
+    assert result.frame["file_row"].tolist() == [2, 3, 4, 5]  # the header is row 1
+    # a problem names the row the person finds, under the identifier's heading too
+    assert result.problems[["row", "initiative_id", "column"]].values.tolist() == [
+        [4, 4, "lending"]
+    ]
+    assert left_out(result, cat).kept == 2  # the repeated project is no repeated key
+    # JSON proposals are numbered from 1, fast path or full, and may leave the field out
+    records = [{"project": "A", "year": 1, "lending": "IDA", "f1": 1, "f2": None}] * 2
+    for check in (validate_records, validate_records_fully):
+        assert check(records, cat).frame["file_row"].tolist() == [1, 2]
+    # a value given is kept and checked as an identifier: unique
+    given = validate_records([records[0] | {"file_row": 7}, records[0] | {"file_row": 7}], cat)
+    assert set(given.problems["rule"]) == {"unique (duplicate value)"}
+
+
+def test_a_file_row_identifier_is_filled_in_everywhere_a_row_is_read(tmp_path):
+    from scalepredict.api.requests import request_models
+    from scalepredict.catalogue.template import write_template
+    from scalepredict.data.row_hashes import row_hashes
+    from scalepredict.tracking.pyfunc import signature
+
+    cat = _cat(identifier="file_row")
+    csv_path, _ = write_template(tmp_path, cat, labelled=True)
+    assert "file_row" not in csv_path.read_text().splitlines()[0]  # the reader fills it
+    proposal = {"project": "A", "year": 1, "lending": "IDA", "f1": 1, "f2": 2}
+    assert request_models(cat, 10).Proposal.model_validate(proposal).file_row is None
+    assert not next(c for c in signature(cat).inputs.inputs if c.name == "file_row").required
+    # the same answers at another row are the same row to the model (a hash of what it holds)
+    first = validate_table(_table([_row("P1"), _row("P2")]), True, cat).frame
+    later = validate_table(_table([_row("P0"), _row("P1"), _row("P2")]), True, cat).frame
+    assert set(row_hashes(first, cat)) < set(row_hashes(later, cat))
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"identifier": ["file_row", "project"]}, "is an identifier alone"),
+        (
+            {
+                "identifier": "file_row",
+                "factors": [
+                    {"name": "f1", "dimension": "d"},
+                    {"name": "file_row", "dimension": "d"},
+                ],
+            },
+            "names the file row",
+        ),
+    ],
+)
+def test_a_file_row_identifier_that_cannot_be_is_refused(changes, rule):
+    with pytest.raises(CatalogueError, match=rule):
+        _cat(**changes)
+
+
+def test_a_field_named_file_row_is_that_field():
+    context = [*copy.deepcopy(BASE["context"]), {"name": "file_row", "type": "string"}]
+    cat = _cat(identifier="file_row", context=context)
+    assert not cat.file_row and cat.context_field("file_row").type == "string"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=catalogues(), rows=st.integers(1, 40), first_row=st.sampled_from([1, 2]))
+def test_any_catalogue_can_name_its_rows_by_their_file_row(raw, rows, first_row):
+    """Any catalogue, identified by the file row instead, reads the same export with each row
+    named by its row and every field as before; its own generated exports have no such column."""
+    cat = parse_catalogue(raw, "as written")
+    by_row = parse_catalogue(copy.deepcopy(raw) | {"identifier": "file_row"}, "by row")
+    assert by_row.key == ("file_row",) and "file_row" not in by_row.feature_context
+    assert "file_row" not in generate_for(by_row, 3, seed=rows)
+    export = RawTable(generate_for(cat, rows, seed=rows), Path("export"), first_row=first_row)
+    as_written, named = validate_table(export, True, cat), validate_table(export, True, by_row)
+    assert named.valid, named.problems
+    assert named.frame["file_row"].tolist() == list(range(first_row, first_row + rows))
+    pd.testing.assert_frame_equal(named.frame.drop(columns="file_row"), as_written.frame)

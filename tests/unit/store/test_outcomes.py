@@ -163,3 +163,15 @@ def test_a_large_batch_is_matched_in_chunks(database_url, cat):
     assert done.recorded == 1200
     assert (_rows(audit)["status"] == "recorded").all()
     assert database.engine(Settings(database_url=database_url)) is audit.engine
+
+
+def test_a_catalogue_naming_rows_by_their_file_row_records_no_outcome(tmp_path):
+    from tests.unit.data.test_exports import _cat
+
+    audit = AuditLog(Settings(database_url=f"sqlite:///{tmp_path}/rows.db"))
+    _score(audit, ["2"])  # row 2 of some file was scored; row 2 of the next is another project
+    outcome = {"file_row": 2, "ok": "Yes", "observed_on": str(TODAY)}
+    with pytest.raises(outcomes.OutcomesRejected) as refused:
+        outcomes.record(audit.engine, [outcome], _cat(identifier="file_row"), "desk")
+    assert "an identifier field that stays with the project" in refused.value.problems[0].rule
+    assert outcomes.scorings_with_outcomes(audit.engine)["outcome"].isna().all()

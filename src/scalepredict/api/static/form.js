@@ -7,7 +7,8 @@ import { label } from "./state.js";
 
 export function buildForm(state, catalogue) {
   const context = $("context-fields");
-  for (const f of catalogue.context) context.append(contextInput(f));
+  // a file-row identifier is filled in by the service (a proposal's number is its row)
+  for (const f of catalogue.context) if (!f.filled_in) context.append(contextInput(f));
   const dims = $("dimension-fields");
   for (const d of catalogue.dimensions) {
     const fs = el("fieldset", { class: "dimension" }, el("legend", { text: d.label }));
