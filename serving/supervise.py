@@ -21,6 +21,8 @@ import time
 
 import psutil
 
+from scalepredict.cli.serve import stop_processes
+
 PR_SET_CHILD_SUBREAPER = 36
 STEADY_S = 60.0  # a run this long was not a crash loop: the pause starts again at 1 s
 
@@ -36,18 +38,6 @@ def _kill_descendants() -> None:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
     psutil.wait_procs(left, timeout=10)
-
-
-def _stop_tree(grace: float = 20.0) -> None:
-    """SIGTERM every descendant, SIGKILL what is left after `grace` s."""
-    tree = psutil.Process().children(recursive=True)
-    for p in tree:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.terminate()
-    _, alive = psutil.wait_procs(tree, timeout=grace)
-    for p in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.kill()
 
 
 def _wait(pid: int, stopping: list[bool]) -> int | None:
@@ -89,7 +79,7 @@ def supervise(name: str, cmd: list[str]) -> int:
         deadline = time.monotonic() + pause
         while not stopping and time.monotonic() < deadline:
             time.sleep(0.2)
-    _stop_tree()
+    stop_processes(psutil.Process().children(recursive=True))  # every descendant
     _say(name, "stopped")
     return 0
 

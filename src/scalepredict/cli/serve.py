@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import psutil
 
 from scalepredict.cli.common import CatalogueFile, catalogue_or_fail
 from scalepredict.cli.render import console, err
@@ -96,10 +99,17 @@ def stop_tree(pid: int, grace: float = 20.0) -> None:
         tree = [parent, *parent.children(recursive=True)]
     except psutil.NoSuchProcess:
         return
-    for p in tree:
+    stop_processes(tree, grace)
+
+
+def stop_processes(procs: list[psutil.Process], grace: float = 20.0) -> None:
+    """SIGTERM each of `procs` (psutil processes), SIGKILL whatever is left after `grace` s."""
+    import psutil
+
+    for p in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.terminate()
-    _, alive = psutil.wait_procs(tree, timeout=grace)
+    _, alive = psutil.wait_procs(procs, timeout=grace)
     for p in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
