@@ -198,30 +198,13 @@ def test_a_worker_killed_mid_run_is_retried_or_the_run_fails_cleanly(
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
         Client(cluster) as client,
     ):
+        args = (client, predictor, proposals, out, options, 150, kill_a_busy_worker)
         if retries == 0:
             with pytest.raises(BatchError, match=r"died running rows \d+\.\.\d+"):
-                score_file(
-                    client,
-                    predictor,
-                    proposals,
-                    out,
-                    options,
-                    150,
-                    kill_a_busy_worker,
-                    limits=file_limits(),
-                )
+                score_file(*args, limits=file_limits())
             assert killed and not out.exists() and _leftovers(tmp_path) == []
             return
-        n = score_file(
-            client,
-            predictor,
-            proposals,
-            out,
-            options,
-            150,
-            kill_a_busy_worker,
-            limits=file_limits(),
-        )
+        n = score_file(*args, limits=file_limits())
     assert killed and n == 1200
     from scalepredict.data.validation import validate_file
 
