@@ -230,3 +230,24 @@ def test_a_big_file_shows_its_progress(planner, env, tmp_path):
     assert len(weakest) == 260 and all("points" in w for w in weakest)  # every part explained
     requests = [r.url for r in planner.api_requests() if "/portfolio" in r.url]
     assert len(requests) == 1 + 3  # the whole file, then three parts of at most 100
+
+
+def test_every_example_prints_on_two_pages_with_its_whole_plan_tried(planner, env, tmp_path):
+    """The longest report: each example with every step of its plan tried as a what-if (the
+    changed answers, the plan, the scenarios). Loading the next example afterwards leaves no
+    what-if pending (the planner fixture fails on any console error)."""
+    page = planner.page
+    planner.sign_in(env["_scorer"])
+    options = page.get_by_label("Example").locator("option")
+    expect(options).not_to_have_count(0)
+    for i in range(options.count()):
+        planner.assess_example(i)
+        assert 1 <= len(pdf_pages(planner, tmp_path, f"example-{i}")) <= 2
+        steps = page.locator("#plan-steps li")
+        if steps.count() == 0:
+            continue
+        steps.last.get_by_role("button").click()
+        expect(page.locator("#whatif")).to_be_visible()
+        pages = pdf_pages(planner, tmp_path, f"example-{i}-tried")
+        assert 1 <= len(pages) <= 2, (i, steps.count(), len(pages))
+        assert "What-if applied" in pages[0]

@@ -98,7 +98,7 @@ test("scenarios: as assessed, each plan step cumulative with its effort, then th
   ]);
 });
 
-test("an opened file's scenarios come with its assessment; forgetting clears all", () => {
+test("an opened file's scenarios come with its assessment; forgetting clears all", async () => {
   const state = signedIn();
   state.importedScenarios = [{ name: "From the file", probability: 0.7, effort: null, changes: {} }];
   const seq = state.whatifSeq;
@@ -110,8 +110,14 @@ test("an opened file's scenarios come with its assessment; forgetting clears all
   assert.deepEqual(state.ownScenarios, []); // the next assessment starts without them
   state.shown = { assessment: state.assessment, whatif: null };
   state.planFor = state.assessment;
+  let ran = false;
+  state.whatifTimer = setTimeout(() => (ran = true), 0); // a what-if typed just before
+  const inFlight = state.whatifSeq;
   forgetAssessment(state);
   assert.deepEqual([state.scored, state.assessment, state.shown, state.planFor], [null, null, null, null]);
+  assert.ok(state.whatifSeq > inFlight); // one in flight may not fill the result
+  await new Promise((done) => setTimeout(done, 5));
+  assert.equal(ran, false); // and the one pending never runs
 });
 
 const results = [

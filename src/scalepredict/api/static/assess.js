@@ -38,6 +38,7 @@ export function onFormChange(state, event) {
 }
 
 async function runWhatIf(state) {
+  if (!state.scored) return; // the assessment was forgotten (an example loaded) meanwhile
   const { changes, contextChanged } = factorChanges(state.catalogue, state.scored, readProposal());
   markChanged(changes);
   if (contextChanged) {

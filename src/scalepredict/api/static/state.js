@@ -61,6 +61,9 @@ export function assessed(state, proposal, assessment) {
 
 // Back to "nothing assessed yet".
 export function forgetAssessment(state) {
+  clearTimeout(state.whatifTimer); // a what-if typed just before is about nothing now
+  state.whatifTimer = null;
+  state.whatifSeq++; // and one in flight may not fill the result
   state.scored = null;
   state.assessment = null;
   state.shown = null;
