@@ -92,7 +92,7 @@ stack-down: ## Stop everything `make stack` started
 	$(BIN)/python serving/stack.py down
 
 test: install-dev browser postgres lint typecheck docs test-js ## Lint, type-check, build the docs, run the whole suite
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=30  # the slowest 30, where the time goes
 
 test-js: nodejs ## The planner page's JavaScript unit tests (node --test; no Python needed)
 	$(NODE) --test $(JS_TESTS)

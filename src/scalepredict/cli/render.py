@@ -61,6 +61,8 @@ def _metric_cells(r: dict[str, Any]) -> list[str]:
 
 
 def print_training_summary(record: TrainingRecord) -> None:
+    from scalepredict.model.families import FAMILY_WORDS  # here: it loads every family's code
+
     m, fitted = record.fit.test_metrics, record.fit
     ev = fitted.evaluation
     how = (
@@ -72,7 +74,8 @@ def print_training_summary(record: TrainingRecord) -> None:
     for col in ("model", "ROC AUC", "log loss", "Brier", "ECE"):
         t.add_column(col, justify="right" if col != "model" else "left")
     rows = {
-        f"{fitted.bundle.kind} (served, calibrated)": m,
+        # the family in words, as the card and `/model` name it, not its short kind
+        f"served, calibrated: {FAMILY_WORDS[fitted.bundle.kind]}": m,
         **{k.replace("_", " "): v for k, v in fitted.baselines.items()},
     }
     if record.champion_metrics:

@@ -31,13 +31,13 @@ from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue
 from scalepredict.data.validation import stage_of
+from scalepredict.inference.assessed import Assessed
 from scalepredict.inference.points import owen_points
 from scalepredict.model.bundle import ModelBundle
 from scalepredict.model.features import (
     DIMENSION_MEAN,
     WEAKEST,
     derived_names,
-    feature_matrix,
     feature_names,
 )
 from scalepredict.model.unknowns import POLICY_WORDS, Scored, policy_levels
@@ -110,13 +110,13 @@ def _credit_derived(raw: np.ndarray, x: np.ndarray, cat: Catalogue) -> np.ndarra
 
 
 def contributions(
-    bundle: ModelBundle, frame: pd.DataFrame, x: np.ndarray | None = None
+    bundle: ModelBundle, frame: pd.DataFrame, assessed: Assessed | None = None
 ) -> Contributions:
     """Exact tree SHAP per catalogue field: context fields and factors (derived dimension
-    features credited back to the factors that make them). `x`: the frame's feature matrix,
-    if the caller has it already."""
+    features credited back to the factors that make them). `assessed`: the frame's pass
+    through the model, if the caller has it already."""
     cat = bundle.catalogue
-    scored = bundle.scored(feature_matrix(frame, cat) if x is None else x)
+    scored = Assessed.given(bundle, frame, assessed).scored
     # blanks the policy answered at its level are explained as that answer: the contributions
     # add up to the score given
     raw = bundle.feature_contributions(scored.x)
@@ -174,14 +174,14 @@ def _driver(name, value, c, pts, loo, dimension, can_act: bool = True, noise: fl
 
 
 def explain_rows(
-    bundle: ModelBundle, frame: pd.DataFrame, top: int = 5, x: np.ndarray | None = None
+    bundle: ModelBundle, frame: pd.DataFrame, top: int = 5, assessed: Assessed | None = None
 ) -> list[dict]:
     """One explanation per row: base value, per-dimension and per-factor contributions (log-odds
     and percentage points), the typical and this initiative's chance, and the top drivers with
     direction, strength and their points: all fields, the factors people can act on, and the
     context they cannot change."""
     cat = bundle.catalogue
-    contrib = contributions(bundle, frame, x)
+    contrib = contributions(bundle, frame, assessed)
     names = list(contrib.values.columns)
     values = contrib.values.to_numpy()
     dims = contrib.by_dimension()

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.special import expit
 
 from scalepredict.catalogue import Catalogue
+from scalepredict.inference.assessed import Assessed
 from scalepredict.inference.bands import RISK_BANDS, next_band_target
 from scalepredict.inference.plan_figures import (
     confidence,
@@ -55,7 +56,6 @@ from scalepredict.inference.plan_status import blank_range, slips, status_of
 from scalepredict.inference.questions import answer_first
 from scalepredict.inference.search_score import SearchScore
 from scalepredict.model.bundle import ModelBundle
-from scalepredict.model.features import feature_matrix
 
 DEFAULT_MAX_EFFORT = 12  # effort units: e.g. three high-effort actions or six medium ones
 MIN_GAIN = 5e-5  # a step must move the chance visibly (the API rounds it to 4 decimals)
@@ -79,16 +79,17 @@ def plan_batch(
     frame: pd.DataFrame,
     target: float | None = None,
     max_effort: float | None = None,
-    x: np.ndarray | None = None,
+    assessed: Assessed | None = None,
 ) -> list[dict[str, Any]]:
-    """A mitigation plan per row of a typed assessment frame (`x`: its feature matrix, if the
-    caller has it already). Every stage runs for all rows at once: the model is called per
-    search step, never per row."""
+    """A mitigation plan per row of a typed assessment frame (`assessed`: its pass through the
+    model, if the caller has it already). Every stage runs for all rows at once: the model is
+    called per search step, never per row."""
     cat = bundle.catalogue
     nf = len(cat.factor_names)
-    feats = feature_matrix(frame, cat) if x is None else x
+    once = Assessed.given(bundle, frame, assessed)
+    feats = once.x
     start_scores = feats[:, -nf:].copy()
-    m0 = bundle.margin_of(feats)
+    m0 = once.margin
     p0 = bundle.calibrator(expit(m0))
     targets = np.array([target if target is not None else default_target(p) for p in p0])
     budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scalepredict.inference.assessed import Assessed
 from scalepredict.inference.bands import risk_band
 from scalepredict.inference.explain import explain_rows, global_importance
 from scalepredict.inference.plans import apply_changes, plan_batch
 from scalepredict.model.bundle import ModelBundle
-from scalepredict.model.features import feature_matrix
 
 
 def uncertainty_statement(
@@ -50,10 +50,11 @@ class Predictor:
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         return self.bundle.probability(frame)
 
-    # `x`, where accepted, is the frame's feature matrix: `assess` builds it once for all three.
-    def score(self, frame: pd.DataFrame, x: np.ndarray | None = None) -> pd.DataFrame:
+    # `assessed`, where accepted, is the frame's one pass through the model (`Assessed`):
+    # `assess` computes it once for the score, the explanation and the plan.
+    def score(self, frame: pd.DataFrame, assessed: Assessed | None = None) -> pd.DataFrame:
         """One row per assessment: probability, risk band and the 90% conformal statement."""
-        p = self.probability(frame) if x is None else self.bundle.probability_of(x)
+        p = Assessed.given(self.bundle, frame, assessed).probability(self.bundle)
         sets = self.bundle.conformal.sets(p)
         alpha = self.bundle.conformal.alpha
         m = self.bundle.catalogue.outcome_map
@@ -70,9 +71,9 @@ class Predictor:
         )
 
     def explain(
-        self, frame: pd.DataFrame, top: int = 5, x: np.ndarray | None = None
+        self, frame: pd.DataFrame, top: int = 5, assessed: Assessed | None = None
     ) -> list[dict[str, Any]]:
-        return explain_rows(self.bundle, frame, top, x)
+        return explain_rows(self.bundle, frame, top, assessed)
 
     def importance(self, frame: pd.DataFrame) -> dict[str, dict]:
         return global_importance(self.bundle, frame)
@@ -82,9 +83,9 @@ class Predictor:
         frame: pd.DataFrame,
         target: float | None = None,
         max_effort: float | None = None,
-        x: np.ndarray | None = None,
+        assessed: Assessed | None = None,
     ) -> list[dict[str, Any]]:
-        return plan_batch(self.bundle, frame, target, max_effort, x)
+        return plan_batch(self.bundle, frame, target, max_effort, assessed)
 
     def whatif(self, frame: pd.DataFrame, changes: dict[str, int | None]) -> list[dict[str, Any]]:
         """Probability and explanation before and after setting factors to given scores."""
@@ -109,13 +110,13 @@ class Predictor:
         max_effort: float | None = None,
     ) -> list[dict[str, Any]]:
         """Everything for a batch, as JSON-ready records: score, explanation, plan."""
-        x = feature_matrix(frame, self.bundle.catalogue)
-        scored = self.score(frame, x).to_dict("records")
+        once = Assessed.of(self.bundle, frame)
+        scored = self.score(frame, once).to_dict("records")
         if explain:
-            for rec, ex in zip(scored, self.explain(frame, x=x), strict=True):
+            for rec, ex in zip(scored, self.explain(frame, assessed=once), strict=True):
                 rec["explanation"] = ex
         if plan:
-            for rec, pl in zip(scored, self.plan(frame, target, max_effort, x), strict=True):
+            for rec, pl in zip(scored, self.plan(frame, target, max_effort, once), strict=True):
                 rec["plan"] = pl
         for rec in scored:
             rec["probability"] = float(rec["probability"])

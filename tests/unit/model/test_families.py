@@ -68,6 +68,36 @@ def test_each_family_serves_with_exact_contributions_and_plans(fitted, tmp_path)
             previous = step["expected_probability"]
 
 
+def test_each_family_scores_explains_and_plans_a_batch_in_one_pass(fitted, monkeypatch):
+    """`assess` builds the batch's feature matrix and runs the model on it once, handing the
+    margins to the explanation and the plan, with the answers each step gives on its own."""
+    _, frame, result = fitted
+    predictor = Predictor(result.bundle, {"source": "test"})
+    rows = frame.head(12).drop(columns=["scaled_up"])
+    blank = result.bundle.catalogue.factor_names[0]
+    rows[blank] = rows[blank].astype("Int64")
+    rows.loc[rows.index[:3], blank] = pd.NA  # blanks: the policy's work, done once
+    x = feature_matrix(rows, result.bundle.catalogue)
+    alone = (
+        predictor.score(rows).to_dict("records"),
+        predictor.explain(rows),
+        predictor.plan(rows),
+    )
+    calls = []
+    scored = ModelBundle.scored
+
+    def spy(self, matrix):
+        calls.append(matrix.shape == x.shape and np.array_equal(matrix, x, equal_nan=True))
+        return scored(self, matrix)
+
+    monkeypatch.setattr(ModelBundle, "scored", spy)
+    records = predictor.assess(rows)
+    assert sum(calls) == 1  # the batch itself; the plan search scores only its candidates
+    for rec, sc, ex, pl in zip(records, *alone, strict=True):
+        assert rec["probability"] == pytest.approx(sc["probability"])
+        assert rec["explanation"] == ex and rec["plan"] == pl
+
+
 def test_each_family_loads_only_signed_and_unaltered(fitted, tmp_path):
     kind, frame, result = fitted
     d = result.bundle.save(tmp_path / kind)
