@@ -89,8 +89,7 @@ def plan_batch(
     once = Assessed.given(bundle, frame, assessed)
     feats = once.x
     start_scores = feats[:, -nf:].copy()
-    m0 = once.margin
-    p0 = bundle.calibrator(expit(m0))
+    m0, p0 = once.margin, once.probability(bundle)
     targets = np.array([target if target is not None else default_target(p) for p in p0])
     budget = float(max_effort if max_effort is not None else DEFAULT_MAX_EFFORT)
     costs = _step_costs(cat)
