@@ -289,7 +289,14 @@ def test_a_version_registered_without_the_signing_key_is_refused_and_runs_no_cod
         shutil.rmtree(work, ignore_errors=True)
 
 
-def test_postgres_asks_every_login_for_a_password_and_the_audit_is_append_only(stack):
+def test_postgres_asks_every_login_for_a_password_and_the_audit_is_append_only(stack, keys):
+    scored = httpx.post(
+        f"{stack.urls[0]}/score",
+        json={"proposals": proposals_json(1)},
+        headers=_h(keys["scorer"]),
+        timeout=30,
+    )
+    assert scored.status_code == 200, scored.text  # this test's own row, whatever ran before
     pg = stack.postgres
     hba = [ln for ln in (pg.data_dir / "pg_hba.conf").read_text().splitlines() if ln.strip()]
     assert not [ln for ln in hba if not ln.startswith("#") and "trust" in ln]
@@ -299,7 +306,11 @@ def test_postgres_asks_every_login_for_a_password_and_the_audit_is_append_only(s
     engine = create_engine(stack.service_database_url())
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM scored_proposals")).scalar() > 0
+            mine = conn.execute(
+                text("SELECT count(*) FROM scored_proposals WHERE request_id = :id"),
+                {"id": scored.json()["request_id"]},
+            )
+            assert mine.scalar() == 1  # the service's role reads what its replicas wrote
         for edit in (
             "UPDATE scored_proposals SET output = '{}'",
             "DELETE FROM scored_proposals",
