@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from scalepredict.api.errors import SafeJSONResponse
-from scalepredict.data.tables import formula_safe
+from scalepredict.data.tables import csv_text, formula_safe
 from scalepredict.inference.predictor import flat_record
 
 Format = Literal["json", "csv"]
@@ -47,7 +47,7 @@ def answer(body: dict[str, Any], fmt: Format) -> Any:
         return SafeJSONResponse({**body, "results": _answered(body["results"])})
     frame = formula_safe(pd.DataFrame([_flat(r) for r in body["results"]]))
     headers = {"X-Request-Id": body["request_id"], "X-Model-Version": body["model"]["version"]}
-    return Response(frame.to_csv(index=False), media_type=CSV, headers=headers)
+    return Response(csv_text(frame), media_type=CSV, headers=headers)
 
 
 def _flat(r: dict[str, Any]) -> dict[str, Any]:

@@ -266,9 +266,25 @@ def _for_writing(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_text(df: pd.DataFrame) -> str:
+    """A frame as CSV text: dates as YYYY-MM-DD, unknown as empty, fields quoted where needed.
+    Python's csv module quotes a field for the characters of its line ending only, so with
+    '\n' line ends a text cell holding a carriage return would go out bare and split its row
+    in every reader: such a frame gets RFC 4180's '\r\n' line ends, which quote it."""
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    has_cr = any(df[c].astype(str).str.contains("\r", regex=False).any() for c in text)
+    return df.to_csv(
+        index=False,
+        date_format="%Y-%m-%d",
+        lineterminator="\r\n" if has_cr else "\n",
+        quoting=csv.QUOTE_MINIMAL,
+    )
+
+
 def write_table(df: pd.DataFrame, path: str | Path, for_people: bool = False) -> Path:
-    """Write a frame as Parquet or CSV (by suffix); dates as YYYY-MM-DD, unknown as empty.
-    `for_people`: an answer a person opens in a spreadsheet, so CSV text is `formula_safe`."""
+    """Write a frame as Parquet or CSV (by suffix, `csv_text`); dates as YYYY-MM-DD, unknown
+    as empty. `for_people`: an answer a person opens in a spreadsheet, so CSV text is
+    `formula_safe`."""
     path = Path(path)
     if for_people and not is_parquet(path):
         df = formula_safe(df)
@@ -276,11 +292,6 @@ def write_table(df: pd.DataFrame, path: str | Path, for_people: bool = False) ->
     if is_parquet(path):
         df.to_parquet(path, index=False)
     else:
-        _for_writing(df).to_csv(
-            path,
-            index=False,
-            date_format="%Y-%m-%d",
-            lineterminator="\n",
-            quoting=csv.QUOTE_MINIMAL,
-        )
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            fh.write(csv_text(_for_writing(df)))
     return path

@@ -96,6 +96,20 @@ def test_csv_answers_are_formula_safe(service):
     assert ids == ["'=HYPERLINK(1)", "'+1+1", "'@SUM(A1)"]
 
 
+def test_csv_answers_keep_one_row_per_proposal_whatever_its_text_holds(service):
+    client, keys, _ = service
+    proposals = proposals_json(3)
+    for p, iid in zip(proposals, ["A\rB", "C\nD", "E\r\nF"], strict=True):
+        p["initiative_id"] = iid
+    r = client.post(
+        "/score?format=csv&plan=false", json={"proposals": proposals}, headers=keys["scorer"]
+    )
+    assert r.status_code == 200, r.text
+    back = pd.read_csv(io.BytesIO(r.content))
+    assert back["initiative_id"].tolist() == ["A\rB", "C\nD", "E\r\nF"]
+    assert back["probability"].between(0, 1).all()
+
+
 async def _slow_request(seconds: float, pause: float) -> list[dict]:
     """A client that sends half a body, then waits `pause` s: what the deadline answers."""
     sent: list[dict] = []
