@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scalepredict.api.errors import error
 
@@ -56,18 +57,18 @@ class BodyDeadline:
     started is answered 408 and its connection closed, so a slow client cannot hold a worker.
     Once the body is in, `receive` passes through untouched (a route may wait on a disconnect)."""
 
-    def __init__(self, app: Any, seconds: float) -> None:
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.seconds
         state = {"body_done": False, "timed_out": False, "started": False}
 
-        async def timed_receive() -> dict:
+        async def timed_receive() -> Message:
             if state["timed_out"]:
                 return {"type": "http.disconnect"}
             if state["body_done"]:
@@ -85,7 +86,7 @@ class BodyDeadline:
                 state["body_done"] = True
             return message
 
-        async def guarded_send(message: dict) -> None:
+        async def guarded_send(message: Message) -> None:
             if state["timed_out"]:
                 return  # the 408 is the answer
             if message["type"] == "http.response.start":

@@ -12,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scalepredict.api.errors import error
 from scalepredict.api.metrics import Metrics, route_of
 from scalepredict.api.routes import BODY_TYPES, OPEN_PATHS, ROLE_PATHS, ROUTES
 from scalepredict.api.state import ServiceState
 from scalepredict.api.throttle import FailedKeys
-from scalepredict.store.keys import KeyFileError, KeyStore, KeysUnavailable
+from scalepredict.store.keys import Identity, KeyFileError, KeyStore, KeysUnavailable
 
 log = logging.getLogger("scalepredict.api")
 
@@ -62,7 +62,7 @@ def accepts(kind: str, content_type: str) -> bool:
 
 
 class GuardMiddleware:
-    def __init__(self, app: Any, state: ServiceState) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
         self.state = state
         settings = state.settings  # read once, by the state
@@ -75,12 +75,12 @@ class GuardMiddleware:
         self.metrics = Metrics()
         state.on_shed = self.metrics.shed.inc
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started, status = time.perf_counter(), [0]
 
-        async def counted(message: dict) -> None:
+        async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
@@ -92,7 +92,7 @@ class GuardMiddleware:
         finally:
             self.metrics.observe(path, scope["method"], status[0], time.perf_counter() - started)
 
-    async def _guarded(self, scope: dict, receive: Any, send: Any, path: str) -> None:
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
@@ -141,12 +141,15 @@ class GuardMiddleware:
                 f"not {ctype or 'no content type'}",
             )(scope, receive, send)
         if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
-            receive = await self._limited(receive, scope, send)
-            if receive is None:
+            replayed = await self._limited(receive, scope, send)
+            if replayed is None:
                 return None
+            receive = replayed
         return await self.app(scope, receive, send)
 
-    async def _identify(self, headers: dict, scope: dict, receive: Any, send: Any) -> Any:
+    async def _identify(
+        self, headers: dict[str, str], scope: Scope, receive: Receive, send: Send
+    ) -> Identity | None:
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         if not token:
@@ -195,7 +198,7 @@ class GuardMiddleware:
                     known = bool(self.keys.is_key(token))
         return known
 
-    async def _limited(self, receive: Any, scope: dict, send: Any) -> Any:
+    async def _limited(self, receive: Receive, scope: Scope, send: Send) -> Receive | None:
         """Chunked bodies have no Content-Length: read up to the limit, then replay."""
         chunks, size, more = [], 0, True
         while more:
@@ -213,7 +216,7 @@ class GuardMiddleware:
             more = message.get("more_body", False)
         replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
-        async def again() -> dict:
+        async def again() -> Message:
             return replay.pop() if replay else await receive()
 
         return again

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
     from scalepredict.api.body import BodyDeadline
     from scalepredict.api.state import ServiceState
 
@@ -32,25 +34,25 @@ class WorkerRoutes:
     a request that somehow came sooner)."""
 
     def __init__(self) -> None:
-        self.app: Any = None
+        self.app: ASGIApp | None = None
 
     def start(self) -> None:
         """Build the routes, then load the champion and open the audit log."""
         self._build()
         worker_state().start()
 
-    def _build(self) -> Any:
+    def _build(self) -> ASGIApp:
         if self.app is None:
             from scalepredict.api.app import create_app
 
             self.app = create_app(worker_state())
         return self.app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._build()(scope, receive, send)
 
 
-def guard(app: Any) -> BodyDeadline:
+def guard(app: ASGIApp) -> BodyDeadline:
     """The guard around the whole worker app (BentoML's own routes too), over its state, and
     around it the deadline for a request body (a slow client is answered 408)."""
     from scalepredict.api.body import BodyDeadline
