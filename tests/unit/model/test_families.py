@@ -159,6 +159,7 @@ def test_small_data_is_cross_validated_with_intervals_and_a_card(fitted):
     card = result.bundle.meta["card"]
     assert card["labelled_projects"] == 300 and card["family"] == kind
     assert any("only 300 labelled projects" in w for w in card["warnings"])
+    assert any("Plans learned from fewer than 1,000" in w for w in card["warnings"])
     assert {"logistic_regression", "checklist"} <= set(card["versus"])
 
 
