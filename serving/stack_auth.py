@@ -31,7 +31,10 @@ CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 
 def write_auth_config(path: Path, database_uri: str, admin_password: str) -> None:
     """The auth app's ini (MLFLOW_AUTH_CONFIG_PATH): its user database, the admin it creates
-    the first time, and READ (only) for every identity by default."""
+    the first time, and READ (only) for every identity by default. The credential cache is
+    off by name, not by MLflow's default: it lives in each server worker, so with it a
+    changed password or a removed user would still get in on the other workers until it
+    expired."""
     write_secret(
         path,
         "[mlflow]\n"
@@ -40,7 +43,8 @@ def write_auth_config(path: Path, database_uri: str, admin_password: str) -> Non
         f"admin_username = {ADMIN}\n"
         f"admin_password = {admin_password}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-        "grant_default_workspace_access = false\n",
+        "grant_default_workspace_access = false\n"
+        "auth_cache_ttl_seconds = 0\n",
     )
 
 
