@@ -31,7 +31,9 @@ from serving.stack import SERVICE_ROLE, Stack
 from tests.conftest import SMALL_CONFIG
 from tests.e2e.live_server import free_port, proposals_json
 
-pytestmark = [pytest.mark.service, pytest.mark.slow, pytest.mark.xdist_group("stack")]
+# The module's tests share one stack: `make test` deals tests out file by file (`--dist
+# loadfile`), so they all run on one worker, in order.
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
     pytest.skip("PostgreSQL is not installed (`make postgres`)", allow_module_level=True)
