@@ -247,12 +247,15 @@ def safe_cell(value: object) -> object:
     return value
 
 
+def _text_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+
+
 def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text cell made `safe_cell` (numbers stay numbers)."""
     out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(safe_cell)
+    for col in _text_columns(out):
+        out[col] = out[col].map(safe_cell)
     return out
 
 
@@ -271,8 +274,7 @@ def csv_text(df: pd.DataFrame) -> str:
     Python's csv module quotes a field for the characters of its line ending only, so with
     '\n' line ends a text cell holding a carriage return would go out bare and split its row
     in every reader: such a frame gets RFC 4180's '\r\n' line ends, which quote it."""
-    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
-    has_cr = any(df[c].astype(str).str.contains("\r", regex=False).any() for c in text)
+    has_cr = any(df[c].astype(str).str.contains("\r", regex=False).any() for c in _text_columns(df))
     return df.to_csv(
         index=False,
         date_format="%Y-%m-%d",
